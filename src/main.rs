@@ -1,1 +1,84 @@
-fn main() {}
+//! certctl: one command line for the certificate lifecycle operations of BCdiploma,
+//! Origin, DigiCert CertCentral and Sertifika Merkezi.
+//!
+//! `main` sets up the TLS provider, logging and the runtime, runs the command, and
+//! turns its result into the exit code; errors are printed here, once.
+
+mod cli;
+mod commands;
+mod config;
+mod engine;
+mod error;
+mod input;
+mod output;
+mod providers;
+mod secret;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+fn main() -> ExitCode {
+    let matches = match cli::Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let parsed = match cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(parsed.global.verbose, parsed.global.quiet);
+    // Installing the provider fails only if one is installed already, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("certctl: error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(parsed, &matches)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.hint_text() == Some("broken-pipe") => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("certctl: error: {e}");
+            if let Some(hint) = e.hint_text() {
+                eprintln!("  hint: {hint}");
+            }
+            ExitCode::from(e.kind().exit_code())
+        }
+    }
+}
+
+/// Warnings by default; `-v` requests, `-vv` headers, `-vvv` bodies; `-q` errors
+/// only; `CERTCTL_LOG` (an env-filter) overrides them all.
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = std::env::var("CERTCTL_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(format!("warn,certctl={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

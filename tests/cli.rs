@@ -1,1 +1,8 @@
+//! The integration tests: certctl run as a user runs it, against wiremock servers on
+//! loopback (or the sandbox emulator). One binary, one module per area.
 
+mod common;
+
+mod bcdiploma;
+mod config;
+mod engine;

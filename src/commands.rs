@@ -1,0 +1,292 @@
+//! Runs a parsed command: resolves settings, builds the operation through the
+//! provider's adapter, and hands it to the engine.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+
+use crate::cli::{Cli, Command, ConfigCommand, bcdiploma as bcd_cli};
+use crate::config::{Settings, Source, Valued};
+use crate::engine::client::Http;
+use crate::engine::{Engine, Operation, io_error};
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::Format;
+use crate::providers::{ProviderId, bcdiploma};
+
+/// Runs the command and returns the exit code.
+pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut cmd, "certctl", &mut out);
+            out.flush().map_err(io_error)?;
+            Ok(0)
+        }
+        Command::Config(cmd) => config(cmd, &cli.global, matches),
+        Command::Bcdiploma(noun) => {
+            let ctx = Context::new(&cli.global, matches)?;
+            let p = ctx.settings.provider(ProviderId::Bcdiploma);
+            let target = bcdiploma::Target {
+                base: p.base_url()?,
+                token: p.secret()?.clone(),
+            };
+            let op = match noun {
+                bcd_cli::Noun::Campaigns(bcd_cli::CampaignVerb::DeleteHistory { campaign }) => {
+                    if campaign.trim().is_empty() {
+                        return Err(Error::usage("the campaign ID is empty"));
+                    }
+                    bcdiploma::delete_history(&target, campaign.trim())
+                }
+                bcd_cli::Noun::Certificates(verb) => match verb {
+                    bcd_cli::CertificateVerb::Delete(args) => {
+                        let ids = crate::input::open(
+                            args.keys,
+                            args.source.from.as_deref(),
+                            crate::input::any_id,
+                        )?;
+                        bcdiploma::delete(&target, ids, args.batch_size as usize)
+                    }
+                    bcd_cli::CertificateVerb::Disable(args) => toggle(&target, args, false)?,
+                    bcd_cli::CertificateVerb::Enable(args) => toggle(&target, args, true)?,
+                },
+            };
+            ctx.run(op).await
+        }
+    }
+}
+
+fn toggle(
+    target: &bcdiploma::Target,
+    args: bcd_cli::ToggleArgs,
+    enable: bool,
+) -> Result<Operation> {
+    let campaign = args.campaign.map(|c| c.trim().to_string());
+    if campaign.as_deref() == Some("") {
+        return Err(Error::usage("the --campaign ID is empty"));
+    }
+    let ids = bcdiploma::open_keys(args.keys, args.source.from.as_deref())?;
+    if ids.is_none() && campaign.is_none() {
+        return Err(Error::usage("give certificate keys or --campaign ID")
+            .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
+    }
+    Ok(bcdiploma::toggle(
+        target,
+        ids,
+        campaign,
+        enable,
+        args.batch_size as usize,
+    ))
+}
+
+/// What a provider command needs: settings and the engine.
+struct Context {
+    settings: Settings,
+    engine: Engine,
+    rate: Option<Valued<f64>>,
+}
+
+impl Context {
+    fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
+        let settings = load_settings(global, matches)?;
+        let http = Http::new(global.timeout, global.retries)?;
+        let engine = Engine {
+            http,
+            format: global.output,
+            profile: settings.profile.value.clone(),
+            dry_run: global.dry_run,
+            yes: global.yes,
+            quiet: global.quiet,
+            concurrency: global.concurrency as usize,
+        };
+        let rate = global
+            .rate
+            .map(|r| Valued::new(r, source_of(matches, "rate")));
+        Ok(Context {
+            settings,
+            engine,
+            rate,
+        })
+    }
+
+    async fn run(&self, op: Operation) -> Result<u8> {
+        let pace = self.settings.provider(op.provider).pace(self.rate.as_ref());
+        let ended = self.engine.run(op, pace).await?;
+        Ok(ended.exit_code())
+    }
+}
+
+/// Where clap found a global option's value.
+fn source_of(matches: &ArgMatches, id: &str) -> Source {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        if sub.value_source(id) == Some(ValueSource::CommandLine) {
+            return Source::Flag;
+        }
+        m = sub;
+    }
+    match matches.value_source(id) {
+        Some(ValueSource::CommandLine) => Source::Flag,
+        Some(ValueSource::EnvVariable) => Source::Env,
+        _ => Source::Default,
+    }
+}
+
+fn load_settings(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Settings> {
+    let path = global
+        .config
+        .clone()
+        .map(|p| Valued::new(p, source_of(matches, "config")));
+    let profile = global
+        .profile
+        .clone()
+        .map(|p| Valued::new(p, source_of(matches, "profile")));
+    Settings::load(path, profile, &|name| std::env::var(name).ok())
+}
+
+fn config_path(global: &crate::cli::GlobalArgs) -> Result<PathBuf> {
+    match &global.config {
+        Some(p) => Ok(p.clone()),
+        None => crate::config::default_config_path(),
+    }
+}
+
+fn config(cmd: ConfigCommand, global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<u8> {
+    match cmd {
+        ConfigCommand::Path => {
+            let path = config_path(global)?;
+            println!("{}", path.display());
+            Ok(0)
+        }
+        ConfigCommand::Init { force } => {
+            let path = config_path(global)?;
+            write_config(&path, force)?;
+            eprintln!("wrote {}", path.display());
+            Ok(0)
+        }
+        ConfigCommand::Show => {
+            let settings = load_settings(global, matches)?;
+            let mut rows: Vec<(String, String, Source)> = vec![
+                (
+                    "config".into(),
+                    settings.path.value.display().to_string(),
+                    settings.path.source,
+                ),
+                (
+                    "profile".into(),
+                    settings.profile.value.clone(),
+                    settings.profile.source,
+                ),
+                (
+                    "output".into(),
+                    format_name(global.output).into(),
+                    source_of(matches, "output"),
+                ),
+                (
+                    "timeout".into(),
+                    humantime::format_duration(global.timeout).to_string(),
+                    source_of(matches, "timeout"),
+                ),
+                (
+                    "retries".into(),
+                    global.retries.to_string(),
+                    source_of(matches, "retries"),
+                ),
+                (
+                    "concurrency".into(),
+                    global.concurrency.to_string(),
+                    source_of(matches, "concurrency"),
+                ),
+                (
+                    "journal".into(),
+                    settings.journal.value.to_string(),
+                    settings.journal.source,
+                ),
+            ];
+            if let Some(rate) = global.rate {
+                rows.push((
+                    "rate".into(),
+                    crate::config::format_rate(rate),
+                    source_of(matches, "rate"),
+                ));
+            }
+            for p in settings.providers() {
+                rows.extend(p.rows());
+            }
+            print_settings(global.output, &rows).map_err(io_error)?;
+            Ok(0)
+        }
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Text => "text",
+        Format::Json => "json",
+        Format::Ndjson => "ndjson",
+    }
+}
+
+fn print_settings(format: Format, rows: &[(String, String, Source)]) -> std::io::Result<()> {
+    let value = serde_json::Value::Object(
+        rows.iter()
+            .map(|(k, v, s)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"value": v, "source": s.to_string()}),
+                )
+            })
+            .collect(),
+    );
+    crate::output::print_read(format, &value, |_| {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(k, v, s)| serde_json::json!({"setting": k, "value": v, "source": s.to_string()}))
+            .collect();
+        crate::output::table::of_objects(
+            &serde_json::Value::Array(list),
+            &[
+                ("setting", "setting"),
+                ("value", "value"),
+                ("source", "source"),
+            ],
+        )
+    })
+}
+
+/// Writes the commented config file with mode 0600, refusing to overwrite without `force`.
+fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        return Err(Error::usage(format!("{} already exists", path.display()))
+            .hint("use --force to overwrite it"));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    file.write_all(crate::config::INIT_TEMPLATE.as_bytes())
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?;
+    Ok(())
+}

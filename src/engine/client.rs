@@ -1,0 +1,156 @@
+//! The one HTTP client of a run, and sending a request with retries.
+//!
+//! Every provider shares this client: one connection pool, rustls, the system's
+//! proxy variables, a `certctl/<version>` User-Agent, and redirects never followed
+//! (a followed redirect could carry a credential to another host). Every request is
+//! logged at `-v` with its credential redacted.
+
+use std::time::{Duration, Instant};
+
+use crate::engine::rate::Pacer;
+use crate::engine::request::{Method, Request, Response};
+use crate::engine::retry::{self, Attempt};
+use crate::error::{Error, ErrorKind, ItemError, Result};
+
+/// The shared client with the run's timeout and retry budget.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    retries: u32,
+    backoff_base: Duration,
+}
+
+impl Http {
+    /// Builds the client; `timeout` bounds each attempt, `retries` the extra attempts.
+    pub fn new(timeout: Duration, retries: u32) -> Result<Http> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("certctl/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Refused,
+                    format!("cannot set up the HTTP client: {e}"),
+                )
+            })?;
+        Ok(Http {
+            client,
+            retries,
+            backoff_base: Duration::from_millis(500),
+        })
+    }
+
+    /// Sends `req`, retrying what is safe to retry, and returns the last answer.
+    ///
+    /// Every attempt first takes a slot from `pacer`. A failure with no answer at all
+    /// becomes a `transient` item error.
+    pub async fn send(
+        &self,
+        req: &Request,
+        idempotent: bool,
+        pacer: &Pacer,
+    ) -> Result<Response, ItemError> {
+        let mut attempt_no = 0u32;
+        loop {
+            attempt_no += 1;
+            pacer.acquire().await;
+            let started = Instant::now();
+            let outcome = self.attempt(req).await;
+            let elapsed = started.elapsed().as_millis();
+            let (attempt, retry_after) = match &outcome {
+                Ok(resp) => {
+                    tracing::info!(
+                        "{} {} -> {} in {elapsed} ms (attempt {attempt_no})",
+                        req.method.as_str(),
+                        req.url,
+                        resp.status
+                    );
+                    tracing::trace!("response body: {}", String::from_utf8_lossy(&resp.body));
+                    (Attempt::Status(resp.status), resp.retry_after.clone())
+                }
+                Err((attempt, message)) => {
+                    tracing::info!(
+                        "{} {} -> {message} after {elapsed} ms (attempt {attempt_no})",
+                        req.method.as_str(),
+                        req.url
+                    );
+                    (*attempt, None)
+                }
+            };
+            if attempt_no <= self.retries && retry::should_retry(attempt, idempotent) {
+                let wait = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
+                tracing::info!("retrying in {} ms", wait.as_millis());
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return outcome.map_err(|(attempt, message)| {
+                let detail = if attempt == Attempt::ConnectFailed {
+                    format!("could not connect to the provider: {message}")
+                } else if idempotent {
+                    format!("no answer from the provider: {message}")
+                } else {
+                    format!(
+                        "no answer from the provider ({message}); the request may have been applied, so it was not sent again"
+                    )
+                };
+                ItemError::new(ErrorKind::Transient, detail)
+            });
+        }
+    }
+
+    async fn attempt(&self, req: &Request) -> Result<Response, (Attempt, String)> {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self.client.request(method, &req.url);
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value.exposed());
+            tracing::debug!("{name}: {}", value.shown());
+        }
+        if let Some(body) = &req.body {
+            tracing::trace!("request body: {}", String::from_utf8_lossy(body));
+            builder = builder.body(body.clone());
+        }
+        let resp = builder.send().await.map_err(|e| classify(&e))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = resp.bytes().await.map_err(|e| classify(&e))?;
+        Ok(Response {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+fn classify(e: &reqwest::Error) -> (Attempt, String) {
+    let attempt = if e.is_connect() {
+        Attempt::ConnectFailed
+    } else {
+        Attempt::Lost
+    };
+    let message = if e.is_timeout() {
+        "the request timed out".to_string()
+    } else {
+        root_cause(e)
+    };
+    (attempt, message)
+}
+
+/// The innermost cause, without the URL reqwest prefixes (it is logged already).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

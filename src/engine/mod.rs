@@ -1,0 +1,432 @@
+//! The shared engine: runs an operation built by a provider adapter.
+//!
+//! It confirms irreversible operations, prints the requests of a dry run, or sends
+//! them with bounded concurrency, pacing and retries, turns each answer into
+//! per-item outcomes through the adapter, reports them as they complete, and
+//! decides the exit code. Every state-changing request passes through
+//! [`Engine::run`], so nothing bypasses confirmation, dry run or pacing.
+
+pub mod client;
+pub mod rate;
+pub mod request;
+pub mod retry;
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::error::{Error, ErrorKind, ItemError, Result};
+use crate::output::{self, DryRun, Format, ItemOutcome, Meta, Reporter, Summary};
+use crate::providers::ProviderId;
+use client::Http;
+use rate::{Pace, Pacer};
+use request::{Request, Response};
+
+/// One request and the items it covers.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The IDs whose outcome this request decides, in input order.
+    pub ids: Vec<String>,
+    /// The request to send.
+    pub request: Request,
+}
+
+/// What an adapter makes of an answer.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Every item of the unit shares this outcome (a batched request).
+    All(Result<Option<Value>, ItemError>),
+    /// One outcome per item, in the unit's order (Sertifika issuing).
+    Each(Vec<Result<Option<Value>, ItemError>>),
+    /// Not final yet: send this request later and judge its answer (Origin `--wait`).
+    Pending(Request),
+}
+
+/// Turns an answer to a unit's request into a verdict.
+pub type Interpret = dyn Fn(&Unit, &Response) -> Verdict + Send + Sync;
+
+/// An operation an adapter built: what it is, and its requests, lazily.
+pub struct Operation {
+    /// The provider it runs against.
+    pub provider: ProviderId,
+    /// Its name in reports and the journal (`certificates.delete`).
+    pub name: &'static str,
+    /// Whether it asks for confirmation.
+    pub irreversible: bool,
+    /// Whether a request may be sent again after it may have reached the server.
+    pub idempotent: bool,
+    /// The requests, built as they are needed; an `Err` stops the run.
+    pub units: Box<dyn Iterator<Item = Result<Unit>> + Send>,
+    /// How many items there are, when known before sending.
+    pub count: Option<usize>,
+    /// How many requests there will be, when known (sizes the progress bar).
+    pub requests: Option<usize>,
+    /// The first few IDs, for the confirmation prompt.
+    pub preview: Vec<String>,
+    /// Judges each answer.
+    pub interpret: Arc<Interpret>,
+    /// With `--wait`: how long pending results are polled before giving up.
+    pub wait: Option<Duration>,
+    /// Remarks printed with the report (such as a skipped check in a dry run).
+    pub notes: Vec<String>,
+}
+
+/// The run-wide choices every operation obeys.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    /// The shared HTTP client.
+    pub http: Http,
+    /// Output format.
+    pub format: Format,
+    /// The profile name for reports.
+    pub profile: String,
+    /// Print, send nothing.
+    pub dry_run: bool,
+    /// Skip confirmation.
+    pub yes: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+/// How an operation ended, which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// The counts.
+    pub summary: Summary,
+    /// The kind of the first failed item in input order, if any failed.
+    pub first_failure: Option<ErrorKind>,
+    /// Whether Ctrl-C or SIGTERM cut the run.
+    pub interrupted: bool,
+}
+
+impl Ended {
+    /// The exit code of SPEC section 10.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            return ErrorKind::Interrupted.exit_code();
+        }
+        match (
+            self.summary.failed,
+            self.summary.succeeded,
+            self.first_failure,
+        ) {
+            (0, _, _) => 0,
+            (_, s, _) if s > 0 => 3,
+            (_, _, Some(kind)) => kind.exit_code(),
+            (_, _, None) => 1,
+        }
+    }
+}
+
+impl Engine {
+    /// Runs `op` to the end (or to an interruption) and reports it.
+    pub async fn run(&self, mut op: Operation, pace: Pace) -> Result<Ended> {
+        let info = op.provider.info();
+        if self.dry_run {
+            return self.dry_run(op);
+        }
+        if op.irreversible && !self.yes {
+            self.confirm(&op)?;
+        }
+        let meta = Meta {
+            provider: info.name,
+            operation: op.name,
+            profile: self.profile.clone(),
+            dry_run: false,
+            run_id: ulid::Ulid::generate().to_string(),
+        };
+        let requests = op.requests.map(|n| n as u64);
+        let mut reporter =
+            Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
+        let pacer = Arc::new(Pacer::new(pace));
+        let mut tasks: JoinSet<(u64, Vec<String>, Vec<Result<Option<Value>, ItemError>>)> =
+            JoinSet::new();
+        let mut summary = Summary::default();
+        let mut first_failure: Option<(u64, ErrorKind)> = None;
+        let mut input_error: Option<Error> = None;
+        let mut interrupted = false;
+        let mut exhausted = false;
+        let mut seq = 0u64;
+        let mut stop = interrupt_signal();
+
+        loop {
+            while !exhausted
+                && !interrupted
+                && input_error.is_none()
+                && tasks.len() < self.concurrency
+            {
+                match op.units.next() {
+                    Some(Ok(unit)) => {
+                        let ctx = TaskContext {
+                            http: self.http.clone(),
+                            pacer: pacer.clone(),
+                            interpret: op.interpret.clone(),
+                            idempotent: op.idempotent,
+                            wait: op.wait,
+                        };
+                        let n = seq;
+                        seq += 1;
+                        tasks.spawn(async move {
+                            let results = ctx.run(&unit).await;
+                            (n, unit.ids, results)
+                        });
+                    }
+                    Some(Err(e)) => input_error = Some(e),
+                    None => exhausted = true,
+                }
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let (n, ids, results) = joined.map_err(|e| Error::new(ErrorKind::Refused, format!("a request task failed: {e}")))?;
+                    let mut items = Vec::with_capacity(ids.len());
+                    for (i, (id, result)) in ids.into_iter().zip(results).enumerate() {
+                        summary.total += 1;
+                        match &result {
+                            Ok(_) => summary.succeeded += 1,
+                            Err(e) => {
+                                summary.failed += 1;
+                                let order = (n << 20) + i as u64;
+                                if first_failure.is_none_or(|(o, _)| order < o) {
+                                    first_failure = Some((order, e.kind));
+                                }
+                            }
+                        }
+                        items.push(ItemOutcome { id, result });
+                    }
+                    reporter.items(&items).map_err(io_error)?;
+                }
+                _ = &mut stop, if !interrupted => {
+                    interrupted = true;
+                    tracing::warn!("interrupted: waiting for the {} request(s) in flight, then stopping (Ctrl-C again to quit at once)", tasks.len());
+                    tokio::spawn(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                        std::process::exit(130);
+                    });
+                }
+            }
+        }
+        reporter
+            .finish(summary, interrupted, &op.notes)
+            .map_err(io_error)?;
+        if let Some(e) = input_error {
+            return Err(e);
+        }
+        if summary.total == 0 && !interrupted {
+            return Err(Error::usage("no IDs were given").hint(
+                "name them as arguments or give a file with --from FILE (- for standard input)",
+            ));
+        }
+        Ok(Ended {
+            summary,
+            first_failure: first_failure.map(|(_, k)| k),
+            interrupted,
+        })
+    }
+
+    fn dry_run(&self, op: Operation) -> Result<Ended> {
+        let mut printer =
+            DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
+        let mut count = 0u64;
+        for unit in op.units {
+            let unit = unit?;
+            count += unit.ids.len() as u64;
+            printer.request(&unit.request).map_err(io_error)?;
+        }
+        printer.finish(&op.notes).map_err(io_error)?;
+        if count == 0 {
+            return Err(Error::usage("no IDs were given"));
+        }
+        Ok(Ended {
+            summary: Summary {
+                total: count,
+                ..Summary::default()
+            },
+            first_failure: None,
+            interrupted: false,
+        })
+    }
+
+    /// Asks before an irreversible operation; only `y` or `yes` goes on.
+    fn confirm(&self, op: &Operation) -> Result<()> {
+        let what = format!(
+            "{} {} on {} item(s) with profile `{}`",
+            op.provider.name(),
+            op.name,
+            op.count
+                .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string()),
+            self.profile
+        );
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::usage(format!("{what} is irreversible and needs confirmation, but standard input is not a terminal"))
+                .hint("run again with --yes to confirm, or --dry-run to see the requests first"));
+        }
+        let mut stderr = std::io::stderr().lock();
+        let mut preview = op.preview.join(", ");
+        if op.count.is_some_and(|n| n > op.preview.len()) {
+            preview.push_str(", ...");
+        }
+        let _ = write!(
+            stderr,
+            "About to run {what}: {preview}\nThis cannot be undone. Proceed? [y/N] "
+        );
+        let _ = stderr.flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
+        match answer.trim().to_lowercase().as_str() {
+            "y" | "yes" => Ok(()),
+            _ => Err(Error::usage("not confirmed: nothing was sent")),
+        }
+    }
+}
+
+/// What one request task needs, cloned out of the engine.
+struct TaskContext {
+    http: Http,
+    pacer: Arc<Pacer>,
+    interpret: Arc<Interpret>,
+    idempotent: bool,
+    wait: Option<Duration>,
+}
+
+impl TaskContext {
+    /// Sends a unit's request (and its polls) and returns one result per item.
+    async fn run(&self, unit: &Unit) -> Vec<Result<Option<Value>, ItemError>> {
+        let n = unit.ids.len();
+        let deadline = self.wait.map(|w| tokio::time::Instant::now() + w);
+        let mut request = unit.request.clone();
+        let mut idempotent = self.idempotent;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let verdict = match self.http.send(&request, idempotent, &self.pacer).await {
+                Ok(resp) if (300..400).contains(&resp.status) => Verdict::All(Err(ItemError::new(
+                    ErrorKind::Refused,
+                    format!(
+                        "the provider answered with a redirect (HTTP {}); certctl never follows redirects, so nothing else was sent: check base_url",
+                        resp.status
+                    ),
+                )
+                .status(resp.status))),
+                Ok(resp) => (self.interpret)(unit, &resp),
+                Err(e) => Verdict::All(Err(e)),
+            };
+            match verdict {
+                Verdict::All(result) => return vec![result; n],
+                Verdict::Each(mut results) => {
+                    results.resize_with(n, || {
+                        Err(ItemError::new(
+                            ErrorKind::InvalidResponse,
+                            "the provider's answer did not mention this item",
+                        ))
+                    });
+                    return results;
+                }
+                Verdict::Pending(poll) => {
+                    let Some(deadline) = deadline else {
+                        return vec![Ok(Some(Value::String(poll.url.clone()))); n];
+                    };
+                    let now = tokio::time::Instant::now();
+                    if now >= deadline {
+                        let e = ItemError::new(
+                            ErrorKind::Transient,
+                            format!(
+                                "still pending when --wait-timeout ran out; check later with `certctl origin results show {}`",
+                                poll.url
+                            ),
+                        );
+                        return vec![Err(e); n];
+                    }
+                    tokio::time::sleep(backoff.min(deadline - now)).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    request = poll;
+                    idempotent = true;
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM.
+fn interrupt_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async {
+        #[cfg(unix)]
+        {
+            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+            match term {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    })
+}
+
+/// A failure to write stdout; a closed pipe is told apart in `main`.
+pub fn io_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::new(ErrorKind::Interrupted, "broken pipe").hint("broken-pipe")
+    } else {
+        Error::new(ErrorKind::Refused, format!("cannot write the output: {e}"))
+    }
+}
+
+/// A single read request: sent (or printed, in a dry run) and its JSON returned.
+impl Engine {
+    /// Sends one read-only request and returns its answer, or `None` in a dry run
+    /// (after printing the request).
+    pub async fn read(
+        &self,
+        provider: ProviderId,
+        name: &'static str,
+        req: Request,
+        pace: Pace,
+    ) -> Result<Option<Response>> {
+        if self.dry_run {
+            let mut printer =
+                DryRun::start(self.format, provider.name(), name).map_err(io_error)?;
+            printer.request(&req).map_err(io_error)?;
+            printer.finish(&[]).map_err(io_error)?;
+            return Ok(None);
+        }
+        let pacer = Pacer::new(pace);
+        match self.http.send(&req, true, &pacer).await {
+            Ok(resp) if (300..400).contains(&resp.status) => Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "{} answered with a redirect (HTTP {}); certctl never follows redirects: check base_url",
+                    provider.name(),
+                    resp.status
+                ),
+            )),
+            Ok(resp) => Ok(Some(resp)),
+            Err(e) => Err(Error::new(
+                e.kind,
+                format!(
+                    "{} {name} failed: {}",
+                    provider.name(),
+                    output::describe(&e)
+                ),
+            )),
+        }
+    }
+}

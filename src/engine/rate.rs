@@ -1,0 +1,213 @@
+//! Pacing: keep every request inside the provider's documented windows, or space
+//! requests evenly at `--rate N`.
+//!
+//! A bulk run that provokes 429s is slower and noisier than one that never does, so
+//! the default is to stay inside each window the provider documents (a sliding log
+//! of send times, one check per window). `--concurrency` is bounded elsewhere; this
+//! only decides *when* the next request may start.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// At most `limit` requests in any `period`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Requests allowed in one period.
+    pub limit: u32,
+    /// The length of the sliding window.
+    pub period: Duration,
+}
+
+impl Window {
+    /// A window of `limit` requests per `period`.
+    pub const fn new(limit: u32, period: Duration) -> Self {
+        Window { limit, period }
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} per {}",
+            self.limit,
+            humantime::format_duration(self.period)
+        )
+    }
+}
+
+/// How requests to one provider are paced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pace {
+    /// No pacing: only `--concurrency` bounds the run.
+    Unlimited,
+    /// One request every this long (`--rate N`).
+    Even(Duration),
+    /// Stay inside every window at once (the documented budgets).
+    Windows(Vec<Window>),
+}
+
+impl Pace {
+    /// `--rate N`: N requests per second, evenly spaced; 0 is unlimited.
+    pub fn per_second(rate: f64) -> Pace {
+        if rate <= 0.0 {
+            Pace::Unlimited
+        } else {
+            Pace::Even(Duration::from_secs_f64(1.0 / rate))
+        }
+    }
+
+    /// The documented budget; none means unlimited.
+    pub fn windows(windows: &[Window]) -> Pace {
+        if windows.is_empty() {
+            Pace::Unlimited
+        } else {
+            Pace::Windows(windows.to_vec())
+        }
+    }
+}
+
+/// Hands out send slots according to a [`Pace`]; shared by every task of a run.
+#[derive(Debug)]
+pub struct Pacer {
+    pace: Pace,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    next: Option<Instant>,
+    sent: VecDeque<Instant>,
+}
+
+impl Pacer {
+    /// A pacer that starts with an empty history.
+    pub fn new(pace: Pace) -> Self {
+        Pacer {
+            pace,
+            state: Mutex::new(State {
+                next: None,
+                sent: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// Waits until one more request may start, and counts it as started.
+    pub async fn acquire(&self) {
+        match &self.pace {
+            Pace::Unlimited => {}
+            Pace::Even(interval) => {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                let at = state.next.map_or(now, |n| n.max(now));
+                state.next = Some(at + *interval);
+                tokio::time::sleep_until(at).await;
+            }
+            Pace::Windows(windows) => {
+                let mut state = self.state.lock().await;
+                loop {
+                    let now = Instant::now();
+                    match earliest_start(&state.sent, windows, now) {
+                        Some(at) if at > now => tokio::time::sleep_until(at).await,
+                        _ => break,
+                    }
+                }
+                let now = Instant::now();
+                state.sent.push_back(now);
+                let keep = windows.iter().map(|w| w.limit as usize).max().unwrap_or(0);
+                while state.sent.len() > keep {
+                    state.sent.pop_front();
+                }
+            }
+        }
+    }
+}
+
+/// A margin added to each window, because the server sees a request a little after
+/// certctl counts it; without it a request sent exactly one period later could land
+/// inside the server's window.
+fn margin(period: Duration) -> Duration {
+    period / 100 + Duration::from_millis(5)
+}
+
+/// When the next request may start without exceeding any window, given the start
+/// times of earlier requests (oldest first). `None` when it may start now.
+fn earliest_start(sent: &VecDeque<Instant>, windows: &[Window], now: Instant) -> Option<Instant> {
+    let mut at: Option<Instant> = None;
+    for w in windows {
+        let limit = w.limit as usize;
+        if limit == 0 || sent.len() < limit {
+            continue;
+        }
+        // The request `limit` places back must have left the window.
+        let blocker = sent[sent.len() - limit];
+        let free = blocker + w.period + margin(w.period);
+        if free > now {
+            at = Some(at.map_or(free, |a| a.max(free)));
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn zero_rate_is_unlimited() {
+        assert_eq!(Pace::per_second(0.0), Pace::Unlimited);
+        assert_eq!(Pace::per_second(4.0), Pace::Even(ms(250)));
+        assert_eq!(Pace::windows(&[]), Pace::Unlimited);
+    }
+
+    #[test]
+    fn a_full_window_blocks_until_its_oldest_request_leaves() {
+        let t0 = Instant::now();
+        let windows = [Window::new(2, ms(1000))];
+        let mut sent = VecDeque::new();
+        assert_eq!(earliest_start(&sent, &windows, t0), None);
+        sent.push_back(t0);
+        assert_eq!(earliest_start(&sent, &windows, t0), None);
+        sent.push_back(t0 + ms(100));
+        let at = earliest_start(&sent, &windows, t0 + ms(200)).unwrap();
+        assert_eq!(at, t0 + ms(1000) + margin(ms(1000)));
+    }
+
+    #[test]
+    fn the_strictest_window_wins() {
+        let t0 = Instant::now();
+        let windows = [Window::new(1, ms(100)), Window::new(3, ms(10_000))];
+        let sent: VecDeque<_> = [t0, t0 + ms(200), t0 + ms(400)].into_iter().collect();
+        let at = earliest_start(&sent, &windows, t0 + ms(450)).unwrap();
+        assert_eq!(at, t0 + ms(10_000) + margin(ms(10_000)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn even_pacing_spaces_requests() {
+        let pacer = Pacer::new(Pace::per_second(10.0));
+        let start = Instant::now();
+        for _ in 0..5 {
+            pacer.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, ms(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn windows_pace_a_burst() {
+        let pacer = Pacer::new(Pace::windows(&[Window::new(3, ms(1000))]));
+        let start = Instant::now();
+        for _ in 0..7 {
+            pacer.acquire().await;
+        }
+        let elapsed = Instant::now() - start;
+        assert!(elapsed >= ms(2000) && elapsed < ms(2100), "{elapsed:?}");
+    }
+}

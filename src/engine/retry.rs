@@ -1,0 +1,105 @@
+//! Which failures are retried, and how long to wait before the next try.
+//!
+//! Retrying is only safe when the request cannot have been applied twice: any
+//! request whose connection never opened, and idempotent requests after a timeout,
+//! a 429 or a 502/503/504. A non-idempotent request (Sertifika issuing, the Origin
+//! delete) that may have reached the server is never sent again.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, SystemTime};
+
+/// The longest wait certctl accepts from a `Retry-After` header.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// What happened on one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The connection could not be opened: nothing reached the server.
+    ConnectFailed,
+    /// The request may have reached the server (timeout, reset mid-way).
+    Lost,
+    /// The server answered with this status.
+    Status(u16),
+}
+
+/// Whether another try is allowed after `attempt`.
+pub fn should_retry(attempt: Attempt, idempotent: bool) -> bool {
+    match attempt {
+        Attempt::ConnectFailed => true,
+        Attempt::Lost => idempotent,
+        Attempt::Status(s) => idempotent && matches!(s, 429 | 502 | 503 | 504),
+    }
+}
+
+/// The wait before try number `retry` (1 for the first retry): the server's
+/// `Retry-After` when it gave one (capped at five minutes), otherwise exponential
+/// backoff from `base` with up to 50% random jitter, so parallel workers spread out.
+pub fn delay(retry: u32, base: Duration, retry_after: Option<&str>) -> Duration {
+    if let Some(wait) = retry_after.and_then(parse_retry_after) {
+        return wait.min(MAX_RETRY_AFTER);
+    }
+    let exp = base.saturating_mul(1u32 << retry.saturating_sub(1).min(10));
+    let capped = exp.min(Duration::from_secs(60));
+    let jitter = capped.mul_f64(random_fraction() * 0.5);
+    capped + jitter
+}
+
+/// Reads `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A random number in [0, 1) from the standard library's randomly keyed hasher.
+fn random_fraction() -> f64 {
+    let bits = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_failures_retry() {
+        assert!(should_retry(Attempt::ConnectFailed, false));
+        assert!(!should_retry(Attempt::Lost, false));
+        assert!(should_retry(Attempt::Lost, true));
+        for s in [429, 502, 503, 504] {
+            assert!(should_retry(Attempt::Status(s), true), "{s}");
+            assert!(!should_retry(Attempt::Status(s), false), "{s}");
+        }
+        for s in [200, 400, 401, 404, 500] {
+            assert!(!should_retry(Attempt::Status(s), true), "{s}");
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let base = Duration::from_millis(100);
+        assert_eq!(delay(1, base, Some("2")), Duration::from_secs(2));
+        assert_eq!(delay(1, base, Some("100000")), MAX_RETRY_AFTER);
+        let date = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(10));
+        assert_eq!(delay(1, base, Some(&date)), Duration::ZERO);
+    }
+
+    #[test]
+    fn backoff_grows_with_bounded_jitter() {
+        let base = Duration::from_millis(100);
+        for retry in 1..5u32 {
+            let d = delay(retry, base, None);
+            let floor = base * (1 << (retry - 1));
+            assert!(d >= floor && d <= floor.mul_f64(1.5), "{retry}: {d:?}");
+        }
+        assert!(delay(1, base, Some("soon")) >= base);
+    }
+}

@@ -1,0 +1,179 @@
+//! The one error type of certctl and the table that turns its kinds into exit codes.
+//!
+//! Every failure, whether it stops the whole command or only one item, carries an
+//! [`ErrorKind`]; the exit code and the `error.kind` of the JSON output are derived
+//! from it here and nowhere else, so scripts can rely on them.
+
+use serde::Serialize;
+
+/// What went wrong, as scripts see it: the JSON `error.kind` and the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The provider refused the operation (validation, `ERROR` state, other 4xx).
+    Rejected,
+    /// The credentials were refused (401, 403, DigiCert `access_denied_invalid_key`).
+    Auth,
+    /// The item does not exist (404, Sertifika's "undefined or is deleted").
+    NotFound,
+    /// Worth running again later: network failure, timeout, 429 or 5xx after retries.
+    Transient,
+    /// The provider answered something certctl cannot read as the documented shape.
+    InvalidResponse,
+    /// certctl refused to go on: a redirect, a callback to a foreign host, a journal failure.
+    Refused,
+    /// Bad arguments or input, or confirmation declined.
+    Usage,
+    /// A missing or invalid setting, or an unreadable config file.
+    Config,
+    /// Ctrl-C or SIGTERM stopped the run.
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// The process exit code of SPEC section 10 for this kind.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Rejected | ErrorKind::InvalidResponse | ErrorKind::Refused => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::Auth | ErrorKind::Config => 4,
+            ErrorKind::NotFound => 5,
+            ErrorKind::Transient => 6,
+            ErrorKind::Interrupted => 130,
+        }
+    }
+
+    /// The snake_case name used in JSON output and the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Auth => "auth",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Transient => "transient",
+            ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Refused => "refused",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Config => "config",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// A failure that stops the command: one plain sentence, a kind, and maybe a hint
+/// saying what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    hint: Option<String>,
+}
+
+impl Error {
+    /// An error of any kind with its sentence.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Bad arguments or input: exit 2, nothing sent.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Usage, message)
+    }
+
+    /// A missing or invalid setting: exit 4.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    /// Adds what the user can do about it, printed after the sentence.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The kind that decides the exit code.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// What to do about it, when certctl knows.
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+}
+
+/// Shorthand for results whose error is certctl's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why one item of an operation failed, as reported in its `error` object.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemError {
+    /// The kind that decides the exit code when every item failed.
+    pub kind: ErrorKind,
+    /// The HTTP status of the answer, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// The provider's error code (DigiCert `code`, Origin `CE0000x`), when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The provider's message, or certctl's own sentence.
+    pub message: String,
+}
+
+impl ItemError {
+    /// An item error without an HTTP status or provider code.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ItemError {
+            kind,
+            http_status: None,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Records the HTTP status the failure came with.
+    pub fn status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    /// Records the provider's own error code.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let table = [
+            (ErrorKind::Rejected, 1),
+            (ErrorKind::InvalidResponse, 1),
+            (ErrorKind::Refused, 1),
+            (ErrorKind::Usage, 2),
+            (ErrorKind::Auth, 4),
+            (ErrorKind::Config, 4),
+            (ErrorKind::NotFound, 5),
+            (ErrorKind::Transient, 6),
+            (ErrorKind::Interrupted, 130),
+        ];
+        for (kind, code) in table {
+            assert_eq!(kind.exit_code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn kinds_serialize_as_the_contract_names() {
+        let json = serde_json::to_string(&ErrorKind::InvalidResponse).unwrap();
+        assert_eq!(json, "\"invalid_response\"");
+        assert_eq!(ErrorKind::NotFound.as_str(), "not_found");
+    }
+}

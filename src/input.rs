@@ -1,0 +1,284 @@
+//! ID lists: positional arguments and `--from FILE` / `--from -`, streamed.
+//!
+//! IDs are trimmed; blank lines and `#` comments are skipped; duplicates are dropped
+//! with a warning naming them. To find duplicates only a 16-byte fingerprint (MD5)
+//! of each distinct ID is kept, never the list itself. A regular file is read twice:
+//! once to check every ID (so a bad line stops the run before anything is sent) and
+//! count them, once to stream them. Standard input cannot be read twice, so it is
+//! checked as it streams, unless it is a terminal.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+
+use crate::error::{Error, Result};
+
+/// How many IDs a confirmation prompt names.
+pub const PREVIEW: usize = 5;
+
+/// Checks one ID; the message names what is wrong with it.
+pub type Check = fn(&str) -> std::result::Result<(), String>;
+
+/// An ID that passes any check.
+pub fn any_id(_: &str) -> std::result::Result<(), String> {
+    Ok(())
+}
+
+/// A stream of distinct, checked IDs, with their count when it is known up front.
+pub struct Ids {
+    /// The IDs in input order, each checked; an `Err` ends the stream.
+    pub iter: Box<dyn Iterator<Item = Result<String>> + Send>,
+    /// How many distinct IDs there are, when known before sending.
+    pub count: Option<usize>,
+    /// The first few IDs, for the confirmation prompt.
+    pub preview: Vec<String>,
+}
+
+/// Opens the ID list from positional arguments and an optional `--from` source.
+pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids> {
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    for a in &args {
+        check(a).map_err(Error::usage)?;
+    }
+    match from {
+        None => {
+            let mut dedup = Dedup::new(true);
+            let ids: Vec<String> = args.into_iter().filter(|id| dedup.first(id)).collect();
+            from_vec(ids)
+        }
+        Some(p) if p == Path::new("-") => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                let reader = Lines::new(
+                    Box::new(BufReader::new(std::io::stdin())),
+                    "standard input".into(),
+                );
+                let mut ids = args;
+                for line in reader {
+                    ids.push(line?);
+                }
+                let mut dedup = Dedup::new(true);
+                let mut checked = Vec::new();
+                for id in ids {
+                    check(&id).map_err(Error::usage)?;
+                    if dedup.first(&id) {
+                        checked.push(id);
+                    }
+                }
+                from_vec(checked)
+            } else {
+                let reader = Lines::new(
+                    Box::new(BufReader::with_capacity(64 * 1024, std::io::stdin())),
+                    "standard input".into(),
+                );
+                let preview = args.iter().take(PREVIEW).cloned().collect();
+                let mut dedup = Dedup::new(true);
+                let iter = args.into_iter().map(Ok).chain(reader.map(move |line| {
+                    let id = line?;
+                    check(&id).map_err(|m| Error::usage(format!("standard input: {m}")))?;
+                    Ok(id)
+                }));
+                let iter = iter.filter(move |r| match r {
+                    Ok(id) => dedup.first(id),
+                    Err(_) => true,
+                });
+                Ok(Ids {
+                    iter: Box::new(iter),
+                    count: None,
+                    preview,
+                })
+            }
+        }
+        Some(path) => from_file(args, path.to_path_buf(), check),
+    }
+}
+
+fn from_vec(ids: Vec<String>) -> Result<Ids> {
+    if ids.is_empty() {
+        return Err(no_ids());
+    }
+    Ok(Ids {
+        count: Some(ids.len()),
+        preview: ids.iter().take(PREVIEW).cloned().collect(),
+        iter: Box::new(ids.into_iter().map(Ok)),
+    })
+}
+
+fn no_ids() -> Error {
+    Error::usage("no IDs were given")
+        .hint("name them as arguments or give a file with --from FILE (- for standard input)")
+}
+
+fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
+    let open = |path: &Path| -> Result<Lines> {
+        let file = File::open(path).map_err(|e| {
+            Error::usage(format!("cannot read the ID file {}: {e}", path.display()))
+        })?;
+        Ok(Lines::new(
+            Box::new(BufReader::with_capacity(64 * 1024, file)),
+            path.display().to_string(),
+        ))
+    };
+    // First pass: check every ID and count the distinct ones before anything is sent.
+    let mut dedup = Dedup::new(true);
+    let mut count = 0usize;
+    let mut preview = Vec::new();
+    for id in args.iter().cloned().map(Ok).chain(open(&path)?) {
+        let id = id?;
+        check(&id).map_err(|m| Error::usage(format!("{}: {m}", path.display())))?;
+        if dedup.first(&id) {
+            count += 1;
+            if preview.len() < PREVIEW {
+                preview.push(id);
+            }
+        }
+    }
+    drop(dedup);
+    if count == 0 {
+        return Err(no_ids());
+    }
+    let mut dedup = Dedup::new(false);
+    let iter = args
+        .into_iter()
+        .map(Ok)
+        .chain(open(&path)?)
+        .filter(move |r| match r {
+            Ok(id) => dedup.first(id),
+            Err(_) => true,
+        });
+    Ok(Ids {
+        iter: Box::new(iter),
+        count: Some(count),
+        preview,
+    })
+}
+
+/// Remembers a fingerprint of every ID seen.
+struct Dedup {
+    seen: HashSet<u128>,
+    warn: bool,
+}
+
+impl Dedup {
+    fn new(warn: bool) -> Self {
+        Dedup {
+            seen: HashSet::new(),
+            warn,
+        }
+    }
+
+    /// True the first time an ID is seen; later times warn (once per pass) and say false.
+    fn first(&mut self, id: &str) -> bool {
+        let digest = Md5::digest(id.as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest);
+        let fresh = self.seen.insert(u128::from_le_bytes(bytes));
+        if !fresh && self.warn {
+            tracing::warn!("duplicate ID dropped: {id}");
+        }
+        fresh
+    }
+}
+
+/// Meaningful lines of a reader: trimmed, blank lines and `#` comments skipped.
+struct Lines {
+    reader: Box<dyn BufRead + Send>,
+    name: String,
+    line: usize,
+    buf: String,
+}
+
+impl Lines {
+    fn new(reader: Box<dyn BufRead + Send>, name: String) -> Self {
+        Lines {
+            reader,
+            name,
+            line: 0,
+            buf: String::new(),
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            match self.reader.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    let id = self.buf.trim();
+                    if id.is_empty() || id.starts_with('#') {
+                        continue;
+                    }
+                    return Some(Ok(id.to_string()));
+                }
+                Err(e) => {
+                    return Some(Err(Error::usage(format!(
+                        "cannot read line {} of {}: {e}",
+                        self.line, self.name
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn collect(ids: Ids) -> Vec<String> {
+        ids.iter.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn arguments_are_trimmed_and_deduplicated() {
+        let ids = open(vec![" a ".into(), "b".into(), "a".into()], None, any_id).unwrap();
+        assert_eq!(ids.count, Some(2));
+        assert_eq!(collect(ids), ["a", "b"]);
+    }
+
+    #[test]
+    fn files_skip_comments_and_blank_lines() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "# header\n\n k1 \nk2\r\nk1\n\nk3").unwrap();
+        let ids = open(vec!["k0".into()], Some(f.path()), any_id).unwrap();
+        assert_eq!(ids.count, Some(4));
+        assert_eq!(ids.preview, ["k0", "k1", "k2", "k3"]);
+        assert_eq!(collect(ids), ["k0", "k1", "k2", "k3"]);
+    }
+
+    #[test]
+    fn a_bad_line_fails_before_streaming() {
+        fn digits(s: &str) -> std::result::Result<(), String> {
+            s.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then_some(())
+                .ok_or(format!("`{s}` is not a number"))
+        }
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "1\n2\nx3").unwrap();
+        let err = open(vec![], Some(f.path()), digits).err().unwrap();
+        assert!(err.to_string().contains("`x3` is not a number"), "{err}");
+    }
+
+    #[test]
+    fn empty_lists_are_usage_errors() {
+        let err = open(vec!["  ".into()], None, any_id).err().unwrap();
+        assert_eq!(err.kind(), crate::error::ErrorKind::Usage);
+        let f = tempfile::NamedTempFile::new().unwrap();
+        assert!(open(vec![], Some(f.path()), any_id).is_err());
+        assert!(open(vec![], Some(Path::new("/nonexistent/ids")), any_id).is_err());
+    }
+}

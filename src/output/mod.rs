@@ -1,0 +1,412 @@
+//! Everything certctl writes to stdout: operation reports, dry runs and read results,
+//! in `text`, `json` or `ndjson`, plus the progress bar on stderr.
+//!
+//! Operation reports are streamed: the JSON document is written as items complete
+//! (its header first, `summary` and `outcome` last), so a run over a million keys
+//! never holds its items in memory and still prints exactly one document.
+
+pub mod table;
+
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::ItemError;
+
+/// The `--output` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: aligned tables, one line per item.
+    Text,
+    /// Exactly one JSON document.
+    Json,
+    /// One JSON object per line as items complete, then a summary line.
+    Ndjson,
+}
+
+/// What identifies an operation run in its report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// The provider's name.
+    pub provider: &'static str,
+    /// The operation's name, such as `certificates.delete`.
+    pub operation: &'static str,
+    /// The profile in use.
+    pub profile: String,
+    /// Whether nothing is sent.
+    pub dry_run: bool,
+    /// The run's identifier, also in the journal.
+    pub run_id: String,
+}
+
+/// The result of one item.
+#[derive(Debug, Clone)]
+pub struct ItemOutcome {
+    /// The item's ID as the user gave it.
+    pub id: String,
+    /// What the provider returned for it, or why it failed.
+    pub result: Result<Option<Value>, ItemError>,
+}
+
+impl ItemOutcome {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.clone()));
+        match &self.result {
+            Ok(response) => {
+                m.insert("outcome".into(), "succeeded".into());
+                if let Some(r) = response {
+                    m.insert("response".into(), r.clone());
+                }
+            }
+            Err(e) => {
+                m.insert("outcome".into(), "failed".into());
+                m.insert(
+                    "error".into(),
+                    serde_json::to_value(e).unwrap_or(Value::Null),
+                );
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// Counts of a run, as its `summary` object.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Every item, skipped ones included.
+    pub total: u64,
+    /// Items that succeeded.
+    pub succeeded: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Items not sent because `--resume` found them done.
+    pub skipped: u64,
+}
+
+impl Summary {
+    /// `succeeded`, `partial` or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        if self.failed == 0 {
+            "succeeded"
+        } else if self.succeeded > 0 {
+            "partial"
+        } else {
+            "failed"
+        }
+    }
+}
+
+/// Writes an operation's report as items complete.
+pub struct Reporter {
+    format: Format,
+    out: BufWriter<Stdout>,
+    meta: Meta,
+    items_written: u64,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Reporter {
+    /// Starts the report; `requests` sizes the progress bar when it is known.
+    pub fn start(
+        format: Format,
+        meta: Meta,
+        requests: Option<u64>,
+        quiet: bool,
+    ) -> io::Result<Reporter> {
+        let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+        if format == Format::Json {
+            let head = serde_json::to_string(&meta).map_err(io::Error::other)?;
+            // Reopen the header object to stream `items` into it.
+            write!(out, "{},\"items\":[", head.trim_end_matches('}'))?;
+        }
+        let progress = if !quiet && io::stderr().is_terminal() && requests.is_none_or(|n| n > 1) {
+            let bar = match requests {
+                Some(n) => indicatif::ProgressBar::new(n),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} requests {wide_bar} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Some(bar)
+        } else {
+            None
+        };
+        Ok(Reporter {
+            format,
+            out,
+            meta,
+            items_written: 0,
+            progress,
+        })
+    }
+
+    /// Reports the items of one finished request.
+    pub fn items(&mut self, items: &[ItemOutcome]) -> io::Result<()> {
+        for item in items {
+            match self.format {
+                Format::Text => {
+                    let line = match &item.result {
+                        Ok(resp) => format!("succeeded  {}{}", item.id, text_detail(resp.as_ref())),
+                        Err(e) => format!("failed     {}  {}", item.id, describe(e)),
+                    };
+                    self.println(&line)?;
+                }
+                Format::Json => {
+                    if self.items_written > 0 {
+                        self.out.write_all(b",")?;
+                    }
+                    serde_json::to_writer(&mut self.out, &item.to_json())?;
+                }
+                Format::Ndjson => {
+                    let mut v = item.to_json();
+                    if let Value::Object(m) = &mut v {
+                        m.insert("type".into(), "item".into());
+                        m.insert("run_id".into(), Value::String(self.meta.run_id.clone()));
+                    }
+                    serde_json::to_writer(&mut self.out, &v)?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+            self.items_written += 1;
+        }
+        if self.format == Format::Ndjson {
+            self.out.flush()?;
+        }
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+        }
+        Ok(())
+    }
+
+    fn println(&mut self, line: &str) -> io::Result<()> {
+        match &self.progress {
+            Some(bar) => bar.suspend(|| -> io::Result<()> {
+                writeln!(self.out, "{line}")?;
+                self.out.flush()
+            }),
+            None => writeln!(self.out, "{line}"),
+        }
+    }
+
+    /// Ends the report with the summary; `extra` adds fields to the JSON summary
+    /// (for example the callbacks of an interrupted wait).
+    pub fn finish(
+        mut self,
+        summary: Summary,
+        interrupted: bool,
+        notes: &[String],
+    ) -> io::Result<()> {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let outcome = summary.outcome();
+        match self.format {
+            Format::Text => {
+                let mut line = format!(
+                    "{} {}: {} succeeded, {} failed, {} skipped of {} (run {})",
+                    self.meta.provider,
+                    self.meta.operation,
+                    summary.succeeded,
+                    summary.failed,
+                    summary.skipped,
+                    summary.total,
+                    self.meta.run_id
+                );
+                if interrupted {
+                    line.push_str(" - interrupted before the end");
+                }
+                writeln!(self.out, "{line}")?;
+                for note in notes {
+                    writeln!(self.out, "{note}")?;
+                }
+            }
+            Format::Json => {
+                write!(self.out, "],\"summary\":")?;
+                serde_json::to_writer(&mut self.out, &summary)?;
+                write!(
+                    self.out,
+                    ",\"outcome\":\"{outcome}\",\"interrupted\":{interrupted}"
+                )?;
+                if !notes.is_empty() {
+                    write!(self.out, ",\"notes\":")?;
+                    serde_json::to_writer(&mut self.out, notes)?;
+                }
+                writeln!(self.out, "}}")?;
+            }
+            Format::Ndjson => {
+                let mut m = serde_json::to_value(&self.meta)?;
+                if let Value::Object(map) = &mut m {
+                    map.insert("type".into(), "summary".into());
+                    map.insert("outcome".into(), outcome.into());
+                    map.insert("summary".into(), serde_json::to_value(summary)?);
+                    map.insert("interrupted".into(), interrupted.into());
+                    if !notes.is_empty() {
+                        map.insert("notes".into(), serde_json::to_value(notes)?);
+                    }
+                }
+                serde_json::to_writer(&mut self.out, &m)?;
+                writeln!(self.out)?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// The short summary of a provider response shown after a succeeded item in text mode.
+fn text_detail(resp: Option<&Value>) -> String {
+    let Some(Value::Object(m)) = resp else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    for key in ["id", "status", "poolingCallback", "message"] {
+        if let Some(v) = m.get(key) {
+            let shown = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            parts.push(format!("{key}={shown}"));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", parts.join(" "))
+    }
+}
+
+/// One line describing an item error: kind, status, code and message.
+pub fn describe(e: &ItemError) -> String {
+    let mut s = e.kind.as_str().to_string();
+    match (&e.http_status, &e.code) {
+        (Some(st), Some(c)) => s.push_str(&format!(" (HTTP {st}, {c})")),
+        (Some(st), None) => s.push_str(&format!(" (HTTP {st})")),
+        (None, Some(c)) => s.push_str(&format!(" ({c})")),
+        (None, None) => {}
+    }
+    s.push_str(": ");
+    s.push_str(&e.message);
+    s
+}
+
+/// Prints the requests of a dry run as they are built.
+pub struct DryRun {
+    format: Format,
+    out: BufWriter<Stdout>,
+    written: u64,
+}
+
+impl DryRun {
+    /// Starts the dry-run report of `provider`'s `operation`.
+    pub fn start(format: Format, provider: &str, operation: &str) -> io::Result<DryRun> {
+        let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+        match format {
+            Format::Json => {
+                let head = serde_json::json!({"dry_run": true, "provider": provider, "operation": operation});
+                let head = head.to_string();
+                write!(out, "{},\"requests\":[", head.trim_end_matches('}'))?;
+            }
+            Format::Text => {
+                writeln!(out, "# dry run of {provider} {operation}: nothing is sent")?;
+            }
+            Format::Ndjson => {}
+        }
+        Ok(DryRun {
+            format,
+            out,
+            written: 0,
+        })
+    }
+
+    /// Prints one request that would be sent.
+    pub fn request(&mut self, req: &crate::engine::request::Request) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                if self.written > 0 {
+                    self.out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut self.out, &req.to_display_json())?;
+            }
+            Format::Ndjson => {
+                let mut v = req.to_display_json();
+                if let Value::Object(m) = &mut v {
+                    m.insert("type".into(), "request".into());
+                }
+                serde_json::to_writer(&mut self.out, &v)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Text => {
+                writeln!(self.out)?;
+                self.out.write_all(req.to_display_text().as_bytes())?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the dry-run report; `notes` are remarks such as a skipped check.
+    pub fn finish(mut self, notes: &[String]) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                write!(self.out, "]")?;
+                if !notes.is_empty() {
+                    write!(self.out, ",\"notes\":")?;
+                    serde_json::to_writer(&mut self.out, notes)?;
+                }
+                writeln!(self.out, "}}")?;
+            }
+            Format::Ndjson => {
+                let v = serde_json::json!({"type": "summary", "dry_run": true, "requests": self.written, "notes": notes});
+                serde_json::to_writer(&mut self.out, &v)?;
+                writeln!(self.out)?;
+            }
+            Format::Text => {
+                writeln!(self.out, "\n# {} request(s) would be sent", self.written)?;
+                for note in notes {
+                    writeln!(self.out, "# {note}")?;
+                }
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// Prints what a read command returned: the provider's JSON as is in `json`, one
+/// line per element in `ndjson`, a table (built by `table`) in `text`.
+pub fn print_read(
+    format: Format,
+    value: &Value,
+    table: impl FnOnce(&Value) -> String,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, value)?;
+            writeln!(out)?;
+        }
+        Format::Ndjson => match value {
+            Value::Array(items) => {
+                for item in items {
+                    serde_json::to_writer(&mut out, item)?;
+                    writeln!(out)?;
+                }
+            }
+            other => {
+                serde_json::to_writer(&mut out, other)?;
+                writeln!(out)?;
+            }
+        },
+        Format::Text => {
+            let text = table(value);
+            write!(out, "{text}")?;
+            if !text.ends_with('\n') {
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()
+}

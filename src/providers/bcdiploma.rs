@@ -1,0 +1,286 @@
+//! BCdiploma adapter: campaign history deletion, certificate delete/disable/enable.
+//!
+//! Requests carry `Authorization: Bearer <token>`; bodies are JSON. Keys are sent in
+//! batches; a `--campaign` disable/enable is one request. Errors come as 400/401/403
+//! with a JSON body carrying a message, which is reported as is.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::engine::request::{Method, Request, Response};
+use crate::engine::{Operation, Unit, Verdict};
+use crate::error::{ItemError, Result};
+use crate::input::Ids;
+use crate::providers::{
+    ProviderId, batched, find_message, operation, request_count, unreadable_error,
+};
+use crate::secret::Secret;
+
+/// Where and as whom requests go.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Base URL without a trailing `/`.
+    pub base: String,
+    /// The API token.
+    pub token: Secret,
+}
+
+impl Target {
+    fn request(&self, method: Method, path: &str) -> Request {
+        Request::new(method, format!("{}{path}", self.base)).secret_header(
+            "authorization",
+            Secret::new(format!("Bearer {}", self.token.expose())),
+        )
+    }
+}
+
+/// `campaigns delete-history CAMPAIGN_ID`: one DELETE, success is 204.
+pub fn delete_history(target: &Target, campaign: &str) -> Operation {
+    let encoded: String = url::form_urlencoded::byte_serialize(campaign.as_bytes()).collect();
+    let request = target.request(
+        Method::Delete,
+        &format!("/admin/campaign?campaignId={encoded}"),
+    );
+    let unit = Unit {
+        ids: vec![campaign.to_string()],
+        request,
+    };
+    let mut op = operation(
+        ProviderId::Bcdiploma,
+        "campaigns.delete_history",
+        true,
+        true,
+        std::iter::once(Ok(unit)),
+        interpret(),
+    );
+    op.count = Some(1);
+    op.requests = Some(1);
+    op.preview = vec![campaign.to_string()];
+    op
+}
+
+/// `certificates delete KEY...`: DELETE /admin/keys with a JSON array per batch.
+pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
+    let (count, preview) = (ids.count, ids.preview.clone());
+    let target = target.clone();
+    let units = batched(ids, batch_size, move |keys| {
+        target.request(Method::Delete, "/admin/keys").json(&keys)
+    });
+    let mut op = operation(
+        ProviderId::Bcdiploma,
+        "certificates.delete",
+        true,
+        true,
+        units,
+        interpret(),
+    );
+    op.count = count;
+    op.requests = request_count(count, batch_size);
+    op.preview = preview;
+    op
+}
+
+/// `certificates disable|enable (KEY... | --campaign ID)`: PUT /admin/keys.
+///
+/// Keys go in batches, each body carrying `campaignId` too when one was given; a
+/// campaign alone is one request whose item is the campaign.
+pub fn toggle(
+    target: &Target,
+    ids: Option<Ids>,
+    campaign: Option<String>,
+    enable: bool,
+    batch_size: usize,
+) -> Operation {
+    let name = if enable {
+        "certificates.enable"
+    } else {
+        "certificates.disable"
+    };
+    let target = target.clone();
+    match ids {
+        Some(ids) => {
+            let (count, preview) = (ids.count, ids.preview.clone());
+            let units = batched(ids, batch_size, move |keys| {
+                let body = match &campaign {
+                    Some(c) => json!({"ids": keys, "campaignId": c, "enable": enable}),
+                    None => json!({"ids": keys, "enable": enable}),
+                };
+                target.request(Method::Put, "/admin/keys").json(&body)
+            });
+            let mut op = operation(ProviderId::Bcdiploma, name, false, true, units, interpret());
+            op.count = count;
+            op.requests = request_count(count, batch_size);
+            op.preview = preview;
+            op
+        }
+        None => {
+            let campaign = campaign.unwrap_or_default();
+            let request = target
+                .request(Method::Put, "/admin/keys")
+                .json(&json!({"campaignId": campaign, "enable": enable}));
+            let unit = Unit {
+                ids: vec![campaign.clone()],
+                request,
+            };
+            let mut op = operation(
+                ProviderId::Bcdiploma,
+                name,
+                false,
+                true,
+                std::iter::once(Ok(unit)),
+                interpret(),
+            );
+            op.count = Some(1);
+            op.requests = Some(1);
+            op.preview = vec![campaign];
+            op
+        }
+    }
+}
+
+/// Success is a 2xx (the API documents 200, or 204 for a campaign); anything else
+/// is an error read from the body.
+fn interpret() -> Arc<crate::engine::Interpret> {
+    Arc::new(move |_unit: &Unit, resp: &Response| {
+        if resp.is_success() {
+            Verdict::All(Ok(resp.json().filter(|v| !v.is_null())))
+        } else {
+            Verdict::All(Err(error(resp)))
+        }
+    })
+}
+
+/// The item error for a BCdiploma error answer.
+pub fn error(resp: &Response) -> ItemError {
+    let fallback = unreadable_error(resp.status, &resp.body);
+    match resp
+        .json()
+        .and_then(|v| find_message(&v, &["message", "error", "errorMessage", "detail"]))
+    {
+        Some(message) => ItemError {
+            message,
+            ..fallback
+        },
+        None => fallback,
+    }
+}
+
+/// Whether the input gives keys at all (positional or `--from`).
+pub fn has_keys(keys: &[String], from: Option<&std::path::Path>) -> bool {
+    from.is_some() || keys.iter().any(|k| !k.trim().is_empty())
+}
+
+/// Opens the keys when there are any.
+pub fn open_keys(keys: Vec<String>, from: Option<&std::path::Path>) -> Result<Option<Ids>> {
+    if has_keys(&keys, from) {
+        crate::input::open(keys, from, crate::input::any_id).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use bytes::Bytes;
+
+    fn target() -> Target {
+        Target {
+            base: "https://api.bcdiploma.com".into(),
+            token: Secret::new("tok"),
+        }
+    }
+
+    fn ids(list: &[&str]) -> Ids {
+        crate::input::open(
+            list.iter().map(|s| s.to_string()).collect(),
+            None,
+            crate::input::any_id,
+        )
+        .unwrap()
+    }
+
+    fn resp(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            retry_after: None,
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn campaign_ids_are_url_encoded() {
+        let op = delete_history(&target(), "a b&c");
+        let unit = op.units.into_iter().next().unwrap().unwrap();
+        assert_eq!(
+            unit.request.url,
+            "https://api.bcdiploma.com/admin/campaign?campaignId=a+b%26c"
+        );
+        assert_eq!(unit.request.method, Method::Delete);
+        assert!(unit.request.body.is_none());
+        assert_eq!(unit.request.headers[0].1.exposed(), "Bearer tok");
+    }
+
+    #[test]
+    fn keys_are_batched() {
+        let list: Vec<String> = (0..250).map(|i| format!("k{i}")).collect();
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        let op = delete(&target(), ids(&refs), 100);
+        assert_eq!(op.requests, Some(3));
+        let sizes: Vec<usize> = op.units.map(|u| u.unwrap().ids.len()).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+    }
+
+    #[test]
+    fn toggle_bodies_follow_the_contract() {
+        let body = |op: Operation| -> serde_json::Value {
+            let unit = op.units.into_iter().next().unwrap().unwrap();
+            serde_json::from_slice(unit.request.body.as_ref().unwrap()).unwrap()
+        };
+        assert_eq!(
+            body(toggle(&target(), Some(ids(&["k1"])), None, false, 100)),
+            json!({"ids": ["k1"], "enable": false})
+        );
+        assert_eq!(
+            body(toggle(&target(), None, Some("c1".into()), true, 100)),
+            json!({"campaignId": "c1", "enable": true})
+        );
+        assert_eq!(
+            body(toggle(
+                &target(),
+                Some(ids(&["k1"])),
+                Some("c1".into()),
+                false,
+                100
+            )),
+            json!({"ids": ["k1"], "campaignId": "c1", "enable": false})
+        );
+    }
+
+    #[test]
+    fn errors_carry_the_provider_message() {
+        let interpret = interpret();
+        let unit = Unit {
+            ids: vec!["k".into()],
+            request: Request::new(Method::Put, "x"),
+        };
+        match interpret(&unit, &resp(400, r#"{"message":"unknown key k"}"#)) {
+            Verdict::All(Err(e)) => {
+                assert_eq!(e.kind, ErrorKind::Rejected);
+                assert_eq!(e.message, "unknown key k");
+                assert_eq!(e.http_status, Some(400));
+            }
+            other => panic!("{other:?}"),
+        }
+        match interpret(&unit, &resp(403, "<html>forbidden</html>")) {
+            Verdict::All(Err(e)) => assert_eq!(e.kind, ErrorKind::Auth),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            interpret(&unit, &resp(200, "")),
+            Verdict::All(Ok(None))
+        ));
+    }
+}
