@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::cli::{Cli, Command, ConfigCommand, bcdiploma as bcd_cli};
+mod bcdiploma;
+
+use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
 use crate::engine::{Engine, Operation, io_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::Format;
-use crate::providers::{ProviderId, bcdiploma};
 
 /// Runs the command and returns the exit code.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
@@ -27,64 +28,17 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
         Command::Bcdiploma(noun) => {
-            let ctx = Context::new(&cli.global, matches)?;
-            let p = ctx.settings.provider(ProviderId::Bcdiploma);
-            let target = bcdiploma::Target {
-                base: p.base_url()?,
-                token: p.secret()?.clone(),
-            };
-            let op = match noun {
-                bcd_cli::Noun::Campaigns(bcd_cli::CampaignVerb::DeleteHistory { campaign }) => {
-                    if campaign.trim().is_empty() {
-                        return Err(Error::usage("the campaign ID is empty"));
-                    }
-                    bcdiploma::delete_history(&target, campaign.trim())
-                }
-                bcd_cli::Noun::Certificates(verb) => match verb {
-                    bcd_cli::CertificateVerb::Delete(args) => {
-                        let ids = crate::input::open(
-                            args.keys,
-                            args.source.from.as_deref(),
-                            crate::input::any_id,
-                        )?;
-                        bcdiploma::delete(&target, ids, args.batch_size as usize)
-                    }
-                    bcd_cli::CertificateVerb::Disable(args) => toggle(&target, args, false)?,
-                    bcd_cli::CertificateVerb::Enable(args) => toggle(&target, args, true)?,
-                },
-            };
-            ctx.run(op).await
+            bcdiploma::run(noun, &Context::new(&cli.global, matches)?).await
         }
     }
 }
 
-fn toggle(
-    target: &bcdiploma::Target,
-    args: bcd_cli::ToggleArgs,
-    enable: bool,
-) -> Result<Operation> {
-    let campaign = args.campaign.map(|c| c.trim().to_string());
-    if campaign.as_deref() == Some("") {
-        return Err(Error::usage("the --campaign ID is empty"));
-    }
-    let ids = bcdiploma::open_keys(args.keys, args.source.from.as_deref())?;
-    if ids.is_none() && campaign.is_none() {
-        return Err(Error::usage("give certificate keys or --campaign ID")
-            .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
-    }
-    Ok(bcdiploma::toggle(
-        target,
-        ids,
-        campaign,
-        enable,
-        args.batch_size as usize,
-    ))
-}
-
 /// What a provider command needs: settings and the engine.
-struct Context {
-    settings: Settings,
-    engine: Engine,
+pub struct Context {
+    /// The resolved settings of the profile.
+    pub settings: Settings,
+    /// The engine every operation runs on.
+    pub engine: Engine,
     rate: Option<Valued<f64>>,
 }
 
@@ -111,8 +65,14 @@ impl Context {
         })
     }
 
-    async fn run(&self, op: Operation) -> Result<u8> {
-        let pace = self.settings.provider(op.provider).pace(self.rate.as_ref());
+    /// How requests to `provider` are paced in this run.
+    pub fn pace(&self, provider: crate::providers::ProviderId) -> crate::engine::rate::Pace {
+        self.settings.provider(provider).pace(self.rate.as_ref())
+    }
+
+    /// Runs an operation paced by its provider's settings; returns the exit code.
+    pub async fn run(&self, op: Operation) -> Result<u8> {
+        let pace = self.pace(op.provider);
         let ended = self.engine.run(op, pace).await?;
         Ok(ended.exit_code())
     }

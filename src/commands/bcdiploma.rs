@@ -1,0 +1,56 @@
+//! `certctl bcdiploma ...`: arguments checked, the adapter's operation run.
+
+use crate::cli::bcdiploma::{CampaignVerb, CertificateVerb, Noun, ToggleArgs};
+use crate::commands::Context;
+use crate::engine::Operation;
+use crate::error::{Error, Result};
+use crate::providers::{ProviderId, bcdiploma};
+
+/// Runs a `bcdiploma` command and returns the exit code.
+pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+    let p = ctx.settings.provider(ProviderId::Bcdiploma);
+    let target = bcdiploma::Target {
+        base: p.base_url()?,
+        token: p.secret()?.clone(),
+    };
+    let op = match noun {
+        Noun::Campaigns(CampaignVerb::DeleteHistory { campaign }) => {
+            if campaign.trim().is_empty() {
+                return Err(Error::usage("the campaign ID is empty"));
+            }
+            bcdiploma::delete_history(&target, campaign.trim())
+        }
+        Noun::Certificates(verb) => match verb {
+            CertificateVerb::Delete(args) => {
+                let ids = crate::input::open(
+                    args.keys,
+                    args.source.from.as_deref(),
+                    crate::input::any_id,
+                )?;
+                bcdiploma::delete(&target, ids, args.batch_size as usize)
+            }
+            CertificateVerb::Disable(args) => toggle(&target, args, false)?,
+            CertificateVerb::Enable(args) => toggle(&target, args, true)?,
+        },
+    };
+    ctx.run(op).await
+}
+
+fn toggle(target: &bcdiploma::Target, args: ToggleArgs, enable: bool) -> Result<Operation> {
+    let campaign = args.campaign.map(|c| c.trim().to_string());
+    if campaign.as_deref() == Some("") {
+        return Err(Error::usage("the --campaign ID is empty"));
+    }
+    let ids = bcdiploma::open_keys(args.keys, args.source.from.as_deref())?;
+    if ids.is_none() && campaign.is_none() {
+        return Err(Error::usage("give certificate keys or --campaign ID")
+            .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
+    }
+    Ok(bcdiploma::toggle(
+        target,
+        ids,
+        campaign,
+        enable,
+        args.batch_size as usize,
+    ))
+}
