@@ -12,14 +12,15 @@ mod error;
 mod input;
 mod output;
 mod providers;
+mod sandbox;
 mod secret;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
-    let matches = match cli::Cli::command().try_get_matches() {
+    let matches = match cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();

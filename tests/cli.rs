@@ -5,4 +5,4 @@ mod common;
 
 mod bcdiploma;
 mod config;
-mod engine;
+mod general;

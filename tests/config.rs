@@ -1,1 +1,215 @@
-//! placeholder
+//! Configuration as a user meets it: files, profiles, environment, precedence,
+//! secrets from files, and the `config` commands.
+
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::common::*;
+
+fn show(env: &Env, args: &[&str]) -> assert_cmd::Command {
+    let mut c = env.cmd();
+    c.args(args).args(["-o", "json", "config", "show"]);
+    c
+}
+
+#[tokio::test]
+async fn precedence_is_flag_env_file_default() {
+    let env = Env::new();
+    let conf = env.config(
+        "default_profile = \"prod\"\n[profiles.prod.bcdiploma]\nbase_url = \"https://api-cus.bcdiploma.com/\"\ntoken = \"file-token\"\nrate = 5\n\
+         [profiles.prod.digicert]\napi_key = \"dc-file\"\n",
+    );
+    let mut c = show(&env, &["-c", conf.to_str().unwrap(), "--timeout", "2m"]);
+    c.env("CERTCTL_BCDIPLOMA_TOKEN", "env-token")
+        .env("CERTCTL_RETRIES", "7");
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    let get = |k: &str| {
+        (
+            doc[k]["value"].as_str().unwrap().to_string(),
+            doc[k]["source"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(get("profile"), ("prod".into(), "file".into()));
+    assert_eq!(get("timeout"), ("2m".into(), "flag".into()));
+    assert_eq!(get("retries"), ("7".into(), "env".into()));
+    assert_eq!(get("concurrency"), ("4".into(), "default".into()));
+    assert_eq!(get("bcdiploma.token"), ("<redacted>".into(), "env".into()));
+    assert_eq!(get("bcdiploma.base_url").1, "file");
+    assert_eq!(
+        get("bcdiploma.rate"),
+        ("5 per second".into(), "file".into())
+    );
+    assert_eq!(
+        get("digicert.api_key"),
+        ("<redacted>".into(), "file".into())
+    );
+    assert_eq!(
+        get("origin.base_url"),
+        ("https://origin.build/equinox".into(), "default".into())
+    );
+    let all = stdout(&out);
+    assert!(!all.contains("file-token") && !all.contains("env-token") && !all.contains("dc-file"));
+}
+
+#[tokio::test]
+async fn secrets_from_files_lose_their_trailing_newline() {
+    let (env, server) = (Env::new(), server().await);
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let secret = env.file("bcd.secret", "from-file-token\n");
+    let conf = env.config(&format!(
+        "[profiles.default.bcdiploma]\nbase_url = \"{}\"\ntoken_file = \"{}\"\n",
+        server.uri(),
+        secret.display()
+    ));
+    let mut c = env.cmd();
+    c.args([
+        "-c",
+        conf.to_str().unwrap(),
+        "--rate",
+        "0",
+        "bcdiploma",
+        "certificates",
+        "disable",
+        "k1",
+    ]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        header(&received(&server).await[0], "authorization"),
+        Some("Bearer from-file-token")
+    );
+}
+
+#[tokio::test]
+async fn the_environment_beats_the_file_and_the_flag_beats_both() {
+    let (env, server) = (Env::new(), server().await);
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let conf = env.config(
+        "[profiles.default.bcdiploma]\nbase_url = \"https://unused.example\"\ntoken = \"file-token\"\n[profiles.other.bcdiploma]\ntoken = \"other-token\"\n",
+    );
+    let mut c = env.cmd();
+    c.env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
+        .env("CERTCTL_PROFILE", "default")
+        .args([
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            "other",
+            "bcdiploma",
+            "certificates",
+            "disable",
+            "k1",
+        ]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        header(&received(&server).await[0], "authorization"),
+        Some("Bearer other-token")
+    );
+}
+
+#[tokio::test]
+async fn config_errors_are_exit_4_with_the_key_named() {
+    let env = Env::new();
+    let cases = [
+        ("[profiles.default.bcdiploma]\ntokn = \"x\"\n", "tokn"),
+        ("[profiles.default]\nbcdiplomaa = {}\n", "bcdiplomaa"),
+        ("colour = true\n", "colour"),
+        ("[profiles.default.bcdiploma\n", "not valid TOML"),
+        (
+            "[profiles.default.bcdiploma]\nbase_url = \"http://api.bcdiploma.com\"\ntoken = \"t\"\n",
+            "loopback",
+        ),
+    ];
+    for (text, needle) in cases {
+        let conf = env.config(text);
+        let mut c = env.cmd();
+        c.args([
+            "-c",
+            conf.to_str().unwrap(),
+            "bcdiploma",
+            "certificates",
+            "disable",
+            "k1",
+        ]);
+        let out = run(c).await;
+        assert_eq!(code(&out), 4, "{text}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(needle),
+            "{needle} not in {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            stderr(&out)
+                .lines()
+                .filter(|l| l.starts_with("certctl: error"))
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_explicit_missing_config_is_exit_4_but_the_default_path_is_optional() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["-c", "/nonexistent/certctl.toml", "config", "show"]);
+    assert_eq!(code(&run(c).await), 4);
+    let mut c = env.cmd();
+    c.args(["config", "show"]);
+    assert_eq!(code(&run(c).await), 0);
+    let mut c = env.cmd();
+    c.args(["-p", "nosuch", "config", "show"]);
+    assert_eq!(code(&run(c).await), 4);
+}
+
+#[tokio::test]
+async fn a_readable_file_with_an_inline_secret_warns() {
+    let env = Env::new();
+    let conf = env.config("[profiles.default.bcdiploma]\ntoken = \"t\"\n");
+    set_mode(&conf, 0o644);
+    let mut c = env.cmd();
+    c.args(["-c", conf.to_str().unwrap(), "config", "show"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+    set_mode(&conf, 0o600);
+    let mut c = env.cmd();
+    c.args(["-c", conf.to_str().unwrap(), "config", "show"]);
+    assert!(!stderr(&run(c).await).contains("chmod"));
+}
+
+#[tokio::test]
+async fn init_writes_a_private_file_and_refuses_to_overwrite() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["config", "path"]);
+    let out = run(c).await;
+    let path = env.path("config").join("certctl").join("config.toml");
+    assert_eq!(stdout(&out).trim(), path.display().to_string());
+    let mut c = env.cmd();
+    c.args(["config", "init"]);
+    assert_eq!(code(&run(c).await), 0);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let mut c = env.cmd();
+    c.args(["config", "init"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--force"));
+    let mut c = env.cmd();
+    c.args(["config", "init", "--force"]);
+    assert_eq!(code(&run(c).await), 0);
+    let mut c = env.cmd();
+    c.args(["config", "show"]);
+    assert_eq!(code(&run(c).await), 0, "the written file must load");
+}

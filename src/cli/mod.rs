@@ -108,6 +108,19 @@ pub struct GlobalArgs {
     /// At most N requests per second (0: unlimited) [default: the provider's documented budget]
     #[arg(long, env = "CERTCTL_RATE", global = true, value_parser = parse_rate, value_name = "N")]
     pub rate: Option<f64>,
+
+    /// Run against the built-in emulator instead of the configured hosts (no account needed)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+}
+
+/// The command tree as parsed: a flag given twice (say `-o json` in an alias and
+/// `-o text` after it) takes its last value, in every subcommand.
+pub fn command() -> clap::Command {
+    fn override_self(cmd: clap::Command) -> clap::Command {
+        cmd.args_override_self(true).mut_subcommands(override_self)
+    }
+    override_self(<Cli as clap::CommandFactory>::command())
 }
 
 /// Parses `--timeout` and other durations (`500ms`, `30s`, `2m`).
@@ -131,6 +144,21 @@ pub enum Command {
     /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
     #[command(subcommand)]
     Bcdiploma(bcdiploma::Noun),
+    /// Check that providers are configured, reachable and accept their credentials
+    ///
+    /// Meant for CI smoke checks: exit 0 only when every check passes, else the code
+    /// of the first failure (4: missing setting or refused credential, 6: unreachable).
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl check\n  certctl -p prod check digicert sertifika\n  certctl --sandbox -o json check"
+    )]
+    Check {
+        /// Providers to check [default: every configured one]
+        #[arg(value_name = "PROVIDER", value_parser = ["bcdiploma", "origin", "digicert", "sertifika", "sm"])]
+        providers: Vec<String>,
+    },
+    /// Run the emulator of the four APIs
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -143,6 +171,40 @@ pub enum Command {
         #[arg(value_enum, value_name = "SHELL")]
         shell: Shell,
     },
+}
+
+/// `certctl sandbox ...`
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the stateful emulator of the four APIs until interrupted
+    ///
+    /// Paths: /bcdiploma, /origin, /digicert/services/v2 and /sertifika. Credential:
+    /// `sandbox-token` (Sertifika company `sandbox-company`). A ready-to-paste config
+    /// profile is printed on start.
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
+    )]
+    Serve(SandboxArgs),
+}
+
+/// The emulator's knobs.
+#[derive(Debug, Args, Clone)]
+pub struct SandboxArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Failures to inject, e.g. 429=0.1,503=0.05,500=0.02,reset=0.02,slow=0.05:3s,reset-after=0.01
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Seed of the fault sequence, to replay it
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Enforce the documented rate windows and answer 429 past them
+    #[arg(long)]
+    pub limits: bool,
+    /// Multiply every rate window's period by F (for quick pacing rehearsals)
+    #[arg(long, value_name = "F", default_value_t = 1.0, hide = true)]
+    pub limit_scale: f64,
 }
 
 /// `certctl config ...`

@@ -8,6 +8,8 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 mod bcdiploma;
+mod check;
+mod sandbox;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::{Settings, Source, Valued};
@@ -20,16 +22,23 @@ use crate::output::Format;
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
     match cli.command {
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = crate::cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "certctl", &mut script);
             let mut out = std::io::stdout();
-            clap_complete::generate(shell, &mut cmd, "certctl", &mut out);
-            out.flush().map_err(io_error)?;
+            out.write_all(&script)
+                .and_then(|()| out.flush())
+                .map_err(io_error)?;
             Ok(0)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
         Command::Bcdiploma(noun) => {
-            bcdiploma::run(noun, &Context::new(&cli.global, matches)?).await
+            bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
         }
+        Command::Check { providers } => {
+            check::run(&providers, &Context::new(&cli.global, matches).await?).await
+        }
+        Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
     }
 }
 
@@ -40,11 +49,25 @@ pub struct Context {
     /// The engine every operation runs on.
     pub engine: Engine,
     rate: Option<Valued<f64>>,
+    /// The in-process emulator of `--sandbox`, alive as long as the command.
+    _sandbox: Option<crate::sandbox::Handle>,
 }
 
 impl Context {
-    fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
-        let settings = load_settings(global, matches)?;
+    async fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
+        let mut settings = load_settings(global, matches)?;
+        let sandbox = if global.sandbox {
+            let handle = sandbox::start_in_process().await?;
+            settings.use_sandbox(
+                &handle.base_url(),
+                crate::sandbox::TOKEN,
+                crate::sandbox::COMPANY,
+            );
+            settings.profile = Valued::new("sandbox".into(), Source::Flag);
+            Some(handle)
+        } else {
+            None
+        };
         let http = Http::new(global.timeout, global.retries)?;
         let engine = Engine {
             http,
@@ -62,6 +85,7 @@ impl Context {
             settings,
             engine,
             rate,
+            _sandbox: sandbox,
         })
     }
 

@@ -144,8 +144,7 @@ impl Engine {
         let mut reporter =
             Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
         let pacer = Arc::new(Pacer::new(pace));
-        let mut tasks: JoinSet<(u64, Vec<String>, Vec<Result<Option<Value>, ItemError>>)> =
-            JoinSet::new();
+        let mut tasks: JoinSet<Finished> = JoinSet::new();
         let mut summary = Summary::default();
         let mut first_failure: Option<(u64, ErrorKind)> = None;
         let mut input_error: Option<Error> = None;
@@ -289,6 +288,12 @@ impl Engine {
         }
     }
 }
+
+/// A finished unit: its place in input order, its IDs and one result per ID.
+type Finished = (u64, Vec<String>, Vec<ItemResult>);
+
+/// One item's result: what the provider returned, or why it failed.
+pub type ItemResult = Result<Option<Value>, ItemError>;
 
 /// What one request task needs, cloned out of the engine.
 struct TaskContext {

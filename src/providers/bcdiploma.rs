@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn campaign_ids_are_url_encoded() {
         let op = delete_history(&target(), "a b&c");
-        let unit = op.units.into_iter().next().unwrap().unwrap();
+        let unit = op.units.next().unwrap().unwrap();
         assert_eq!(
             unit.request.url,
             "https://api.bcdiploma.com/admin/campaign?campaignId=a+b%26c"
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn toggle_bodies_follow_the_contract() {
         let body = |op: Operation| -> serde_json::Value {
-            let unit = op.units.into_iter().next().unwrap().unwrap();
+            let unit = op.units.next().unwrap().unwrap();
             serde_json::from_slice(unit.request.body.as_ref().unwrap()).unwrap()
         };
         assert_eq!(

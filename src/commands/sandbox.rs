@@ -1,0 +1,72 @@
+//! `certctl sandbox serve` and the in-process emulator behind `--sandbox`.
+
+use std::io::Write;
+
+use crate::cli::SandboxArgs;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sandbox::{self, Faults, Handle, Options};
+
+/// Serves the emulator until Ctrl-C, after printing a ready-to-use profile.
+pub async fn serve(args: SandboxArgs) -> Result<u8> {
+    let options = Options {
+        faults: parse_faults(args.faults.as_deref().unwrap_or(""))?,
+        seed: args.seed,
+        limits: args.limits,
+        limit_scale: args.limit_scale,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let handle = sandbox::start(listener, options)
+        .await
+        .map_err(|e| Error::usage(format!("cannot start the emulator: {e}")))?;
+    let base = handle.base_url();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "# certctl sandbox listening on {base} (Ctrl-C to stop)\n# Paste this into your config file and use `--profile sandbox`:\n\n{}",
+        sandbox::profile_toml(&base)
+    );
+    let _ = out.flush();
+    drop(out);
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    Ok(0)
+}
+
+/// Starts the emulator on a free loopback port for `--sandbox`, with the knobs of
+/// `CERTCTL_SANDBOX_FAULTS`, `CERTCTL_SANDBOX_SEED` and `CERTCTL_SANDBOX_LIMITS=1`.
+pub async fn start_in_process() -> Result<Handle> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let seed = match env("CERTCTL_SANDBOX_SEED") {
+        Some(s) => Some(s.parse::<u64>().map_err(|_| {
+            Error::usage(format!("CERTCTL_SANDBOX_SEED `{s}` is not a whole number"))
+        })?),
+        None => None,
+    };
+    let options = Options {
+        faults: parse_faults(env("CERTCTL_SANDBOX_FAULTS").as_deref().unwrap_or(""))?,
+        seed,
+        limits: env("CERTCTL_SANDBOX_LIMITS").is_some_and(|v| v == "1" || v == "true"),
+        limit_scale: 1.0,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Transient,
+                format!("cannot open a loopback port for the sandbox: {e}"),
+            )
+        })?;
+    sandbox::start(listener, options).await.map_err(|e| {
+        Error::new(
+            ErrorKind::Transient,
+            format!("cannot start the sandbox: {e}"),
+        )
+    })
+}
+
+fn parse_faults(spec: &str) -> Result<Faults> {
+    spec.parse::<Faults>()
+        .map_err(|e| Error::usage(format!("the fault spec `{spec}` is not valid: {e}")))
+}

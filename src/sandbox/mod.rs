@@ -1,0 +1,470 @@
+//! The sandbox emulator: a stateful, in-memory stand-in for the four providers' HTTP
+//! APIs (SPEC section 11), served on a listener the caller has bound.
+//!
+//! This module owns the public face (`Options`, `start`, `Handle`, `profile_toml`),
+//! the connection serving (hyper, so that a fault can drop a connection with no
+//! answer) and the per-request pipeline: stats, fault draw, rate windows, body, then
+//! the provider's handler. Each provider's routes, checks and error shapes live in
+//! its own file; fault parsing, the PRNG and the windows in `faults.rs`; the shared
+//! state and the stats in `state.rs`.
+
+mod bcdiploma;
+mod digicert;
+mod faults;
+mod origin;
+mod sertifika;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::Query;
+use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+use faults::Fault;
+pub use faults::Faults;
+use state::World;
+
+/// Fixed credential accepted by every emulated provider (DigiCert: as API key), so a
+/// new user needs no account and the profile printed on start works as is.
+pub const TOKEN: &str = "sandbox-token";
+
+/// Company id the emulated Sertifika Merkezi accepts: its paths carry a company and
+/// the real API refuses any other.
+pub const COMPANY: &str = "sandbox-company";
+
+/// Largest request body read; bigger ones get the provider's 400.
+const BODY_LIMIT: usize = 16 << 20;
+
+/// How the emulator misbehaves: the knobs of `sandbox serve` and `--sandbox`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Share of API requests that fail on purpose, to exercise retries and recovery.
+    pub faults: Faults,
+    /// Seed of the fault draws; the same seed gives the same fault sequence, so a
+    /// failing script run can be replayed. `None` seeds from the clock.
+    pub seed: Option<u64>,
+    /// Enforce BCdiploma's and DigiCert's documented rate windows, so pacing can be
+    /// checked without a real account.
+    pub limits: bool,
+    /// Factor applied to every window's period (1.0 = the real windows); tests shrink
+    /// them to keep runs short. Must be finite and above zero.
+    pub limit_scale: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            faults: Faults::default(),
+            seed: None,
+            limits: false,
+            limit_scale: 1.0,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server at once (open connections
+/// included), so a test or `--sandbox` run cannot leak it; `shutdown` does the same
+/// and waits until the serving task has ended.
+#[derive(Debug)]
+pub struct Handle {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Root URL to hand to clients (`http://127.0.0.1:PORT`); a wildcard bind is
+    /// reported as loopback, since that is where a local client can reach it.
+    pub fn base_url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Stop accepting, close every connection and wait for the serving task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// Serve the emulator on an already-bound listener in a spawned task. Taking a bound
+/// listener keeps the caller in charge of the address (a fixed `--listen` or a free
+/// loopback port) and lets it know the port before any request.
+pub async fn start(listener: TcpListener, options: Options) -> std::io::Result<Handle> {
+    if !(options.limit_scale.is_finite() && options.limit_scale > 0.0) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "limit_scale must be a finite number above zero, not {}",
+                options.limit_scale
+            ),
+        ));
+    }
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(&options));
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let shared = Arc::clone(&shared);
+                        connections.spawn(serve_connection(shared, stream, addr));
+                    }
+                    Err(error) => {
+                        // Out of descriptors and the like: wait instead of spinning.
+                        tracing::warn!(%error, "sandbox: accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    });
+    Ok(Handle {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// The ready-to-paste configuration profile for a server at `base`, printed by
+/// `sandbox serve` so a user can point certctl at it without reading docs.
+pub fn profile_toml(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    format!(
+        "[profiles.sandbox.bcdiploma]\n\
+         base_url = \"{base}/bcdiploma\"\n\
+         token = \"{TOKEN}\"\n\
+         \n\
+         [profiles.sandbox.origin]\n\
+         base_url = \"{base}/origin\"\n\
+         token = \"{TOKEN}\"\n\
+         \n\
+         [profiles.sandbox.digicert]\n\
+         base_url = \"{base}/digicert/services/v2\"\n\
+         api_key = \"{TOKEN}\"\n\
+         \n\
+         [profiles.sandbox.sertifika]\n\
+         base_url = \"{base}/sertifika\"\n\
+         token = \"{TOKEN}\"\n\
+         company_id = \"{COMPANY}\"\n"
+    )
+}
+
+/// What every connection task shares: the configuration and the one locked world.
+struct Shared {
+    faults: Faults,
+    world: Mutex<World>,
+}
+
+impl Shared {
+    fn new(options: &Options) -> Self {
+        let seed = options.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        let limits = options.limits.then_some(options.limit_scale);
+        Shared {
+            faults: options.faults.clone(),
+            world: Mutex::new(World::new(seed, limits)),
+        }
+    }
+
+    /// The world, even after a panic in another handler: the emulator keeps serving.
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The error a request's service returns to make hyper close the connection without
+/// writing an answer (faults `reset` and `reset-after`).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped on purpose by the sandbox fault injector")]
+struct Dropped;
+
+async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, local: SocketAddr) {
+    let service = service_fn(move |request| {
+        let answer = handle_request(Arc::clone(&shared), request, local);
+        async move { answer.await.map(Resp::into_http) }
+    });
+    if let Err(error) = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%error, "sandbox: connection ended");
+    }
+}
+
+/// The four emulated APIs, told apart by their path prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Provider {
+    Bcdiploma,
+    Origin,
+    Digicert,
+    Sertifika,
+}
+
+impl Provider {
+    const ALL: [Provider; 4] = [
+        Provider::Bcdiploma,
+        Provider::Origin,
+        Provider::Digicert,
+        Provider::Sertifika,
+    ];
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Provider::Bcdiploma => "/bcdiploma",
+            Provider::Origin => "/origin",
+            Provider::Digicert => "/digicert/services/v2",
+            Provider::Sertifika => "/sertifika",
+        }
+    }
+
+    /// The provider owning `path` and the path below its prefix.
+    fn split(path: &str) -> Option<(Provider, &str)> {
+        Provider::ALL.into_iter().find_map(|provider| {
+            let rest = path.strip_prefix(provider.prefix())?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((provider, rest))
+        })
+    }
+
+    /// An error answer in this provider's documented shape.
+    fn error(self, status: StatusCode, message: &str) -> Resp {
+        match self {
+            Provider::Bcdiploma => bcdiploma::error(status, message),
+            Provider::Origin => origin::error(status, message),
+            Provider::Digicert => digicert::error(status, message),
+            Provider::Sertifika => sertifika::error(status, message),
+        }
+    }
+
+    /// A 429, with `Retry-After` only where the real API sends one (BCdiploma).
+    fn too_many(self, retry_after_secs: u64) -> Resp {
+        let mut response = self.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests, slow down.",
+        );
+        if self == Provider::Bcdiploma {
+            response.retry_after = Some(retry_after_secs);
+        }
+        response
+    }
+
+    fn handle(self, call: &Call<'_>, world: &mut World) -> Resp {
+        match self {
+            Provider::Bcdiploma => bcdiploma::handle(call, world),
+            Provider::Origin => origin::handle(call, world),
+            Provider::Digicert => digicert::handle(call, world),
+            Provider::Sertifika => sertifika::handle(call, world),
+        }
+    }
+}
+
+/// A handler's answer: a status and a JSON body, or none for an empty body. Kept
+/// small so handlers can pass it around in `Result`s; it becomes an HTTP response
+/// only at the edge.
+struct Resp {
+    status: StatusCode,
+    body: Option<Value>,
+    /// `Retry-After` in seconds, for BCdiploma's 429s.
+    retry_after: Option<u64>,
+}
+
+impl Resp {
+    fn into_http(self) -> Response<Body> {
+        let mut response = match self.body {
+            Some(value) => {
+                let mut response = Response::new(Body::from(value.to_string()));
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                response
+            }
+            None => Response::new(Body::empty()),
+        };
+        *response.status_mut() = self.status;
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// One API request as the provider handlers see it: already past faults and limits,
+/// body read, path cut into segments below the provider prefix.
+struct Call<'a> {
+    method: &'a Method,
+    /// Path segments below the prefix; empty ones (trailing `/`) dropped.
+    segs: Vec<&'a str>,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    /// `http://host:port` as the client addressed the server, for absolute URLs.
+    origin: String,
+}
+
+impl Call<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice(self.body).ok()
+    }
+
+    fn query(&self, key: &str) -> Option<String> {
+        let Query(mut pairs) = Query::<HashMap<String, String>>::try_from_uri(self.uri).ok()?;
+        pairs.remove(key)
+    }
+
+    fn is_json(&self) -> bool {
+        self.header(CONTENT_TYPE.as_str()).is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+    }
+}
+
+fn json(status: StatusCode, body: Value) -> Resp {
+    Resp {
+        status,
+        body: Some(body),
+        retry_after: None,
+    }
+}
+
+fn empty(status: StatusCode) -> Resp {
+    Resp {
+        status,
+        body: None,
+        retry_after: None,
+    }
+}
+
+/// The per-request pipeline: stats, one fault draw, rate windows, body, handler, and
+/// last the fault's after-effect (delay or dropped connection).
+async fn handle_request(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+    local: SocketAddr,
+) -> Result<Resp, Dropped> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    if path == "/_sandbox/stats" {
+        return Ok(match parts.method {
+            Method::GET => json(StatusCode::OK, shared.world().stats.to_json()),
+            _ => empty(StatusCode::METHOD_NOT_ALLOWED),
+        });
+    }
+    let Some((provider, rest)) = Provider::split(path) else {
+        let message = "No emulated API under this path; use /bcdiploma, /origin, /digicert/services/v2 or /sertifika.";
+        return Ok(json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "message": message }),
+        ));
+    };
+    let mutating = !matches!(parts.method, Method::GET | Method::HEAD);
+    let fault = {
+        let mut world = shared.world();
+        world.stats.request(&format!("{} {path}", parts.method));
+        let fault = world.draw(&shared.faults, mutating);
+        if let Some(early) = fault.and_then(|f| early_answer(provider, f)) {
+            return early;
+        }
+        if let Err(wait) = world.admit(provider, Instant::now()) {
+            return Ok(provider.too_many(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
+        fault
+    };
+    let body = match axum::body::to_bytes(Body::new(body), BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return Ok(provider.error(
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read.",
+            ));
+        }
+    };
+    let origin = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(
+            || format!("http://{local}"),
+            |host| format!("http://{host}"),
+        );
+    let call = Call {
+        method: &parts.method,
+        segs: rest.split('/').filter(|s| !s.is_empty()).collect(),
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &body,
+        origin,
+    };
+    let response = provider.handle(&call, &mut shared.world());
+    match fault {
+        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::ResetAfter) => return Err(Dropped),
+        _ => {}
+    }
+    Ok(response)
+}
+
+/// The answer of a fault that stops the request before it is handled, if `fault` is
+/// one of those.
+fn early_answer(provider: Provider, fault: Fault) -> Option<Result<Resp, Dropped>> {
+    Some(Ok(match fault {
+        Fault::TooMany => provider.too_many(1),
+        Fault::Unavailable => provider.error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable.",
+        ),
+        Fault::Internal => {
+            provider.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+        }
+        Fault::Reset => return Some(Err(Dropped)),
+        Fault::Slow(_) | Fault::ResetAfter => return None,
+    }))
+}
