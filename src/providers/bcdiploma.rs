@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn campaign_ids_are_url_encoded() {
-        let op = delete_history(&target(), "a b&c");
+        let mut op = delete_history(&target(), "a b&c");
         let unit = op.units.next().unwrap().unwrap();
         assert_eq!(
             unit.request.url,
@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn toggle_bodies_follow_the_contract() {
-        let body = |op: Operation| -> serde_json::Value {
+        let body = |mut op: Operation| -> serde_json::Value {
             let unit = op.units.next().unwrap().unwrap();
             serde_json::from_slice(unit.request.body.as_ref().unwrap()).unwrap()
         };
