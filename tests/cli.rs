@@ -6,3 +6,4 @@ mod common;
 mod bcdiploma;
 mod config;
 mod general;
+mod sandbox;

@@ -121,3 +121,82 @@ pub fn fixture_path(name: &str) -> PathBuf {
         .join("fixtures")
         .join(name)
 }
+
+/// A `certctl sandbox serve` child process on a free loopback port; killed on drop.
+pub struct Sandbox {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Sandbox {
+    pub fn spawn(extra: &[&str]) -> Sandbox {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("certctl"))
+            .args(["sandbox", "serve", "--listen", &addr])
+            .args(extra)
+            .env("RUST_BACKTRACE", "0")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sandbox");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Sandbox {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    /// Environment variables pointing every provider at this emulator.
+    pub fn env(&self, cmd: &mut assert_cmd::Command) {
+        cmd.env(
+            "CERTCTL_BCDIPLOMA_BASE_URL",
+            format!("{}/bcdiploma", self.base),
+        )
+        .env("CERTCTL_BCDIPLOMA_TOKEN", "sandbox-token")
+        .env("CERTCTL_ORIGIN_BASE_URL", format!("{}/origin", self.base))
+        .env("CERTCTL_ORIGIN_TOKEN", "sandbox-token")
+        .env(
+            "CERTCTL_DIGICERT_BASE_URL",
+            format!("{}/digicert/services/v2", self.base),
+        )
+        .env("CERTCTL_DIGICERT_API_KEY", "sandbox-token")
+        .env(
+            "CERTCTL_SERTIFIKA_BASE_URL",
+            format!("{}/sertifika", self.base),
+        )
+        .env("CERTCTL_SERTIFIKA_TOKEN", "sandbox-token")
+        .env("CERTCTL_SERTIFIKA_COMPANY_ID", "sandbox-company");
+    }
+
+    /// `GET /_sandbox/stats`, over a plain TCP connection.
+    pub fn stats(&self) -> Value {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect sandbox");
+        write!(
+            stream,
+            "GET /_sandbox/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read");
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats not JSON ({e}): {text}"))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

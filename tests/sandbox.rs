@@ -1,0 +1,105 @@
+//! The emulator as users meet it: `--sandbox` on a fresh machine, `sandbox serve` as
+//! a test bench with faults, and `check` telling a working profile from a broken one.
+
+use crate::common::*;
+
+#[tokio::test]
+async fn sandbox_flag_needs_no_account() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "--sandbox",
+        "-o",
+        "json",
+        "bcdiploma",
+        "certificates",
+        "disable",
+        "--campaign",
+        "demo-campaign",
+    ]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["profile"], "sandbox");
+    assert_eq!(doc["items"][0]["id"], "demo-campaign");
+    assert_eq!(doc["outcome"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_bulk_run_through_faults_applies_every_item_exactly_once() {
+    let sandbox = Sandbox::spawn(&["--faults", "503=0.2,429=0.1,reset=0.05", "--seed", "7"]);
+    let env = Env::new();
+    let keys: Vec<String> = (1..=20).map(|i| format!("DEMOKEY{i:04}")).collect();
+    let mut c = env.cmd();
+    sandbox.env(&mut c);
+    c.args([
+        "-o",
+        "json",
+        "--yes",
+        "--rate",
+        "0",
+        "--retries",
+        "10",
+        "bcdiploma",
+        "certificates",
+        "delete",
+        "--batch-size",
+        "1",
+    ])
+    .args(&keys);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["succeeded"], 20);
+    let stats = sandbox.stats();
+    for key in &keys {
+        assert_eq!(
+            stats["changes"][format!("bcdiploma:{key}")],
+            1,
+            "{key}: {stats}"
+        );
+    }
+    let sent = stats["requests"]["DELETE /bcdiploma/admin/keys"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        sent > 20,
+        "the faults should have forced retries, saw {sent} requests"
+    );
+}
+
+#[tokio::test]
+async fn check_tells_a_working_profile_from_a_broken_one() {
+    let sandbox = Sandbox::spawn(&[]);
+    let env = Env::new();
+    let mut c = env.cmd();
+    sandbox.env(&mut c);
+    c.args(["-o", "json", "check"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let rows = json(&out);
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["ok"] == true),
+        "{rows}"
+    );
+
+    let mut c = env.cmd();
+    sandbox.env(&mut c);
+    c.env("CERTCTL_DIGICERT_API_KEY", "wrong-key")
+        .args(["-o", "json", "check", "digicert"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 4, "{}", stdout(&out));
+    assert!(!stdout(&out).contains("wrong-key"));
+
+    let mut c = env.cmd();
+    c.env("CERTCTL_DIGICERT_API_KEY", "k")
+        .env("CERTCTL_DIGICERT_BASE_URL", "http://127.0.0.1:9")
+        .args(["--retries", "0", "check", "digicert"]);
+    assert_eq!(code(&run(c).await), 6);
+
+    let mut c = env.cmd();
+    c.args(["check", "sertifika"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 4);
+    assert!(stdout(&out).contains("company_id"), "{}", stdout(&out));
+}
