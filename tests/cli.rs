@@ -5,4 +5,5 @@ mod common;
 
 mod bcdiploma;
 mod config;
+mod digicert;
 mod engine;
