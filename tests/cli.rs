@@ -5,5 +5,6 @@ mod common;
 
 mod bcdiploma;
 mod config;
+mod digicert;
 mod general;
 mod sandbox;

@@ -5,6 +5,7 @@
 //! resolving settings and running commands happens elsewhere.
 
 pub mod bcdiploma;
+pub mod digicert;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -159,6 +160,9 @@ pub enum Command {
     /// Run the emulator of the four APIs
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
+    #[command(subcommand)]
+    Digicert(digicert::Noun),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),

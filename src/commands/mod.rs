@@ -9,6 +9,7 @@ use clap::parser::ValueSource;
 
 mod bcdiploma;
 mod check;
+mod digicert;
 mod sandbox;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -39,6 +40,9 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             check::run(&providers, &Context::new(&cli.global, matches).await?).await
         }
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+        Command::Digicert(noun) => {
+            digicert::run(noun, &Context::new(&cli.global, matches).await?).await
+        }
     }
 }
 

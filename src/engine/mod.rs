@@ -413,8 +413,22 @@ impl Engine {
             printer.finish(&[]).map_err(io_error)?;
             return Ok(None);
         }
-        let pacer = Pacer::new(pace);
-        match self.http.send(&req, true, &pacer).await {
+        self.read_paced(provider, name, &req, &Pacer::new(pace))
+            .await
+            .map(Some)
+    }
+
+    /// Sends one read-only request (never a dry run: the caller prints those) through
+    /// a pacer shared with the command's other reads, so a read of many IDs stays
+    /// inside the provider's budget; a redirect or a failure with no answer is an error.
+    pub async fn read_paced(
+        &self,
+        provider: ProviderId,
+        name: &'static str,
+        req: &Request,
+        pacer: &Pacer,
+    ) -> Result<Response> {
+        match self.http.send(req, true, pacer).await {
             Ok(resp) if (300..400).contains(&resp.status) => Err(Error::new(
                 ErrorKind::Refused,
                 format!(
@@ -423,7 +437,7 @@ impl Engine {
                     resp.status
                 ),
             )),
-            Ok(resp) => Ok(Some(resp)),
+            Ok(resp) => Ok(resp),
             Err(e) => Err(Error::new(
                 e.kind,
                 format!(

@@ -1,9 +1,10 @@
 //! Which failures are retried, and how long to wait before the next try.
 //!
 //! Retrying is only safe when the request cannot have been applied twice: any
-//! request whose connection never opened, and idempotent requests after a timeout,
-//! a 429 or a 502/503/504. A non-idempotent request (Sertifika issuing, the Origin
-//! delete) that may have reached the server is never sent again.
+//! request whose connection never opened or that was refused with a 429 (the server
+//! turns it away before processing it), and idempotent requests after a timeout or a
+//! 502/503/504. A non-idempotent request (Sertifika issuing, the Origin delete, the
+//! DigiCert revokes) that may have been processed is never sent again.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
@@ -27,7 +28,11 @@ pub fn should_retry(attempt: Attempt, idempotent: bool) -> bool {
     match attempt {
         Attempt::ConnectFailed => true,
         Attempt::Lost => idempotent,
-        Attempt::Status(s) => idempotent && matches!(s, 429 | 502 | 503 | 504),
+        // A 429 is a refusal before processing: nothing was applied, so even a
+        // non-idempotent request may go again (DigiCert answers 429 with no
+        // Retry-After and expects clients to back off and retry).
+        Attempt::Status(429) => true,
+        Attempt::Status(s) => idempotent && matches!(s, 502 | 503 | 504),
     }
 }
 
@@ -74,13 +79,19 @@ mod tests {
         assert!(should_retry(Attempt::ConnectFailed, false));
         assert!(!should_retry(Attempt::Lost, false));
         assert!(should_retry(Attempt::Lost, true));
-        for s in [429, 502, 503, 504] {
+        for s in [502, 503, 504] {
             assert!(should_retry(Attempt::Status(s), true), "{s}");
             assert!(!should_retry(Attempt::Status(s), false), "{s}");
         }
         for s in [200, 400, 401, 404, 500] {
             assert!(!should_retry(Attempt::Status(s), true), "{s}");
         }
+    }
+
+    #[test]
+    fn a_429_is_retried_even_when_not_idempotent() {
+        assert!(should_retry(Attempt::Status(429), true));
+        assert!(should_retry(Attempt::Status(429), false));
     }
 
     #[test]

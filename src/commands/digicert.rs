@@ -1,0 +1,189 @@
+//! `certctl digicert ...`: arguments checked, the adapter's operations run, and
+//! `requests show` read and printed.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::cli::IdSource;
+use crate::cli::digicert::{CertificateVerb, Noun, OrderVerb, RequestIdArgs, RequestVerb};
+use crate::commands::Context;
+use crate::engine::io_error;
+use crate::engine::rate::Pacer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::Ids;
+use crate::output::{self, DryRun};
+use crate::providers::ProviderId;
+use crate::providers::digicert::{self, DigicertId, Target};
+
+/// Runs a `digicert` command and returns the exit code.
+pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+    let op = match noun {
+        Noun::Orders(OrderVerb::Revoke(args)) => {
+            let comment = comment(&args.comment)?;
+            let ids = open_ids(args.ids, &args.source)?;
+            digicert::revoke_orders(&target(ctx)?, ids, comment)
+        }
+        Noun::Certificates(CertificateVerb::Revoke(args)) => {
+            let comment = comment(&args.comment)?;
+            let ids = open_ids(args.ids, &args.source)?;
+            digicert::revoke_certificates(
+                &target(ctx)?,
+                ids,
+                comment,
+                args.reason,
+                args.skip_approval,
+            )
+        }
+        Noun::Requests(RequestVerb::Show(args)) => return show(ctx, args).await,
+        Noun::Requests(RequestVerb::Approve(args)) => {
+            let comment = args.comment.as_deref().map(comment).transpose()?;
+            let ids = open_ids(args.ids, &args.source)?;
+            digicert::set_request_status(&target(ctx)?, ids, true, comment)
+        }
+        Noun::Requests(RequestVerb::Reject(args)) => {
+            let comment = comment(&args.comment)?;
+            let ids = open_ids(args.ids, &args.source)?;
+            digicert::set_request_status(&target(ctx)?, ids, false, Some(comment))
+        }
+    };
+    ctx.run(op).await
+}
+
+/// The base URL and API key of the profile.
+fn target(ctx: &Context) -> Result<Target> {
+    let p = ctx.settings.provider(ProviderId::Digicert);
+    Ok(Target {
+        base: p.base_url()?,
+        api_key: p.secret()?.clone(),
+    })
+}
+
+/// The IDs of the arguments and `--from`, each checked to be a positive integer.
+fn open_ids(ids: Vec<String>, source: &IdSource) -> Result<Ids> {
+    crate::input::open(ids, source.from.as_deref(), DigicertId::check)
+}
+
+/// A `--comment`, trimmed; DigiCert keeps it with the request, so it must say something.
+fn comment(text: &str) -> Result<&str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::usage("--comment is empty")
+            .hint("say why, for example --comment \"key compromised\""));
+    }
+    Ok(text)
+}
+
+/// `requests show REQUEST_ID...`: one GET per ID, up to `--concurrency` at once and
+/// paced by the DigiCert budget; printed as the provider's object for one ID, an
+/// array for several. IDs that fail are reported on stderr after the others are
+/// printed: exit 3 when some were shown, else the first failure's code.
+async fn show(ctx: &Context, args: RequestIdArgs) -> Result<u8> {
+    let ids = open_ids(args.ids, &args.source)?;
+    let target = target(ctx)?;
+    let engine = &ctx.engine;
+    if engine.dry_run {
+        let mut printer =
+            DryRun::start(engine.format, ProviderId::Digicert.name(), SHOW).map_err(io_error)?;
+        for id in ids.iter {
+            let id = DigicertId::parse(&id?).map_err(Error::usage)?;
+            printer
+                .request(&target.show_request(id))
+                .map_err(io_error)?;
+        }
+        printer.finish(&[]).map_err(io_error)?;
+        return Ok(0);
+    }
+
+    let pacer = Arc::new(Pacer::new(ctx.pace(ProviderId::Digicert)));
+    let mut tasks: JoinSet<(usize, Result<Value>)> = JoinSet::new();
+    let mut results: Vec<Option<Result<Value>>> = Vec::new();
+    let mut pending = ids.iter.enumerate();
+    let mut exhausted = false;
+    loop {
+        while !exhausted && tasks.len() < engine.concurrency {
+            let Some((n, id)) = pending.next() else {
+                exhausted = true;
+                break;
+            };
+            let id = id?;
+            let request = target.show_request(DigicertId::parse(&id).map_err(Error::usage)?);
+            results.push(None);
+            let (engine, pacer) = (engine.clone(), pacer.clone());
+            tasks.spawn(async move {
+                let answer = engine
+                    .read_paced(ProviderId::Digicert, SHOW, &request, &pacer)
+                    .await;
+                (n, judge(&id, answer))
+            });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (n, result) = joined
+            .map_err(|e| Error::new(ErrorKind::Refused, format!("a request task failed: {e}")))?;
+        if let Some(slot) = results.get_mut(n) {
+            *slot = Some(result);
+        }
+    }
+
+    let asked = results.len();
+    let mut shown = Vec::new();
+    let mut failures = Vec::new();
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok(v) => shown.push(v),
+            Err(e) => failures.push(e),
+        }
+    }
+    if shown.is_empty() && failures.len() == 1 {
+        return Err(failures.remove(0));
+    }
+    if !shown.is_empty() {
+        let value = if asked == 1 {
+            shown.remove(0)
+        } else {
+            Value::Array(shown)
+        };
+        output::print_read(engine.format, &value, |v| {
+            output::table::of_objects(&digicert::request_rows(v), digicert::REQUEST_COLUMNS)
+        })
+        .map_err(io_error)?;
+        if failures.is_empty() {
+            return Ok(0);
+        }
+        for e in &failures {
+            eprintln!("certctl: error: {e}");
+        }
+        return Ok(3);
+    }
+    for e in &failures {
+        eprintln!("certctl: error: {e}");
+    }
+    Ok(failures.first().map_or(1, |e| e.kind().exit_code()))
+}
+
+/// The read's name in dry runs and error messages.
+const SHOW: &str = "requests.show";
+
+/// The request object of a 200, or an error naming the ID.
+fn judge(id: &str, answer: Result<crate::engine::request::Response>) -> Result<Value> {
+    let resp = answer.map_err(|e| Error::new(e.kind(), format!("request {id}: {e}")))?;
+    if !resp.is_success() {
+        let e = digicert::error(&resp);
+        return Err(Error::new(
+            e.kind,
+            format!("request {id}: {}", output::describe(&e)),
+        ));
+    }
+    resp.json().filter(|v| v.is_object()).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "request {id}: DigiCert answered HTTP {} without the request object",
+                resp.status
+            ),
+        )
+    })
+}

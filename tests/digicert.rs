@@ -1,0 +1,707 @@
+//! DigiCert CertCentral: the exact requests of every command, the answers of the
+//! documented statuses and errors, retries, pacing, dry run and confirmation.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::*;
+
+const KEY: &str = "dc-test-key-5f1a2b3c";
+
+/// certctl pointed at `server` with the test API key.
+fn certctl(env: &Env, server: &MockServer) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.env("CERTCTL_DIGICERT_BASE_URL", server.uri())
+        .env("CERTCTL_DIGICERT_API_KEY", KEY);
+    cmd
+}
+
+/// Answers `verb path` with `status` and a fixture body (or none).
+async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, body: Option<&str>) {
+    let mut template = ResponseTemplate::new(status);
+    if let Some(name) = body {
+        template = template.set_body_raw(fixture(&format!("digicert/{name}")), "application/json");
+    }
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+/// Checks the headers every DigiCert request carries.
+fn assert_headers(req: &wiremock::Request) {
+    assert_eq!(header(req, "x-dc-devkey"), Some(KEY));
+    assert_eq!(header(req, "content-type"), Some("application/json"));
+}
+
+fn fixture_json(name: &str) -> Value {
+    serde_json::from_str(&fixture(&format!("digicert/{name}"))).expect("fixture JSON")
+}
+
+#[tokio::test]
+async fn orders_revoke_sends_one_put_per_order_and_reports_the_revoke_request() {
+    let (env, server) = (Env::new(), server().await);
+    for id in ["1001", "1002"] {
+        let at = format!("/order/certificate/{id}/revoke");
+        answer(
+            &server,
+            "PUT",
+            &at,
+            201,
+            Some("revoke_request_pending.json"),
+        )
+        .await;
+    }
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1002",
+    ])
+    .args(["--comment", "key compromised"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let mut reqs = received(&server).await;
+    reqs.sort_by_key(|r| r.url.path().to_string());
+    assert_eq!(reqs.len(), 2);
+    for (req, id) in reqs.iter().zip(["1001", "1002"]) {
+        assert_eq!(req.method.as_str(), "PUT");
+        assert_eq!(req.url.path(), format!("/order/certificate/{id}/revoke"));
+        assert_eq!(req.url.query(), None);
+        assert_headers(req);
+        assert_eq!(body_json(req), json!({"comments": "key compromised"}));
+    }
+
+    let doc = json(&out);
+    assert_eq!(doc["provider"], "digicert");
+    assert_eq!(doc["operation"], "orders.revoke");
+    assert_eq!(doc["outcome"], "succeeded");
+    assert_eq!(doc["summary"]["succeeded"], 2);
+    let items = doc["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert_eq!(item["outcome"], "succeeded");
+        assert_eq!(
+            item["response"],
+            fixture_json("revoke_request_pending.json")
+        );
+    }
+}
+
+#[tokio::test]
+async fn text_mode_shows_the_revoke_request_id_and_status() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    answer(&server, "PUT", at, 201, Some("revoke_request_pending.json")).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1001  id=1 status=pending"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn certificate_revoke_sends_reason_as_the_api_spells_it() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "PUT",
+        "/certificate/3001/revoke",
+        201,
+        Some("revoke_request_pending.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "certificates",
+        "revoke",
+        "3001",
+    ])
+    .args(["--comment", "replaced", "--reason", "affiliation-changed"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method.as_str(), "PUT");
+    assert_headers(&reqs[0]);
+    assert_eq!(
+        body_json(&reqs[0]),
+        json!({"comments": "replaced", "revocation_reason": "affiliationChanged"})
+    );
+    let doc = json(&out);
+    assert_eq!(doc["operation"], "certificates.revoke");
+    assert_eq!(doc["items"][0]["response"]["status"], "pending");
+}
+
+#[tokio::test]
+async fn skip_approval_is_sent_and_a_204_succeeds_without_a_response() {
+    let (env, server) = (Env::new(), server().await);
+    answer(&server, "PUT", "/certificate/3001/revoke", 204, None).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "certificates",
+        "revoke",
+        "3001",
+    ])
+    .args([
+        "--comment",
+        "leaked",
+        "--reason",
+        "key-compromise",
+        "--skip-approval",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = received(&server).await;
+    assert_eq!(
+        body_json(&reqs[0]),
+        json!({"comments": "leaked", "revocation_reason": "keyCompromise", "skip_approval": true})
+    );
+    let item = &json(&out)["items"][0];
+    assert_eq!(item["outcome"], "succeeded");
+    assert!(item.get("response").is_none(), "{item}");
+}
+
+#[tokio::test]
+async fn approve_and_reject_put_the_status_and_need_no_confirmation() {
+    let (env, server) = (Env::new(), server().await);
+    answer(&server, "PUT", "/request/198/status", 204, None).await;
+    let cases: [(&[&str], Value); 3] = [
+        (&["approve", "198"], json!({"status": "approved"})),
+        (
+            &["approve", "198", "--comment", "checked"],
+            json!({"status": "approved", "processor_comment": "checked"}),
+        ),
+        (
+            &["reject", "198", "--comment", "mistake"],
+            json!({"status": "rejected", "processor_comment": "mistake"}),
+        ),
+    ];
+    for (i, (args, body)) in cases.iter().enumerate() {
+        // No --yes: stdin is not a terminal, and these are not irreversible.
+        let mut cmd = certctl(&env, &server);
+        cmd.args(["-o", "json", "digicert", "requests"]).args(*args);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        let reqs = received(&server).await;
+        assert_eq!(reqs.len(), i + 1);
+        let req = &reqs[i];
+        assert_eq!(req.method.as_str(), "PUT");
+        assert_eq!(req.url.path(), "/request/198/status");
+        assert_headers(req);
+        assert_eq!(&body_json(req), body, "{args:?}");
+        let doc = json(&out);
+        let name = if args[0] == "approve" {
+            "requests.approve"
+        } else {
+            "requests.reject"
+        };
+        assert_eq!(doc["operation"], name);
+        assert_eq!(doc["items"][0]["outcome"], "succeeded");
+    }
+}
+
+#[tokio::test]
+async fn requests_show_prints_a_table_or_the_provider_json() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "GET",
+        "/request/198",
+        200,
+        Some("request_detail.json"),
+    )
+    .await;
+    answer(
+        &server,
+        "GET",
+        "/request/199",
+        200,
+        Some("request_detail.json"),
+    )
+    .await;
+
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["digicert", "requests", "show", "198"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "ID",
+            "TYPE",
+            "STATUS",
+            "DATE",
+            "ORDER",
+            "REQUESTER",
+            "COMMENTS"
+        ]
+    );
+    for part in [
+        "198",
+        "revoke",
+        "pending",
+        "1001",
+        "j.white@fakeaddy.com",
+        "Key compromised",
+    ] {
+        assert!(lines[1].contains(part), "{part}: {text}");
+    }
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method.as_str(), "GET");
+    assert_eq!(reqs[0].url.path(), "/request/198");
+    assert_headers(&reqs[0]);
+    assert!(reqs[0].body.is_empty());
+
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-o", "json", "digicert", "requests", "show", "198"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out), fixture_json("request_detail.json"));
+
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-o", "json", "digicert", "requests", "show", "198", "199"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let detail = fixture_json("request_detail.json");
+    assert_eq!(json(&out), json!([detail, detail]));
+}
+
+#[tokio::test]
+async fn requests_show_of_a_missing_request_is_exit_5() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "GET",
+        "/request/404",
+        404,
+        Some("error_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["digicert", "requests", "show", "404"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 5);
+    assert!(stderr(&out).contains("request 404"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not be found"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_400_reports_every_code_and_message() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    answer(&server, "PUT", at, 400, Some("error_invalid_request.json")).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 1);
+    let error = &json(&out)["items"][0]["error"];
+    assert_eq!(error["kind"], "rejected");
+    assert_eq!(error["http_status"], 400);
+    assert_eq!(error["code"], "invalid_status, missing_param");
+    assert_eq!(
+        error["message"],
+        "The order is not in a state that allows revocation.; comments is required."
+    );
+}
+
+#[tokio::test]
+async fn a_refused_api_key_is_exit_4() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    answer(&server, "PUT", at, 403, Some("error_invalid_key.json")).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 4);
+    let error = &json(&out)["items"][0]["error"];
+    assert_eq!(error["kind"], "auth");
+    assert_eq!(error["code"], "access_denied_invalid_key");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("refused the API key"), "{message}");
+}
+
+#[tokio::test]
+async fn a_404_is_exit_5() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "PUT",
+        "/certificate/3001/revoke",
+        404,
+        Some("error_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "certificates",
+        "revoke",
+        "3001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 5);
+    let error = &json(&out)["items"][0]["error"];
+    assert_eq!(error["kind"], "not_found");
+    assert_eq!(error["code"], "not_found");
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_is_retried_then_succeeds() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    Mock::given(method("PUT"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(429).set_body_raw(
+            fixture("digicert/error_limit_exceeded.json"),
+            "application/json",
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    answer(&server, "PUT", at, 201, Some("revoke_request_pending.json")).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(received(&server).await.len(), 2);
+    assert_eq!(json(&out)["items"][0]["response"]["id"], 1);
+}
+
+#[tokio::test]
+async fn a_500_is_not_resent_and_is_temporary() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    answer(&server, "PUT", at, 500, Some("error_server.json")).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 6);
+    assert_eq!(received(&server).await.len(), 1);
+    let error = &json(&out)["items"][0]["error"];
+    assert_eq!(error["kind"], "transient");
+    assert_eq!(error["code"], "internal_error");
+}
+
+#[tokio::test]
+async fn one_success_and_one_404_is_partial() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "PUT",
+        "/order/certificate/1001/revoke",
+        201,
+        Some("revoke_request_pending.json"),
+    )
+    .await;
+    answer(
+        &server,
+        "PUT",
+        "/order/certificate/1002/revoke",
+        404,
+        Some("error_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1002",
+    ])
+    .args(["--comment", "c"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 3);
+    let doc = json(&out);
+    assert_eq!(doc["outcome"], "partial");
+    assert_eq!(doc["summary"]["succeeded"], 1);
+    assert_eq!(doc["summary"]["failed"], 1);
+    let items = doc["items"].as_array().expect("items");
+    let by_id = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(by_id("1001")["outcome"], "succeeded");
+    assert_eq!(by_id("1001")["response"]["status"], "pending");
+    assert_eq!(by_id("1002")["outcome"], "failed");
+    assert_eq!(by_id("1002")["error"]["kind"], "not_found");
+    assert_eq!(by_id("1002")["error"]["http_status"], 404);
+}
+
+#[tokio::test]
+async fn a_non_integer_id_is_a_usage_error_before_any_request() {
+    let (env, server) = (Env::new(), server().await);
+    for args in [
+        &["orders", "revoke", "1001", "10x2", "--comment", "c"][..],
+        &["certificates", "revoke", "0", "--comment", "c"][..],
+        &["requests", "show", "abc"][..],
+        &["requests", "approve", "1.5"][..],
+    ] {
+        let mut cmd = certctl(&env, &server);
+        cmd.args(["--yes", "digicert"]).args(args);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("positive integers"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "10x2",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert!(stderr(&out).contains("`10x2`"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_comment_is_a_usage_error() {
+    let (env, server) = (Env::new(), server().await);
+    for args in [
+        &["orders", "revoke", "1001"][..],
+        &["certificates", "revoke", "3001"][..],
+        &["requests", "reject", "198"][..],
+        &["orders", "revoke", "1001", "--comment", "  "][..],
+    ] {
+        let mut cmd = certctl(&env, &server);
+        cmd.args(["--yes", "digicert"]).args(args);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains("--comment"), "{}", stderr(&out));
+    }
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_requests_with_the_key_redacted() {
+    let (env, server) = (Env::new(), server().await);
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o",
+        "json",
+        "--dry-run",
+        "digicert",
+        "certificates",
+        "revoke",
+        "3001",
+        "3002",
+    ])
+    .args(["--comment", "c", "--reason", "superseded"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["operation"], "certificates.revoke");
+    let first = &doc["requests"][0];
+    assert_eq!(first["method"], "PUT");
+    assert_eq!(
+        first["url"],
+        format!("{}/certificate/3001/revoke", server.uri())
+    );
+    assert_eq!(
+        first["headers"],
+        json!({"x-dc-devkey": "<redacted>", "content-type": "application/json"})
+    );
+    assert_eq!(
+        first["body"],
+        json!({"comments": "c", "revocation_reason": "superseded"})
+    );
+    assert_eq!(doc["requests"].as_array().map(Vec::len), Some(2));
+
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["--dry-run", "digicert", "requests", "show", "198", "199"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("GET {}/request/198", server.uri())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("GET {}/request/199", server.uri())),
+        "{text}"
+    );
+    assert!(text.contains("x-dc-devkey: <redacted>"), "{text}");
+    assert!(text.contains("content-type: application/json"), "{text}");
+
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_api_key_never_shows_even_at_vvv() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "PUT",
+        "/order/certificate/1001/revoke",
+        201,
+        Some("revoke_request_pending.json"),
+    )
+    .await;
+    answer(
+        &server,
+        "GET",
+        "/request/198",
+        403,
+        Some("error_invalid_key.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-vvv",
+        "--yes",
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "c",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("x-dc-devkey: <redacted>"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-vvv", "digicert", "requests", "show", "198"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the API key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+}
+
+#[tokio::test]
+async fn revokes_without_yes_on_a_non_terminal_send_nothing() {
+    let (env, server) = (Env::new(), server().await);
+    for args in [
+        &["orders", "revoke", "1001", "--comment", "c"][..],
+        &["certificates", "revoke", "3001", "--comment", "c"][..],
+    ] {
+        let mut cmd = certctl(&env, &server);
+        cmd.arg("digicert").args(args);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    }
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn rate_spaces_the_requests() {
+    let (env, server) = (Env::new(), server().await);
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(
+            fixture("digicert/revoke_request_pending.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let ids: Vec<String> = (1..=10).map(|i| (1000 + i).to_string()).collect();
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o", "json", "--yes", "--rate", "20", "digicert", "orders", "revoke",
+    ])
+    .args(&ids)
+    .args(["--comment", "c"]);
+    let started = Instant::now();
+    let out = run(cmd).await;
+    let elapsed = started.elapsed();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(received(&server).await.len(), 10);
+    // Ten requests at 20 per second: nine gaps of 50 ms at least.
+    assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
+}
