@@ -381,8 +381,8 @@ mod tests {
         }
     }
 
-    fn first_unit(op: Operation) -> Unit {
-        op.units.into_iter().next().unwrap().unwrap()
+    fn first_unit(mut op: Operation) -> Unit {
+        op.units.next().unwrap().unwrap()
     }
 
     const ACCEPTED: &str = r#"{"status":{"state":"SUCCESS"},"result":{"poolingCallback":"https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1"}}"#;
