@@ -7,4 +7,5 @@ mod bcdiploma;
 mod config;
 mod digicert;
 mod general;
+mod origin;
 mod sandbox;

@@ -6,6 +6,7 @@
 
 pub mod bcdiploma;
 pub mod digicert;
+pub mod origin;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -163,6 +164,9 @@ pub enum Command {
     /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
     #[command(subcommand)]
     Digicert(digicert::Noun),
+    /// Origin: delete certifications, follow the results of async deletes
+    #[command(subcommand)]
+    Origin(origin::Noun),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 mod bcdiploma;
 mod check;
 mod digicert;
+mod origin;
 mod sandbox;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -42,6 +43,9 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
         Command::Digicert(noun) => {
             digicert::run(noun, &Context::new(&cli.global, matches).await?).await
+        }
+        Command::Origin(noun) => {
+            origin::run(noun, &Context::new(&cli.global, matches).await?).await
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod bcdiploma;
 pub mod digicert;
+pub mod origin;
 
 use std::time::Duration;
 

@@ -1,0 +1,150 @@
+//! `certctl origin ...`: arguments checked, the adapter's operation run, and the
+//! `results show` read (with its own polling loop for `--wait`).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::origin::{CertificationVerb, Noun, ResultVerb, ShowArgs};
+use crate::commands::Context;
+use crate::engine::io_error;
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::{describe, print_read, table};
+use crate::providers::{ProviderId, origin};
+
+/// Runs an `origin` command and returns the exit code.
+pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+    let p = ctx.settings.provider(ProviderId::Origin);
+    let target = origin::Target {
+        base: p.base_url()?,
+        token: p.secret()?.clone(),
+    };
+    match noun {
+        Noun::Certifications(CertificationVerb::Delete(args)) => {
+            let ids =
+                crate::input::open(args.ids, args.source.from.as_deref(), crate::input::any_id)?;
+            let opts = origin::DeleteOptions {
+                external: args.external,
+                asynchronous: args.asynchronous,
+                wait: args.wait.then_some(args.timeout.wait_timeout),
+                batch_size: args.batch_size as usize,
+            };
+            ctx.run(origin::delete(&target, ids, opts)).await
+        }
+        Noun::Results(ResultVerb::Show(args)) => show(&target, args, ctx).await,
+    }
+}
+
+/// `results show`: GETs the callback (a bare batch ID is made into one), polling
+/// with backoff (1 s doubling, capped at 30 s) while pending when `--wait` is given.
+async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<u8> {
+    let given = args.result.trim();
+    let url = if given.contains("://") {
+        given.to_string()
+    } else {
+        origin::check_batch_id(given).map_err(|m| {
+            Error::usage(m).hint(
+                "give the poolingCallback URL an async delete reported, or the batch ID at its end",
+            )
+        })?;
+        target.batch_url(given)
+    };
+    let request = target
+        .poll_request(&url)
+        .map_err(|e| Error::new(e.kind, e.message))?;
+    let deadline = args
+        .wait
+        .then(|| tokio::time::Instant::now() + args.timeout.wait_timeout);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let answer = ctx
+            .engine
+            .read(
+                ProviderId::Origin,
+                "results.show",
+                request.clone(),
+                ctx.pace(ProviderId::Origin),
+            )
+            .await?;
+        let Some(resp) = answer else {
+            return Ok(0);
+        };
+        let failed = |e: crate::error::ItemError| {
+            Error::new(
+                e.kind,
+                format!("origin results show failed: {}", describe(&e)),
+            )
+        };
+        let body = match origin::read(&resp) {
+            Ok(body) => body,
+            Err(e) => {
+                if let Some(body) = resp.json() {
+                    print(ctx, &body)?;
+                }
+                return Err(failed(e));
+            }
+        };
+        let result = origin::result_of(&body);
+        if let (true, Some(deadline)) = (origin::is_pending(&result), deadline) {
+            let now = tokio::time::Instant::now();
+            if now < deadline {
+                tracing::info!("result still pending; asking again in {backoff:?}");
+                tokio::time::sleep(backoff.min(deadline - now)).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+            print(ctx, &body)?;
+            return Err(Error::new(
+                ErrorKind::Transient,
+                format!(
+                    "the result was still pending after {}",
+                    humantime::format_duration(args.timeout.wait_timeout)
+                ),
+            )
+            .hint(format!(
+                "check again later with `certctl origin results show {url}`"
+            )));
+        }
+        print(ctx, &body)?;
+        origin::final_outcome(result, resp.status).map_err(failed)?;
+        return Ok(0);
+    }
+}
+
+/// Prints the provider's answer: as is in JSON, its state and result in text.
+fn print(ctx: &Context, body: &Value) -> Result<()> {
+    print_read(ctx.engine.format, body, |b| {
+        let status = b.get("status");
+        let result = b.get("result");
+        let field = |v: Option<&Value>, key: &str| v.and_then(|o| o.get(key)).cloned();
+        let row = json!({
+            "state": field(status, "state"),
+            "code": field(status, "code"),
+            "executionStatus": field(result, "executionStatus"),
+            "batchId": field(result, "batchId"),
+            "result": field(result, "result").or_else(|| result.cloned()),
+        });
+        let mut text = table::of_objects(
+            &row,
+            &[
+                ("state", "state"),
+                ("execution status", "executionStatus"),
+                ("batch", "batchId"),
+                ("result", "result"),
+            ],
+        );
+        if let Some(code) = row.get("code").and_then(Value::as_str) {
+            text.push_str(&format!("code: {code}\n"));
+        }
+        if let Some(messages) = status
+            .and_then(|s| s.get("messages"))
+            .and_then(Value::as_array)
+        {
+            for m in messages {
+                text.push_str(&format!("message: {}\n", table::cell(Some(m))));
+            }
+        }
+        text
+    })
+    .map_err(io_error)
+}
