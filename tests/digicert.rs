@@ -705,3 +705,30 @@ async fn rate_spaces_the_requests() {
     // Ten requests at 20 per second: nine gaps of 50 ms at least.
     assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn requests_show_prints_what_it_found_and_names_what_it_did_not() {
+    let (env, server) = (Env::new(), server().await);
+    answer(
+        &server,
+        "GET",
+        "/request/198",
+        200,
+        Some("request_detail.json"),
+    )
+    .await;
+    answer(
+        &server,
+        "GET",
+        "/request/404",
+        404,
+        Some("error_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-o", "json", "digicert", "requests", "show", "198", "404"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 3);
+    assert_eq!(json(&out), json!([fixture_json("request_detail.json")]));
+    assert!(stderr(&out).contains("request 404"), "{}", stderr(&out));
+}

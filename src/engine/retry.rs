@@ -32,7 +32,7 @@ pub fn should_retry(attempt: Attempt, idempotent: bool) -> bool {
         // non-idempotent request may go again (DigiCert answers 429 with no
         // Retry-After and expects clients to back off and retry).
         Attempt::Status(429) => true,
-        Attempt::Status(s) => idempotent && matches!(s, 502 | 503 | 504),
+        Attempt::Status(s) => idempotent && matches!(s, 502..=504),
     }
 }
 
