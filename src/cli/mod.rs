@@ -5,6 +5,7 @@
 //! resolving settings and running commands happens elsewhere.
 
 pub mod bcdiploma;
+pub mod sertifika;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +132,9 @@ pub enum Command {
     /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
     #[command(subcommand)]
     Bcdiploma(bcdiploma::Noun),
+    /// Sertifika Merkezi: list templates and users, issue and revoke certificates
+    #[command(subcommand, visible_alias = "sm")]
+    Sertifika(sertifika::Noun),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -8,6 +8,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 mod bcdiploma;
+mod sertifika;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::{Settings, Source, Valued};
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches)?).await
         }
+        Command::Sertifika(noun) => sertifika::run(noun, &Context::new(&cli.global, matches)?).await,
     }
 }
 

@@ -7,6 +7,7 @@
 //! is one entry plus one module.
 
 pub mod bcdiploma;
+pub mod sertifika;
 
 use std::time::Duration;
 
