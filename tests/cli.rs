@@ -4,6 +4,6 @@
 mod common;
 
 mod bcdiploma;
-mod sertifika;
 mod config;
 mod engine;
+mod sertifika;

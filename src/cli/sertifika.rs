@@ -141,8 +141,8 @@ pub struct RevokeArgs {
     pub emails: Vec<String>,
     #[command(flatten)]
     pub source: IdSource,
-    /// User codes, instead of or besides e-mails
-    #[arg(long = "user-code", value_name = "HEX", num_args = 1..)]
+    /// A user's code instead of an e-mail (repeat for several)
+    #[arg(long = "user-code", value_name = "HEX")]
     pub user_codes: Vec<String>,
     /// Every user holding the template (one request)
     #[arg(long, conflicts_with_all = ["emails", "from", "user_codes"])]
@@ -158,27 +158,49 @@ mod tests {
 
     #[test]
     fn the_alias_and_groups_parse() {
-        let cli = Cli::try_parse_from(["certctl", "sm", "users", "show", "--user-code", "ab"])
-            .unwrap();
+        let cli =
+            Cli::try_parse_from(["certctl", "sm", "users", "show", "--user-code", "ab"]).unwrap();
         assert!(matches!(cli.command, Command::Sertifika(_)));
         assert!(Cli::try_parse_from(["certctl", "sm", "users", "show"]).is_err());
         assert!(Cli::try_parse_from(["certctl", "sm", "certificates", "list"]).is_err());
         assert!(
             Cli::try_parse_from([
-                "certctl", "sm", "certificates", "list", "--email", "a@b", "--user-code", "x"
+                "certctl",
+                "sm",
+                "certificates",
+                "list",
+                "--email",
+                "a@b",
+                "--user-code",
+                "x"
             ])
             .is_err()
         );
         assert!(
             Cli::try_parse_from([
-                "certctl", "sm", "certificates", "revoke", "--template", TID, "--all", "a@b"
+                "certctl",
+                "sm",
+                "certificates",
+                "revoke",
+                "--template",
+                TID,
+                "--all",
+                "a@b"
             ])
             .is_err()
         );
         assert!(
             Cli::try_parse_from([
-                "certctl", "sm", "certificates", "issue", "--template", TID, "--from", "x.csv",
-                "--batch-size", "0"
+                "certctl",
+                "sm",
+                "certificates",
+                "issue",
+                "--template",
+                TID,
+                "--from",
+                "x.csv",
+                "--batch-size",
+                "0"
             ])
             .is_err()
         );

@@ -31,7 +31,9 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches)?).await
         }
-        Command::Sertifika(noun) => sertifika::run(noun, &Context::new(&cli.global, matches)?).await,
+        Command::Sertifika(noun) => {
+            sertifika::run(noun, &Context::new(&cli.global, matches)?).await
+        }
     }
 }
 

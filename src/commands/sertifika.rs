@@ -14,8 +14,8 @@ use crate::commands::Context;
 use crate::engine::request::Request;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{self, table::of_objects};
-use crate::providers::sertifika::{self, Target, TemplateId};
 use crate::providers::ProviderId;
+use crate::providers::sertifika::{self, Target, TemplateId};
 
 /// Runs a `sertifika` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
@@ -106,11 +106,17 @@ async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<u8> {
     match (template, code) {
         (Some(t), Some(c)) => {
             let req = sertifika::template_user(target, &t, &c);
-            read(ctx, "certificates.list", req, |v| of_objects(v, holder_columns)).await
+            read(ctx, "certificates.list", req, |v| {
+                of_objects(v, holder_columns)
+            })
+            .await
         }
         (Some(t), None) => {
             let req = sertifika::template_users(target, &t);
-            read(ctx, "certificates.list", req, |v| of_objects(v, holder_columns)).await
+            read(ctx, "certificates.list", req, |v| {
+                of_objects(v, holder_columns)
+            })
+            .await
         }
         (None, Some(c)) => {
             let req = sertifika::user_certificates(target, &c);
@@ -148,7 +154,11 @@ async fn read(
 /// Sends one read request and returns its JSON (`None` in a dry run).
 async fn fetch(ctx: &Context, name: &'static str, req: Request) -> Result<Option<Value>> {
     let pace = ctx.pace(ProviderId::Sertifika);
-    let Some(resp) = ctx.engine.read(ProviderId::Sertifika, name, req, pace).await? else {
+    let Some(resp) = ctx
+        .engine
+        .read(ProviderId::Sertifika, name, req, pace)
+        .await?
+    else {
         return Ok(None);
     };
     if !resp.is_success() {
@@ -179,7 +189,9 @@ fn template_text(v: &Value) -> String {
         .get("certificateItem")
         .and_then(Value::as_array)
         .and_then(|a| a.first());
-    let id = item.and_then(|i| i.get("id")).map(|i| output::table::cell(Some(i)));
+    let id = item
+        .and_then(|i| i.get("id"))
+        .map(|i| output::table::cell(Some(i)));
     let props = item
         .and_then(|i| i.get("Properties"))
         .cloned()
@@ -199,7 +211,10 @@ async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<u8> {
         match &args.template_file {
             Some(path) => {
                 let text = std::fs::read(path).map_err(|e| {
-                    Error::usage(format!("cannot read the template file {}: {e}", path.display()))
+                    Error::usage(format!(
+                        "cannot read the template file {}: {e}",
+                        path.display()
+                    ))
                 })?;
                 let value: Value = serde_json::from_slice(&text).map_err(|e| {
                     Error::usage(format!(

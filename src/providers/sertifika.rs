@@ -19,8 +19,7 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::providers::{
-    ProviderId, batched, find_message, kind_for_status, operation, request_count,
-    unreadable_error,
+    ProviderId, batched, find_message, kind_for_status, operation, request_count, unreadable_error,
 };
 use crate::secret::Secret;
 
@@ -164,7 +163,10 @@ pub fn users_list(t: &Target) -> Request {
 
 /// `users show`: one user of the company.
 pub fn user_show(t: &Target, code: &str) -> Request {
-    t.request(Method::Get, &format!("/company/{}/user/{code}", t.company()))
+    t.request(
+        Method::Get,
+        &format!("/company/{}/user/{code}", t.company()),
+    )
 }
 
 /// `certificates list --email`: every certificate of a user.
@@ -190,7 +192,13 @@ pub fn item_error(resp: &Response) -> ItemError {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
         Some(v) => find_message(
             &v,
-            &["Message", "message", "ExceptionMessage", "error", "errorMessage"],
+            &[
+                "Message",
+                "message",
+                "ExceptionMessage",
+                "error",
+                "errorMessage",
+            ],
         )
         .or_else(|| list_text(&v)),
         None => None,
@@ -343,7 +351,11 @@ pub fn parse_rows(
             if !keys.iter().any(|k| k == key) {
                 mistakes.push(format!(
                     "column `prop:{key}`: template {template} has no property `{key}` (it has: {})",
-                    if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                    if keys.is_empty() {
+                        "none".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
                 ));
             }
         }
@@ -391,23 +403,25 @@ fn row(
     line: u64,
 ) -> Result<Row, Vec<String>> {
     let mut mistakes = Vec::new();
-    let cell = |name: &str| -> &str {
+    let position = |name: &str| {
         columns
             .iter()
             .position(|c| matches!(c, Column::Fixed(f) if *f == name))
-            .and_then(|i| record.get(i))
-            .unwrap_or("")
     };
+    let cell = |name: &str| -> &str { position(name).and_then(|i| record.get(i)).unwrap_or("") };
     let mut item = Map::new();
     item.insert("id".into(), Value::String(template.to_string()));
     for (field, column) in [("Name", "name"), ("Surname", "surname"), ("Email", "email")] {
         let value = cell(column);
         if value.is_empty() {
-            mistakes.push(format!("line {line}: `{column}` is empty"));
-        } else if column == "email" {
-            if let Err(m) = check_email(value) {
-                mistakes.push(format!("line {line}: `email` {m}"));
+            // A missing column is reported once, with the header.
+            if position(column).is_some() {
+                mistakes.push(format!("line {line}: `{column}` is empty"));
             }
+        } else if column == "email"
+            && let Err(m) = check_email(value)
+        {
+            mistakes.push(format!("line {line}: `email` {m}"));
         }
         item.insert(field.into(), Value::String(value.to_string()));
     }
@@ -462,7 +476,10 @@ fn number(text: &str) -> Option<Number> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(Number::from(i));
     }
-    if !text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
         return None;
     }
     text.parse::<f64>().ok().and_then(Number::from_f64)
@@ -680,11 +697,10 @@ fn judge_revoke_all(resp: &Response) -> Result<Option<Value>, ItemError> {
                 list_text(&v).unwrap_or_else(|| format!("status {s}")),
             )
             .status(resp.status)),
-            None => Err(ItemError::new(
-                ErrorKind::InvalidResponse,
-                "the answer has no `status`",
-            )
-            .status(resp.status)),
+            None => Err(
+                ItemError::new(ErrorKind::InvalidResponse, "the answer has no `status`")
+                    .status(resp.status),
+            ),
         },
         _ => Err(ItemError::new(
             ErrorKind::InvalidResponse,
@@ -728,13 +744,21 @@ mod tests {
             user_code("  Jane.DOE@Example.com "),
             "0cba00ca3da1b283a57287bcceb17e35"
         );
-        assert_eq!(code_of("0CBA00CA3DA1B283A57287BCCEB17E35"), user_code("jane.doe@example.com"));
+        assert_eq!(
+            code_of("0CBA00CA3DA1B283A57287BCCEB17E35"),
+            user_code("jane.doe@example.com")
+        );
     }
 
     #[test]
     fn ids_and_emails_are_checked() {
         assert!(TemplateId::parse(TID).is_ok());
-        for bad in ["", "64c9f080", "64c9f080-2314-4f02-a43c-923d83e8e44g", "64c9f0802314-4f02-a43c-923d83e8e444-"] {
+        for bad in [
+            "",
+            "64c9f080",
+            "64c9f080-2314-4f02-a43c-923d83e8e44g",
+            "64c9f0802314-4f02-a43c-923d83e8e444-",
+        ] {
             assert!(TemplateId::parse(bad).unwrap_err().contains('`'), "{bad}");
         }
         assert!(check_email("a@b").is_ok());
@@ -749,12 +773,27 @@ mod tests {
     fn read_paths_follow_the_contract() {
         let t = target();
         let base = "https://sertifikalarim.com/api/v1.0";
-        assert_eq!(templates_list(&t).url, format!("{base}/company/c1/certificate"));
+        assert_eq!(
+            templates_list(&t).url,
+            format!("{base}/company/c1/certificate")
+        );
         assert_eq!(users_list(&t).url, format!("{base}/company/c1/user/"));
-        assert_eq!(user_show(&t, "ab").url, format!("{base}/company/c1/user/ab"));
-        assert_eq!(user_certificates(&t, "ab").url, format!("{base}/user/ab/certificate"));
-        assert_eq!(template_users(&t, &tid()).url, format!("{base}/certificate/{TID}/user"));
-        assert_eq!(template_user(&t, &tid(), "ab").url, format!("{base}/certificate/{TID}/user/ab"));
+        assert_eq!(
+            user_show(&t, "ab").url,
+            format!("{base}/company/c1/user/ab")
+        );
+        assert_eq!(
+            user_certificates(&t, "ab").url,
+            format!("{base}/user/ab/certificate")
+        );
+        assert_eq!(
+            template_users(&t, &tid()).url,
+            format!("{base}/certificate/{TID}/user")
+        );
+        assert_eq!(
+            template_user(&t, &tid(), "ab").url,
+            format!("{base}/certificate/{TID}/user/ab")
+        );
         let req = template_show(&t, &tid());
         assert_eq!(req.url, format!("{base}/certificate/{TID}"));
         assert_eq!(req.headers[0].0, "authorization");
@@ -788,10 +827,18 @@ mod tests {
         let keys = vec!["k1".to_string()];
         let mistakes = parse_rows(csv.as_bytes(), &tid(), Some(&keys)).unwrap_err();
         let text = mistakes.join("\n");
-        for needle in ["prop:k9", "prop:k1", "line 2: `name` is empty", "line 3: `email`", "line 3: `hour`", "line 4: `hour`"] {
+        for needle in [
+            "prop:k9",
+            "prop:k1",
+            "line 2: `name` is empty",
+            "line 3: `email`",
+            "line 3: `hour`",
+            "line 4: `hour`",
+        ] {
             assert!(text.contains(needle), "{needle} in\n{text}");
         }
-        let shape = parse_rows("name,email,hours\nA,a@b.c,1\n".as_bytes(), &tid(), None).unwrap_err();
+        let shape =
+            parse_rows("name,email,hours\nA,a@b.c,1\n".as_bytes(), &tid(), None).unwrap_err();
         assert_eq!(shape.len(), 2, "{shape:?}");
     }
 
@@ -819,7 +866,10 @@ mod tests {
             Verdict::All(Err(e)) => assert_eq!(e.kind, ErrorKind::InvalidResponse),
             other => panic!("{other:?}"),
         }
-        match judge_issue(1, &resp(401, r#"{"Message":"Authorization has been denied"}"#)) {
+        match judge_issue(
+            1,
+            &resp(401, r#"{"Message":"Authorization has been denied"}"#),
+        ) {
             Verdict::All(Err(e)) => {
                 assert_eq!(e.kind, ErrorKind::Auth);
                 assert_eq!(e.message, "Authorization has been denied");
@@ -832,10 +882,20 @@ mod tests {
     fn revoke_answers_are_read() {
         let deleted = judge_revoke(&resp(200, r#""userCode : 'ab' is deleted""#));
         assert!(deleted.is_ok());
-        let missing = judge_revoke(&resp(200, r#""userCode : 'ab' is undefined or is deleted""#)).unwrap_err();
+        let missing = judge_revoke(&resp(
+            200,
+            r#""userCode : 'ab' is undefined or is deleted""#,
+        ))
+        .unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound);
-        assert_eq!(judge_revoke(&resp(200, "{}")).unwrap_err().kind, ErrorKind::InvalidResponse);
+        assert_eq!(
+            judge_revoke(&resp(200, "{}")).unwrap_err().kind,
+            ErrorKind::InvalidResponse
+        );
         assert!(judge_revoke_all(&resp(200, r#"{"status":"OK","messageList":[]}"#)).is_ok());
-        assert_eq!(judge_revoke_all(&resp(200, "\"x\"")).unwrap_err().kind, ErrorKind::InvalidResponse);
+        assert_eq!(
+            judge_revoke_all(&resp(200, "\"x\"")).unwrap_err().kind,
+            ErrorKind::InvalidResponse
+        );
     }
 }
