@@ -230,6 +230,12 @@ async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<u8> {
             }
         }
     } else {
+        if let Some(path) = &args.template_file {
+            tracing::warn!(
+                "--template-file {} is used by dry runs only; checking against the live template instead",
+                path.display()
+            );
+        }
         let req = sertifika::template_show(target, &template);
         match fetch(ctx, "templates.show", req).await? {
             Some(value) => Some(template_keys(&value, &format!("template {template}"))?),
