@@ -9,3 +9,4 @@ mod digicert;
 mod general;
 mod origin;
 mod sandbox;
+mod sertifika;

@@ -7,6 +7,7 @@
 pub mod bcdiploma;
 pub mod digicert;
 pub mod origin;
+pub mod sertifika;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -167,6 +168,9 @@ pub enum Command {
     /// Origin: delete certifications, follow the results of async deletes
     #[command(subcommand)]
     Origin(origin::Noun),
+    /// Sertifika Merkezi: list templates and users, issue and revoke certificates
+    #[command(subcommand, visible_alias = "sm")]
+    Sertifika(sertifika::Noun),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -12,6 +12,7 @@ mod check;
 mod digicert;
 mod origin;
 mod sandbox;
+mod sertifika;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::{Settings, Source, Valued};
@@ -46,6 +47,9 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         }
         Command::Origin(noun) => {
             origin::run(noun, &Context::new(&cli.global, matches).await?).await
+        }
+        Command::Sertifika(noun) => {
+            sertifika::run(noun, &Context::new(&cli.global, matches).await?).await
         }
     }
 }

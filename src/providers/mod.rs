@@ -9,6 +9,7 @@
 pub mod bcdiploma;
 pub mod digicert;
 pub mod origin;
+pub mod sertifika;
 
 use std::time::Duration;
 
