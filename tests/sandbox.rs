@@ -103,3 +103,110 @@ async fn check_tells_a_working_profile_from_a_broken_one() {
     assert_eq!(code(&out), 4);
     assert!(stdout(&out).contains("company_id"), "{}", stdout(&out));
 }
+
+#[tokio::test]
+async fn every_provider_changes_state_in_the_emulator() {
+    let sandbox = Sandbox::spawn(&[]);
+    let env = Env::new();
+    let certctl = |args: &[&str]| {
+        let mut c = env.cmd();
+        sandbox.env(&mut c);
+        c.args(["-o", "json", "--yes", "--rate", "0"]).args(args);
+        c
+    };
+
+    let out = run(certctl(&[
+        "digicert",
+        "orders",
+        "revoke",
+        "1001",
+        "--comment",
+        "rehearsal",
+    ]))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let request_id = json(&out)["items"][0]["response"]["id"]
+        .as_u64()
+        .expect("revoke request id");
+    let out = run(certctl(&[
+        "digicert",
+        "requests",
+        "approve",
+        &request_id.to_string(),
+    ]))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(certctl(&[
+        "digicert",
+        "requests",
+        "show",
+        &request_id.to_string(),
+    ]))
+    .await;
+    assert_eq!(json(&out)["status"], "approved", "{}", stdout(&out));
+
+    let origin_id = "0e1c0000-0000-4000-8000-000000000001";
+    let out = run(certctl(&["origin", "certifications", "delete", origin_id])).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(certctl(&["origin", "certifications", "delete", origin_id])).await;
+    assert_eq!(
+        code(&out),
+        1,
+        "deleting twice must be rejected: {}",
+        stdout(&out)
+    );
+
+    let template = "64c9f080-2314-4f02-a43c-923d83e8e444";
+    let out = run(certctl(&[
+        "sertifika",
+        "certificates",
+        "revoke",
+        "--template",
+        template,
+        "ayse.yilmaz@example.com.tr",
+    ]))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(certctl(&[
+        "sm",
+        "certificates",
+        "revoke",
+        "--template",
+        template,
+        "ayse.yilmaz@example.com.tr",
+    ]))
+    .await;
+    assert_eq!(
+        code(&out),
+        5,
+        "revoking twice is not found: {}",
+        stdout(&out)
+    );
+
+    let out = run(certctl(&[
+        "bcdiploma",
+        "certificates",
+        "delete",
+        "DEMOKEY0003",
+    ]))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let stats = sandbox.stats();
+    let changes = &stats["changes"];
+    assert_eq!(
+        changes["digicert:order:1001"], 2,
+        "revoke request + approval: {stats}"
+    );
+    assert_eq!(changes[format!("origin:{origin_id}")], 1, "{stats}");
+    assert_eq!(changes["bcdiploma:DEMOKEY0003"], 1, "{stats}");
+    let revoked = changes
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.starts_with(&format!("sertifika:{template}:")))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(revoked, 1, "{stats}");
+}
