@@ -5,6 +5,7 @@
 //! resolving settings and running commands happens elsewhere.
 
 pub mod bcdiploma;
+pub mod journal;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +132,9 @@ pub enum Command {
     /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
     #[command(subcommand)]
     Bcdiploma(bcdiploma::Noun),
+    /// List the recorded runs, or show what one run changed
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -175,6 +179,14 @@ pub struct IdSource {
     /// Read more IDs from FILE, one per line (- for standard input)
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Skip the items that succeeded in run RUN_ID (see `certctl journal list`)
+    ///
+    /// Only the same provider and operation can be resumed. Skipped items are counted
+    /// as `skipped`. Items sent in that run with no recorded outcome (it was killed)
+    /// are sent again when the operation is safe to repeat, and otherwise reported as
+    /// failed for you to check.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
 }
 
 #[cfg(test)]
