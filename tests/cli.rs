@@ -6,3 +6,4 @@ mod common;
 mod bcdiploma;
 mod config;
 mod engine;
+mod journal;

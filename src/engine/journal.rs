@@ -51,9 +51,7 @@ pub fn path() -> Result<PathBuf> {
             &format!("cannot find the home directory: {e}"),
         )
     })?;
-    let dir = strategy
-        .state_dir()
-        .unwrap_or_else(|| strategy.data_dir());
+    let dir = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
     Ok(dir.join("certctl").join("journal.ndjson"))
 }
 
@@ -395,7 +393,13 @@ pub struct Entry {
 /// Reads every well-formed line of the journal in order; a line that does not parse
 /// (one cut short by a killed process) is skipped with one warning. A missing file
 /// reads as empty and says so by returning `false`.
-pub fn scan(path: &Path, mut each: impl FnMut(Entry)) -> Result<bool> {
+pub fn scan(path: &Path, each: impl FnMut(Entry)) -> Result<bool> {
+    scan_lines(path, true, each)
+}
+
+/// [`scan`], warning about unreadable lines only when `warn` (a second pass of the
+/// same file stays quiet).
+fn scan_lines(path: &Path, warn: bool, mut each: impl FnMut(Entry)) -> Result<bool> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -431,7 +435,7 @@ pub fn scan(path: &Path, mut each: impl FnMut(Entry)) -> Result<bool> {
             _ => bad.push(line_no),
         }
     }
-    if let Some(first) = bad.first() {
+    if let Some(first) = bad.first().filter(|_| warn) {
         tracing::warn!(
             "skipped {} unreadable line(s) of the journal {} (first: line {first}); a process killed while writing can leave one",
             bad.len(),
@@ -498,9 +502,7 @@ pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
         .into_iter()
         .filter_map(|id| by_id.remove(&id))
         .map(|mut r| {
-            r.unknown = r
-                .items
-                .saturating_sub(r.succeeded + r.failed + r.not_sent);
+            r.unknown = r.items.saturating_sub(r.succeeded + r.failed + r.not_sent);
             r
         })
         .collect();
@@ -665,7 +667,7 @@ impl Resume {
             next = parent.clone();
         }
         let mut seen = HashMap::new();
-        scan(path, |e| {
+        scan_lines(path, false, |e| {
             if !chain.contains(&e.run_id) {
                 return;
             }
@@ -862,7 +864,11 @@ mod tests {
 
         // Resuming R2 follows the chain to R1.
         let resume = Resume::load(&path, "R2").unwrap();
-        assert!(resume.attach("bcdiploma", "certificates.delete", false).is_err());
+        assert!(
+            resume
+                .attach("bcdiploma", "certificates.delete", false)
+                .is_err()
+        );
         resume
             .attach("bcdiploma", "certificates.disable", false)
             .unwrap();

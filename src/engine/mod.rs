@@ -228,8 +228,7 @@ impl Engine {
                     (n, unit.ids, status, results)
                 });
             }
-            if !stopping && !exhausted && staged.is_none() && ready.len() < lookahead.div_ceil(2)
-            {
+            if !stopping && !exhausted && staged.is_none() && ready.len() < lookahead.div_ceil(2) {
                 let mut batch: Vec<Queued> = Vec::new();
                 while ready.len() + batch.len() < lookahead {
                     match op.units.next() {
