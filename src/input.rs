@@ -6,15 +6,41 @@
 //! once to check every ID (so a bad line stops the run before anything is sent) and
 //! count them, once to stream them. Standard input cannot be read twice, so it is
 //! checked as it streams, unless it is a terminal.
+//!
+//! With `--resume RUN_ID`, the IDs that run completed are dropped here, after
+//! deduplication and before any adapter batches them, so a resumed bulk run's
+//! requests carry only what is left to do, whatever the batch size. The filter is
+//! installed once per process by the command layer ([`resume_with`]) because every
+//! provider's command opens its IDs through [`open`].
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use md5::{Digest, Md5};
 
+use crate::engine::journal::Resume;
 use crate::error::{Error, Result};
+
+/// The `--resume` filter of this process, if any.
+static RESUME: OnceLock<Arc<Resume>> = OnceLock::new();
+
+/// Makes every ID list opened from now on skip what `resume`'s run completed.
+pub fn resume_with(resume: Arc<Resume>) {
+    let _ = RESUME.set(resume);
+}
+
+/// Whether `id` will be skipped by `--resume` (for counts and previews).
+fn settled(id: &str) -> bool {
+    RESUME.get().is_some_and(|r| r.is_settled(id))
+}
+
+/// Whether `id` is sent; `--resume` records the ones it skips or holds back.
+fn admit(id: &str) -> bool {
+    RESUME.get().is_none_or(|r| r.admit(id))
+}
 
 /// How many IDs a confirmation prompt names.
 pub const PREVIEW: usize = 5;
@@ -78,7 +104,12 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                     Box::new(BufReader::with_capacity(64 * 1024, std::io::stdin())),
                     "standard input".into(),
                 );
-                let preview = args.iter().take(PREVIEW).cloned().collect();
+                let preview = args
+                    .iter()
+                    .filter(|id| !settled(id))
+                    .take(PREVIEW)
+                    .cloned()
+                    .collect();
                 let mut dedup = Dedup::new(true);
                 let iter = args.into_iter().map(Ok).chain(reader.map(move |line| {
                     let id = line?;
@@ -86,7 +117,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                     Ok(id)
                 }));
                 let iter = iter.filter(move |r| match r {
-                    Ok(id) => dedup.first(id),
+                    Ok(id) => dedup.first(id) && admit(id),
                     Err(_) => true,
                 });
                 Ok(Ids {
@@ -105,9 +136,14 @@ fn from_vec(ids: Vec<String>) -> Result<Ids> {
         return Err(no_ids());
     }
     Ok(Ids {
-        count: Some(ids.len()),
-        preview: ids.iter().take(PREVIEW).cloned().collect(),
-        iter: Box::new(ids.into_iter().map(Ok)),
+        count: Some(ids.iter().filter(|id| !settled(id)).count()),
+        preview: ids
+            .iter()
+            .filter(|id| !settled(id))
+            .take(PREVIEW)
+            .cloned()
+            .collect(),
+        iter: Box::new(ids.into_iter().filter(|id| admit(id)).map(Ok)),
     })
 }
 
@@ -128,12 +164,17 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
     };
     // First pass: check every ID and count the distinct ones before anything is sent.
     let mut dedup = Dedup::new(true);
+    let mut distinct = 0usize;
     let mut count = 0usize;
     let mut preview = Vec::new();
     for id in args.iter().cloned().map(Ok).chain(open(&path)?) {
         let id = id?;
         check(&id).map_err(|m| Error::usage(format!("{}: {m}", path.display())))?;
         if dedup.first(&id) {
+            distinct += 1;
+            if settled(&id) {
+                continue;
+            }
             count += 1;
             if preview.len() < PREVIEW {
                 preview.push(id);
@@ -141,7 +182,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
         }
     }
     drop(dedup);
-    if count == 0 {
+    if distinct == 0 {
         return Err(no_ids());
     }
     let mut dedup = Dedup::new(false);
@@ -150,7 +191,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
         .map(Ok)
         .chain(open(&path)?)
         .filter(move |r| match r {
-            Ok(id) => dedup.first(id),
+            Ok(id) => dedup.first(id) && admit(id),
             Err(_) => true,
         });
     Ok(Ids {

@@ -7,6 +7,7 @@ mod bcdiploma;
 mod config;
 mod digicert;
 mod general;
+mod journal;
 mod origin;
 mod sandbox;
 mod sertifika;

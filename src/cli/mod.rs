@@ -6,6 +6,7 @@
 
 pub mod bcdiploma;
 pub mod digicert;
+pub mod journal;
 pub mod origin;
 pub mod sertifika;
 
@@ -171,6 +172,9 @@ pub enum Command {
     /// Sertifika Merkezi: list templates and users, issue and revoke certificates
     #[command(subcommand, visible_alias = "sm")]
     Sertifika(sertifika::Noun),
+    /// List the recorded runs, or show what one run changed
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -249,6 +253,14 @@ pub struct IdSource {
     /// Read more IDs from FILE, one per line (- for standard input)
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Skip the items that succeeded in run RUN_ID (see `certctl journal list`)
+    ///
+    /// Only the same provider and operation can be resumed. Skipped items are counted
+    /// as `skipped`. Items sent in that run with no recorded outcome (it was killed)
+    /// are sent again when the operation is safe to repeat, and otherwise reported as
+    /// failed for you to check.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
 }
 
 #[cfg(test)]

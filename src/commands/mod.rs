@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 mod bcdiploma;
 mod check;
 mod digicert;
+mod journal;
 mod origin;
 mod sandbox;
 mod sertifika;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             Ok(0)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
+        Command::Journal(cmd) => journal::run(cmd, cli.global.output),
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
         }
@@ -81,7 +83,7 @@ impl Context {
             None
         };
         let http = Http::new(global.timeout, global.retries)?;
-        let engine = Engine {
+        let mut engine = Engine {
             http,
             format: global.output,
             profile: settings.profile.value.clone(),
@@ -89,7 +91,17 @@ impl Context {
             yes: global.yes,
             quiet: global.quiet,
             concurrency: global.concurrency as usize,
+            journal: settings.journal.value,
+            resume: None,
         };
+        if let Some(run_id) = resume_arg(matches) {
+            let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
+                &crate::engine::journal::path()?,
+                &run_id,
+            )?);
+            crate::input::resume_with(resume.clone());
+            engine.resume = Some(resume);
+        }
         let rate = global
             .rate
             .map(|r| Valued::new(r, source_of(matches, "rate")));
@@ -112,6 +124,15 @@ impl Context {
         let ended = self.engine.run(op, pace).await?;
         Ok(ended.exit_code())
     }
+}
+
+/// The `--resume RUN_ID` of the ID-taking operation being run, if any.
+fn resume_arg(matches: &ArgMatches) -> Option<String> {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    m.try_get_one::<String>("resume").ok().flatten().cloned()
 }
 
 /// Where clap found a global option's value.

@@ -4,13 +4,17 @@
 //! them with bounded concurrency, pacing and retries, turns each answer into
 //! per-item outcomes through the adapter, reports them as they complete, and
 //! decides the exit code. Every state-changing request passes through
-//! [`Engine::run`], so nothing bypasses confirmation, dry run or pacing.
+//! [`Engine::run`], so nothing bypasses confirmation, dry run, pacing or the
+//! journal: a request leaves only after its `sent` line is on disk, and its `done`
+//! line follows its outcome, also when Ctrl-C cuts the run.
 
 pub mod client;
+pub mod journal;
 pub mod rate;
 pub mod request;
 pub mod retry;
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +95,23 @@ pub struct Engine {
     pub quiet: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Whether state-changing requests are journaled (the profile's `journal`).
+    pub journal: bool,
+    /// `--resume RUN_ID`: what that run already did.
+    pub resume: Option<Arc<journal::Resume>>,
 }
+
+/// A unit waiting for its turn, with its place in input order.
+type Queued = (u64, Unit);
+
+/// What a request task hands back: its place, its items, the last HTTP status and
+/// one result per item.
+type Finished = (
+    u64,
+    Vec<String>,
+    Option<u16>,
+    Vec<Result<Option<Value>, ItemError>>,
+);
 
 /// How an operation ended, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,11 +145,38 @@ impl Ended {
 
 impl Engine {
     /// Runs `op` to the end (or to an interruption) and reports it.
+    ///
+    /// With the journal on, units are taken from the operation a few at a time
+    /// ahead of their turn and their `sent` lines made durable in one write and one
+    /// sync, so the disk's sync latency overlaps the requests instead of adding to
+    /// each. The look-ahead is 8 × `--concurrency` for idempotent operations and
+    /// `--concurrency` otherwise, because a run killed outright leaves its journaled
+    /// but unsent units `unknown`, which `--resume` must hold back when the operation
+    /// is not safe to send twice. After a clean stop they are marked `not_sent`.
     pub async fn run(&self, mut op: Operation, pace: Pace) -> Result<Ended> {
         let info = op.provider.info();
+        if let Some(resume) = &self.resume {
+            resume.attach(info.name, op.name, op.idempotent)?;
+        }
         if self.dry_run {
             return self.dry_run(op);
         }
+        let run_id = ulid::Ulid::generate().to_string();
+        let journal = if self.journal {
+            Some(journal::Writer::open(
+                journal::path()?,
+                journal::RunInfo {
+                    run_id: run_id.clone(),
+                    profile: self.profile.clone(),
+                    provider: info.name,
+                    operation: op.name,
+                    idempotent: op.idempotent,
+                    resume_of: self.resume.as_ref().map(|r| r.run_id().to_string()),
+                },
+            )?)
+        } else {
+            None
+        };
         if op.irreversible && !self.yes {
             self.confirm(&op)?;
         }
@@ -138,7 +185,7 @@ impl Engine {
             operation: op.name,
             profile: self.profile.clone(),
             dry_run: false,
-            run_id: ulid::Ulid::generate().to_string(),
+            run_id,
         };
         let requests = op.requests.map(|n| n as u64);
         let mut reporter =
@@ -148,60 +195,107 @@ impl Engine {
         let mut summary = Summary::default();
         let mut first_failure: Option<(u64, ErrorKind)> = None;
         let mut input_error: Option<Error> = None;
+        let mut journal_error: Option<Error> = None;
         let mut interrupted = false;
         let mut exhausted = false;
         let mut seq = 0u64;
         let mut stop = interrupt_signal();
+        let lookahead = match (&journal, op.idempotent) {
+            (None, _) => self.concurrency,
+            (Some(_), true) => self.concurrency * 8,
+            (Some(_), false) => self.concurrency,
+        };
+        // Units whose `sent` lines are durable, in input order.
+        let mut ready: VecDeque<Queued> = VecDeque::new();
+        // Units whose `sent` lines are being written.
+        let mut staged: Option<(Vec<Queued>, journal::Durable)> = None;
 
         loop {
-            while !exhausted
-                && !interrupted
-                && input_error.is_none()
-                && tasks.len() < self.concurrency
-            {
-                match op.units.next() {
-                    Some(Ok(unit)) => {
-                        let ctx = TaskContext {
-                            http: self.http.clone(),
-                            pacer: pacer.clone(),
-                            interpret: op.interpret.clone(),
-                            idempotent: op.idempotent,
-                            wait: op.wait,
-                        };
-                        let n = seq;
-                        seq += 1;
-                        tasks.spawn(async move {
-                            let results = ctx.run(&unit).await;
-                            (n, unit.ids, results)
-                        });
+            let stopping = interrupted || input_error.is_some() || journal_error.is_some();
+            while !stopping && tasks.len() < self.concurrency {
+                let Some((n, unit)) = ready.pop_front() else {
+                    break;
+                };
+                let ctx = TaskContext {
+                    http: self.http.clone(),
+                    pacer: pacer.clone(),
+                    interpret: op.interpret.clone(),
+                    idempotent: op.idempotent,
+                    wait: op.wait,
+                };
+                tasks.spawn(async move {
+                    let (status, results) = ctx.run(&unit).await;
+                    (n, unit.ids, status, results)
+                });
+            }
+            if !stopping && !exhausted && staged.is_none() && ready.len() < lookahead.div_ceil(2) {
+                let mut batch: Vec<Queued> = Vec::new();
+                while ready.len() + batch.len() < lookahead {
+                    match op.units.next() {
+                        Some(Ok(unit)) => {
+                            if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
+                                batch.push((seq, unit));
+                                seq += 1;
+                            }
+                        }
+                        Some(Err(e)) => {
+                            input_error = Some(e);
+                            break;
+                        }
+                        None => {
+                            exhausted = true;
+                            break;
+                        }
                     }
-                    Some(Err(e)) => input_error = Some(e),
-                    None => exhausted = true,
+                    self.report_held(seq, &mut reporter, &mut summary, &mut first_failure)?;
+                }
+                self.report_held(seq, &mut reporter, &mut summary, &mut first_failure)?;
+                if !batch.is_empty() {
+                    match &journal {
+                        Some(j) => {
+                            let durable = j.sent(batch.iter().map(|(_, u)| u.ids.as_slice()));
+                            staged = Some((batch, durable));
+                        }
+                        None => {
+                            ready.extend(batch);
+                            continue;
+                        }
+                    }
                 }
             }
-            if tasks.is_empty() {
+            if tasks.is_empty() && staged.is_none() && (ready.is_empty() || stopping) {
                 break;
             }
             tokio::select! {
-                joined = tasks.join_next() => {
-                    let Some(joined) = joined else { break };
-                    let (n, ids, results) = joined.map_err(|e| Error::new(ErrorKind::Refused, format!("a request task failed: {e}")))?;
+                joined = tasks.join_next(), if !tasks.is_empty() => {
+                    let Some(joined) = joined else { continue };
+                    let (n, ids, status, results) = joined.map_err(|e| Error::new(ErrorKind::Refused, format!("a request task failed: {e}")))?;
+                    if let Some(j) = &journal {
+                        j.done(&ids, status, &results);
+                    }
                     let mut items = Vec::with_capacity(ids.len());
                     for (i, (id, result)) in ids.into_iter().zip(results).enumerate() {
-                        summary.total += 1;
-                        match &result {
-                            Ok(_) => summary.succeeded += 1,
-                            Err(e) => {
-                                summary.failed += 1;
-                                let order = (n << 20) + i as u64;
-                                if first_failure.is_none_or(|(o, _)| order < o) {
-                                    first_failure = Some((order, e.kind));
-                                }
-                            }
-                        }
+                        count(&mut summary, &mut first_failure, (n << 20) + i as u64, &result);
                         items.push(ItemOutcome { id, result });
                     }
                     reporter.items(&items).map_err(io_error)?;
+                }
+                written = async { match staged.as_mut() { Some((_, d)) => d.await, None => std::future::pending().await } }, if staged.is_some() => {
+                    if let Some((batch, _)) = staged.take() {
+                        match written {
+                            Ok(Ok(())) => ready.extend(batch),
+                            Ok(Err(why)) => {
+                                if let Some(j) = &journal {
+                                    journal_error = Some(j.failure(&why));
+                                }
+                            }
+                            Err(_) => {
+                                if let Some(j) = &journal {
+                                    journal_error = Some(j.failure("its writer stopped"));
+                                }
+                            }
+                        }
+                    }
                 }
                 _ = &mut stop, if !interrupted => {
                     interrupted = true;
@@ -213,10 +307,27 @@ impl Engine {
                 }
             }
         }
+        if let Some(j) = journal {
+            // Journaled as about to go, never sent: say so, so they are not `unknown`.
+            j.not_sent(ready.iter().map(|(_, u)| u.ids.as_slice()));
+            let path = j.path().to_path_buf();
+            if let Err(why) = j.finish().await
+                && journal_error.is_none()
+            {
+                tracing::warn!(
+                    "the journal {} could not be written completely ({why}): the report below is complete, but the journal may show some of these items as unknown",
+                    path.display()
+                );
+            }
+        }
+        if let Some(resume) = &self.resume {
+            summary.skipped = resume.skipped();
+            summary.total += summary.skipped;
+        }
         reporter
             .finish(summary, interrupted, &op.notes)
             .map_err(io_error)?;
-        if let Some(e) = input_error {
+        if let Some(e) = journal_error.or(input_error) {
             return Err(e);
         }
         if summary.total == 0 && !interrupted {
@@ -231,16 +342,53 @@ impl Engine {
         })
     }
 
+    /// Reports the items `--resume` held back (unknown, not safe to send twice) as
+    /// failed, placed before the unit numbered `seq`.
+    fn report_held(
+        &self,
+        seq: u64,
+        reporter: &mut Reporter,
+        summary: &mut Summary,
+        first_failure: &mut Option<(u64, ErrorKind)>,
+    ) -> Result<()> {
+        let Some(resume) = &self.resume else {
+            return Ok(());
+        };
+        let held = resume.take_held();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::with_capacity(held.len());
+        for (id, e) in held {
+            let result = Err(e);
+            count(summary, first_failure, seq << 20, &result);
+            items.push(ItemOutcome { id, result });
+        }
+        reporter.items(&items).map_err(io_error)
+    }
+
     fn dry_run(&self, op: Operation) -> Result<Ended> {
         let mut printer =
             DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
         let mut count = 0u64;
+        let mut notes = op.notes;
         for unit in op.units {
             let unit = unit?;
-            count += unit.ids.len() as u64;
-            printer.request(&unit.request).map_err(io_error)?;
+            if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
+                count += unit.ids.len() as u64;
+                printer.request(&unit.request).map_err(io_error)?;
+            }
         }
-        printer.finish(&op.notes).map_err(io_error)?;
+        if let Some(resume) = &self.resume {
+            let (skipped, held) = (resume.skipped(), resume.take_held());
+            notes.push(format!(
+                "--resume {}: {skipped} item(s) skipped (they succeeded in that run), {} held back (sent with no recorded outcome, not safe to send twice)",
+                resume.run_id(),
+                held.len()
+            ));
+            count += skipped + held.len() as u64;
+        }
+        printer.finish(&notes).map_err(io_error)?;
         if count == 0 {
             return Err(Error::usage("no IDs were given"));
         }
@@ -289,11 +437,24 @@ impl Engine {
     }
 }
 
-/// A finished unit: its place in input order, its IDs and one result per ID.
-type Finished = (u64, Vec<String>, Vec<ItemResult>);
-
-/// One item's result: what the provider returned, or why it failed.
-pub type ItemResult = Result<Option<Value>, ItemError>;
+/// Adds one item's result to the counts; `order` ranks it in input order.
+fn count(
+    summary: &mut Summary,
+    first_failure: &mut Option<(u64, ErrorKind)>,
+    order: u64,
+    result: &Result<Option<Value>, ItemError>,
+) {
+    summary.total += 1;
+    match result {
+        Ok(_) => summary.succeeded += 1,
+        Err(e) => {
+            summary.failed += 1;
+            if first_failure.is_none_or(|(o, _)| order < o) {
+                *first_failure = Some((order, e.kind));
+            }
+        }
+    }
+}
 
 /// What one request task needs, cloned out of the engine.
 struct TaskContext {
@@ -305,15 +466,22 @@ struct TaskContext {
 }
 
 impl TaskContext {
-    /// Sends a unit's request (and its polls) and returns one result per item.
-    async fn run(&self, unit: &Unit) -> Vec<Result<Option<Value>, ItemError>> {
+    /// Sends a unit's request (and its polls) and returns the last answer's HTTP
+    /// status and one result per item.
+    async fn run(&self, unit: &Unit) -> (Option<u16>, Vec<Result<Option<Value>, ItemError>>) {
         let n = unit.ids.len();
         let deadline = self.wait.map(|w| tokio::time::Instant::now() + w);
         let mut request = unit.request.clone();
         let mut idempotent = self.idempotent;
         let mut backoff = Duration::from_secs(1);
+        let mut status = None;
         loop {
-            let verdict = match self.http.send(&request, idempotent, &self.pacer).await {
+            let sent = self.http.send(&request, idempotent, &self.pacer).await;
+            status = match &sent {
+                Ok(resp) => Some(resp.status),
+                Err(e) => e.http_status.or(status),
+            };
+            let verdict = match sent {
                 Ok(resp) if (300..400).contains(&resp.status) => Verdict::All(Err(ItemError::new(
                     ErrorKind::Refused,
                     format!(
@@ -326,7 +494,7 @@ impl TaskContext {
                 Err(e) => Verdict::All(Err(e)),
             };
             match verdict {
-                Verdict::All(result) => return vec![result; n],
+                Verdict::All(result) => return (status, vec![result; n]),
                 Verdict::Each(mut results) => {
                     results.resize_with(n, || {
                         Err(ItemError::new(
@@ -334,11 +502,11 @@ impl TaskContext {
                             "the provider's answer did not mention this item",
                         ))
                     });
-                    return results;
+                    return (status, results);
                 }
                 Verdict::Pending(poll) => {
                     let Some(deadline) = deadline else {
-                        return vec![Ok(Some(Value::String(poll.url.clone()))); n];
+                        return (status, vec![Ok(Some(Value::String(poll.url.clone()))); n]);
                     };
                     let now = tokio::time::Instant::now();
                     if now >= deadline {
@@ -349,7 +517,7 @@ impl TaskContext {
                                 poll.url
                             ),
                         );
-                        return vec![Err(e); n];
+                        return (status, vec![Err(e); n]);
                     }
                     tokio::time::sleep(backoff.min(deadline - now)).await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
