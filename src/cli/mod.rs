@@ -148,6 +148,15 @@ pub enum Command {
     /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
     #[command(subcommand)]
     Bcdiploma(bcdiploma::Noun),
+    /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
+    #[command(subcommand)]
+    Digicert(digicert::Noun),
+    /// Origin: delete certifications, follow the results of async deletes
+    #[command(subcommand)]
+    Origin(origin::Noun),
+    /// Sertifika Merkezi: list templates and users, issue and revoke certificates
+    #[command(subcommand, visible_alias = "sm")]
+    Sertifika(sertifika::Noun),
     /// Check that providers are configured, reachable and accept their credentials
     ///
     /// Meant for CI smoke checks: exit 0 only when every check passes, else the code
@@ -163,15 +172,6 @@ pub enum Command {
     /// Run the emulator of the four APIs
     #[command(subcommand)]
     Sandbox(SandboxCommand),
-    /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
-    #[command(subcommand)]
-    Digicert(digicert::Noun),
-    /// Origin: delete certifications, follow the results of async deletes
-    #[command(subcommand)]
-    Origin(origin::Noun),
-    /// Sertifika Merkezi: list templates and users, issue and revoke certificates
-    #[command(subcommand, visible_alias = "sm")]
-    Sertifika(sertifika::Noun),
     /// List the recorded runs, or show what one run changed
     #[command(subcommand)]
     Journal(journal::JournalCommand),
