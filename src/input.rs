@@ -1,8 +1,10 @@
 //! ID lists: positional arguments and `--from FILE` / `--from -`, streamed.
 //!
 //! IDs are trimmed; blank lines and `#` comments are skipped; duplicates are dropped
-//! with a warning naming them. To find duplicates only a 16-byte fingerprint (MD5)
-//! of each distinct ID is kept, never the list itself. A regular file is read twice:
+//! with a warning naming them. To find duplicates only an 8-byte fingerprint
+//! (SipHash) of each distinct ID is kept, never the list itself, in 256 shards so
+//! that growing the set never holds two copies of all of it at once: a million
+//! distinct IDs cost about 14 MB. A regular file is read twice:
 //! once to check every ID (so a bad line stops the run before anything is sent) and
 //! count them, once to stream them. Standard input cannot be read twice, so it is
 //! checked as it streams, unless it is a terminal.
@@ -15,11 +17,10 @@
 
 use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-
-use md5::{Digest, Md5};
 
 use crate::engine::journal::Resume;
 use crate::error::{Error, Result};
@@ -201,30 +202,56 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
     })
 }
 
+/// Shards of the fingerprint set: each grows on its own, so a resize copies 1/256th.
+const SHARDS: usize = 256;
+
 /// Remembers a fingerprint of every ID seen.
 struct Dedup {
-    seen: HashSet<u128>,
+    shards: Vec<HashSet<u64, BuildHasherDefault<PassThrough>>>,
     warn: bool,
 }
 
 impl Dedup {
     fn new(warn: bool) -> Self {
         Dedup {
-            seen: HashSet::new(),
+            shards: (0..SHARDS).map(|_| HashSet::default()).collect(),
             warn,
         }
     }
 
     /// True the first time an ID is seen; later times warn (once per pass) and say false.
     fn first(&mut self, id: &str) -> bool {
-        let digest = Md5::digest(id.as_bytes());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest);
-        let fresh = self.seen.insert(u128::from_le_bytes(bytes));
+        let mut hasher = std::hash::DefaultHasher::new();
+        id.hash(&mut hasher);
+        let fingerprint = hasher.finish();
+        // The shard comes from middle bits: the set itself uses the low bits for the
+        // slot and the high bits for its tag, which must stay spread within a shard.
+        let shard = ((fingerprint >> 28) as usize) % SHARDS;
+        let fresh = self.shards[shard].insert(fingerprint);
         if !fresh && self.warn {
             tracing::warn!("duplicate ID dropped: {id}");
         }
         fresh
+    }
+}
+
+/// A hasher for values that are hashes already: it passes them through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -312,6 +339,20 @@ mod tests {
         writeln!(f, "1\n2\nx3").unwrap();
         let err = open(vec![], Some(f.path()), digits).err().unwrap();
         assert!(err.to_string().contains("`x3` is not a number"), "{err}");
+    }
+
+    #[test]
+    fn duplicates_are_found_across_every_shard() {
+        let mut dedup = Dedup::new(false);
+        let fresh = (0..20_000)
+            .filter(|i| dedup.first(&format!("key-{}", i % 10_000)))
+            .count();
+        assert_eq!(fresh, 10_000);
+        assert_eq!(dedup.shards.iter().map(HashSet::len).sum::<usize>(), 10_000);
+        assert!(
+            dedup.shards.iter().all(|s| !s.is_empty()),
+            "fingerprints should spread over the shards"
+        );
     }
 
     #[test]
