@@ -78,6 +78,22 @@ pub struct Operation {
     pub notes: Vec<String>,
 }
 
+impl Operation {
+    /// Records what is known up front: the item count and preview (for the prompt)
+    /// and the request count (for the progress bar).
+    pub fn sized(
+        mut self,
+        count: Option<usize>,
+        requests: Option<usize>,
+        preview: Vec<String>,
+    ) -> Self {
+        self.count = count;
+        self.requests = requests;
+        self.preview = preview;
+        self
+    }
+}
+
 /// The run-wide choices every operation obeys.
 #[derive(Debug, Clone)]
 pub struct Engine {

@@ -13,7 +13,7 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{ItemError, Result};
 use crate::input::Ids;
 use crate::providers::{
-    ProviderId, batched, find_message, operation, request_count, unreadable_error,
+    ProviderId, batched, find_message, operation, request_count, single, unreadable_error,
 };
 use crate::secret::Secret;
 
@@ -42,22 +42,15 @@ pub fn delete_history(target: &Target, campaign: &str) -> Operation {
         Method::Delete,
         &format!("/admin/campaign?campaignId={encoded}"),
     );
-    let unit = Unit {
-        ids: vec![campaign.to_string()],
-        request,
-    };
-    let mut op = operation(
+    single(
         ProviderId::Bcdiploma,
         "campaigns.delete_history",
         true,
         true,
-        std::iter::once(Ok(unit)),
+        campaign.to_string(),
+        request,
         interpret(),
-    );
-    op.count = Some(1);
-    op.requests = Some(1);
-    op.preview = vec![campaign.to_string()];
-    op
+    )
 }
 
 /// `certificates delete KEY...`: DELETE /admin/keys with a JSON array per batch.
@@ -67,18 +60,15 @@ pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
     let units = batched(ids, batch_size, move |keys| {
         target.request(Method::Delete, "/admin/keys").json(&keys)
     });
-    let mut op = operation(
+    operation(
         ProviderId::Bcdiploma,
         "certificates.delete",
         true,
         true,
         units,
         interpret(),
-    );
-    op.count = count;
-    op.requests = request_count(count, batch_size);
-    op.preview = preview;
-    op
+    )
+    .sized(count, request_count(count, batch_size), preview)
 }
 
 /// `certificates disable|enable (KEY... | --campaign ID)`: PUT /admin/keys.
@@ -108,33 +98,26 @@ pub fn toggle(
                 };
                 target.request(Method::Put, "/admin/keys").json(&body)
             });
-            let mut op = operation(ProviderId::Bcdiploma, name, false, true, units, interpret());
-            op.count = count;
-            op.requests = request_count(count, batch_size);
-            op.preview = preview;
-            op
+            operation(ProviderId::Bcdiploma, name, false, true, units, interpret()).sized(
+                count,
+                request_count(count, batch_size),
+                preview,
+            )
         }
         None => {
             let campaign = campaign.unwrap_or_default();
             let request = target
                 .request(Method::Put, "/admin/keys")
                 .json(&json!({"campaignId": campaign, "enable": enable}));
-            let unit = Unit {
-                ids: vec![campaign.clone()],
-                request,
-            };
-            let mut op = operation(
+            single(
                 ProviderId::Bcdiploma,
                 name,
                 false,
                 true,
-                std::iter::once(Ok(unit)),
+                campaign,
+                request,
                 interpret(),
-            );
-            op.count = Some(1);
-            op.requests = Some(1);
-            op.preview = vec![campaign];
-            op
+            )
         }
     }
 }

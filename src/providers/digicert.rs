@@ -134,18 +134,15 @@ fn one_per_id(
     build: impl Fn(DigicertId) -> Request + Send + 'static,
 ) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
-    let mut op = operation(
+    operation(
         ProviderId::Digicert,
         name,
         irreversible,
         false,
         units(ids, build),
         interpret(),
-    );
-    op.count = count;
-    op.requests = count;
-    op.preview = preview;
-    op
+    )
+    .sized(count, count, preview)
 }
 
 /// `orders revoke ORDER_ID... --comment TEXT`: asks for every certificate of each

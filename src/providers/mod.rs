@@ -197,6 +197,32 @@ pub fn find_message(value: &serde_json::Value, keys: &[&str]) -> Option<String> 
     None
 }
 
+/// An operation of one request on one item (a campaign, a template): its count,
+/// request count and preview follow from that.
+pub fn single(
+    provider: ProviderId,
+    name: &'static str,
+    irreversible: bool,
+    idempotent: bool,
+    id: String,
+    request: Request,
+    interpret: std::sync::Arc<crate::engine::Interpret>,
+) -> Operation {
+    let unit = Unit {
+        ids: vec![id.clone()],
+        request,
+    };
+    operation(
+        provider,
+        name,
+        irreversible,
+        idempotent,
+        std::iter::once(Ok(unit)),
+        interpret,
+    )
+    .sized(Some(1), Some(1), vec![id])
+}
+
 /// An operation with the fields every provider fills the same way.
 pub fn operation(
     provider: ProviderId,

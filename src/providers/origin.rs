@@ -141,9 +141,7 @@ pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
         units,
         interpret(target.clone(), opts.asynchronous, opts.wait.is_some()),
     );
-    op.count = count;
-    op.requests = request_count(count, opts.batch_size);
-    op.preview = preview;
+    op = op.sized(count, request_count(count, opts.batch_size), preview);
     op.wait = opts.wait;
     if opts.wait.is_some() {
         op.notes.push(

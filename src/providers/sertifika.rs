@@ -19,7 +19,8 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::providers::{
-    ProviderId, batched, find_message, kind_for_status, operation, request_count, unreadable_error,
+    ProviderId, batched, find_message, kind_for_status, operation, request_count, single,
+    unreadable_error,
 };
 use crate::secret::Secret;
 
@@ -509,7 +510,7 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
             .json(&json!({ "certificateItem": items }));
         Some(Ok(Unit { ids, request }))
     });
-    let mut op = operation(
+    let op = operation(
         ProviderId::Sertifika,
         "certificates.issue",
         false,
@@ -517,10 +518,7 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
         units,
         Arc::new(|unit: &Unit, resp: &Response| judge_issue(unit.ids.len(), resp)),
     );
-    op.count = Some(count);
-    op.requests = request_count(Some(count), size);
-    op.preview = preview;
-    op
+    op.sized(Some(count), request_count(Some(count), size), preview)
 }
 
 /// Reads an issue answer: one `messageList` entry per row plus the two count lines.
@@ -626,18 +624,15 @@ pub fn revoke(target: &Target, template: &TemplateId, ids: Ids) -> Operation {
             &format!("/certificate/{template}/user/{code}"),
         )
     });
-    let mut op = operation(
+    operation(
         ProviderId::Sertifika,
         "certificates.revoke",
         true,
         true,
         units,
         Arc::new(|_unit: &Unit, resp: &Response| Verdict::All(judge_revoke(resp))),
-    );
-    op.count = count;
-    op.requests = count;
-    op.preview = preview;
-    op
+    )
+    .sized(count, count, preview)
 }
 
 /// A single revoke answers 200 with a bare string: `... is deleted` or
@@ -666,22 +661,15 @@ fn judge_revoke(resp: &Response) -> Result<Option<Value>, ItemError> {
 /// `certificates revoke --template ID --all`: one DELETE; the item is the template.
 pub fn revoke_all(target: &Target, template: &TemplateId) -> Operation {
     let request = target.request(Method::Delete, &format!("/certificate/{template}/user"));
-    let unit = Unit {
-        ids: vec![template.to_string()],
-        request,
-    };
-    let mut op = operation(
+    single(
         ProviderId::Sertifika,
         "certificates.revoke",
         true,
         true,
-        std::iter::once(Ok(unit)),
+        template.to_string(),
+        request,
         Arc::new(|_unit: &Unit, resp: &Response| Verdict::All(judge_revoke_all(resp))),
-    );
-    op.count = Some(1);
-    op.requests = Some(1);
-    op.preview = vec![template.to_string()];
-    op
+    )
 }
 
 /// `--all` answers `{"status":"OK","messageList":[...]}`; the answer is the response.
