@@ -167,7 +167,7 @@ pub fn open_keys(keys: Vec<String>, from: Option<&std::path::Path>) -> Result<Op
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use bytes::Bytes;
+    use crate::providers::test_support::{self, resp};
 
     fn target() -> Target {
         Target {
@@ -177,20 +177,7 @@ mod tests {
     }
 
     fn ids(list: &[&str]) -> Ids {
-        crate::input::open(
-            list.iter().map(|s| s.to_string()).collect(),
-            None,
-            crate::input::any_id,
-        )
-        .unwrap()
-    }
-
-    fn resp(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: Bytes::from(body.to_string()),
-        }
+        test_support::ids(list, crate::input::any_id)
     }
 
     #[test]

@@ -294,7 +294,7 @@ pub const REQUEST_COLUMNS: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::providers::test_support::{self, resp};
 
     fn target() -> Target {
         Target {
@@ -304,20 +304,7 @@ mod tests {
     }
 
     fn ids(list: &[&str]) -> Ids {
-        crate::input::open(
-            list.iter().map(|s| s.to_string()).collect(),
-            None,
-            DigicertId::check,
-        )
-        .unwrap()
-    }
-
-    fn resp(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: Bytes::from(body.to_string()),
-        }
+        test_support::ids(list, DigicertId::check)
     }
 
     fn requests(op: Operation) -> Vec<Request> {

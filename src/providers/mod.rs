@@ -247,6 +247,28 @@ pub fn operation(
     }
 }
 
+/// Builders shared by the adapters' unit tests.
+#[cfg(test)]
+pub mod test_support {
+    use crate::engine::request::Response;
+    use crate::input::{Check, Ids};
+
+    /// An answer with this status and body.
+    pub fn resp(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            retry_after: None,
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    /// IDs as if given on the command line, checked by `check`.
+    pub fn ids(list: &[&str], check: Check) -> Ids {
+        crate::input::open(list.iter().map(|s| s.to_string()).collect(), None, check)
+            .expect("test IDs are valid")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

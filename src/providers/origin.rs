@@ -344,7 +344,7 @@ fn rejection(http_status: u16, body: &Value) -> ItemError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::providers::test_support::{self, resp};
 
     fn target() -> Target {
         Target {
@@ -354,20 +354,7 @@ mod tests {
     }
 
     fn ids(list: &[&str]) -> Ids {
-        crate::input::open(
-            list.iter().map(|s| s.to_string()).collect(),
-            None,
-            crate::input::any_id,
-        )
-        .unwrap()
-    }
-
-    fn resp(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: Bytes::from(body.to_string()),
-        }
+        test_support::ids(list, crate::input::any_id)
     }
 
     fn opts(asynchronous: bool, wait: bool) -> DeleteOptions {

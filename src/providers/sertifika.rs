@@ -701,7 +701,7 @@ fn judge_revoke_all(resp: &Response) -> Result<Option<Value>, ItemError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::providers::test_support::resp;
 
     const TID: &str = "64c9f080-2314-4f02-a43c-923d83e8e444";
 
@@ -715,14 +715,6 @@ mod tests {
 
     fn tid() -> TemplateId {
         TemplateId::parse(TID).unwrap()
-    }
-
-    fn resp(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            retry_after: None,
-            body: Bytes::from(body.to_string()),
-        }
     }
 
     #[test]
