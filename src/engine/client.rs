@@ -45,7 +45,8 @@ impl Http {
     /// Sends `req`, retrying what is safe to retry, and returns the last answer.
     ///
     /// Every attempt first takes a slot from `pacer`. A failure with no answer at all
-    /// becomes a `transient` item error.
+    /// becomes a `transient` item error, and a 3xx a `refused` one: redirects are
+    /// never followed, so no caller can mistake one for an answer.
     pub async fn send(
         &self,
         req: &Request,
@@ -84,6 +85,18 @@ impl Http {
                 tracing::info!("retrying in {} ms", wait.as_millis());
                 tokio::time::sleep(wait).await;
                 continue;
+            }
+            if let Ok(resp) = &outcome
+                && (300..400).contains(&resp.status)
+            {
+                return Err(ItemError::new(
+                    ErrorKind::Refused,
+                    format!(
+                        "the provider answered with a redirect (HTTP {}); certctl never follows redirects, so nothing else was sent: check base_url",
+                        resp.status
+                    ),
+                )
+                .status(resp.status));
             }
             return outcome.map_err(|(attempt, message)| {
                 let detail = if attempt == Attempt::ConnectFailed {

@@ -498,14 +498,6 @@ impl TaskContext {
                 Err(e) => e.http_status.or(status),
             };
             let verdict = match sent {
-                Ok(resp) if (300..400).contains(&resp.status) => Verdict::All(Err(ItemError::new(
-                    ErrorKind::Refused,
-                    format!(
-                        "the provider answered with a redirect (HTTP {}); certctl never follows redirects, so nothing else was sent: check base_url",
-                        resp.status
-                    ),
-                )
-                .status(resp.status))),
                 Ok(resp) => (self.interpret)(unit, &resp),
                 Err(e) => Verdict::All(Err(e)),
             };
@@ -604,7 +596,8 @@ impl Engine {
 
     /// Sends one read-only request (never a dry run: the caller prints those) through
     /// a pacer shared with the command's other reads, so a read of many IDs stays
-    /// inside the provider's budget; a redirect or a failure with no answer is an error.
+    /// inside the provider's budget; a redirect or a failure with no answer is an error
+    /// (see [`Http::send`]).
     pub async fn read_paced(
         &self,
         provider: ProviderId,
@@ -613,14 +606,6 @@ impl Engine {
         pacer: &Pacer,
     ) -> Result<Response> {
         match self.http.send(req, true, pacer).await {
-            Ok(resp) if (300..400).contains(&resp.status) => Err(Error::new(
-                ErrorKind::Refused,
-                format!(
-                    "{} answered with a redirect (HTTP {}); certctl never follows redirects: check base_url",
-                    provider.name(),
-                    resp.status
-                ),
-            )),
             Ok(resp) => Ok(resp),
             Err(e) => Err(Error::new(
                 e.kind,
