@@ -10,6 +10,7 @@ mod config;
 mod engine;
 mod error;
 mod input;
+mod json;
 mod output;
 mod providers;
 mod sandbox;
@@ -20,6 +21,17 @@ use std::process::ExitCode;
 use clap::FromArgMatches;
 
 fn main() -> ExitCode {
+    // `certctl --version` alone is answered before the command tree is built: it is
+    // what scripts and CI call to probe for certctl, and building the tree is most of
+    // its cost. The text is clap's own `--version` output.
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(flag), None) = (args.next(), args.next())
+        && (flag == "--version" || flag == "-V")
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "certctl {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let matches = match cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {

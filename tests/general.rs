@@ -25,7 +25,16 @@ async fn version_names_the_binary() {
     c.arg("--version");
     let out = run(c).await;
     assert_eq!(code(&out), 0);
-    assert!(stdout(&out).starts_with("certctl "));
+    let expected = format!("certctl {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(stdout(&out), expected);
+    // The short form and clap's own answer (when other flags come first) agree.
+    for args in [&["-V"][..], &["-q", "--version"][..]] {
+        let mut c = env.cmd();
+        c.args(args);
+        let out = run(c).await;
+        assert_eq!(code(&out), 0, "{args:?}");
+        assert_eq!(stdout(&out), expected, "{args:?}");
+    }
 }
 
 #[tokio::test]

@@ -82,7 +82,7 @@ impl Context {
         } else {
             None
         };
-        let http = Http::new(global.timeout, global.retries)?;
+        let http = Http::new(global.timeout, global.retries, settings.needs_tls())?;
         let mut engine = Engine {
             http,
             format: global.output,

@@ -289,6 +289,18 @@ impl Settings {
         &self.providers
     }
 
+    /// Whether any provider may be reached over TLS. When none can (every base URL is
+    /// plain `http://`, which is only allowed on loopback: the sandbox, a local mock),
+    /// the client skips loading the system's CA store, a few milliseconds per run.
+    pub fn needs_tls(&self) -> bool {
+        self.providers.iter().any(|p| {
+            !p.base_url
+                .value
+                .get(..7)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        })
+    }
+
     /// Points every provider at the sandbox emulator at `base`.
     pub fn use_sandbox(&mut self, base: &str, token: &str, company: &str) {
         for p in &mut self.providers {

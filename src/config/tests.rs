@@ -104,3 +104,17 @@ fn sandbox_overrides_every_provider() {
     );
     assert_eq!(s.providers().len(), 4);
 }
+
+#[test]
+fn tls_is_needed_unless_every_provider_is_plain_http() {
+    let mut s = load("", &[]).unwrap();
+    assert!(s.needs_tls(), "the vendors' default URLs are https");
+    let s2 = load(
+        "[profiles.default.bcdiploma]\nbase_url = \"HTTP://127.0.0.1:9\"\n",
+        &[],
+    )
+    .unwrap();
+    assert!(s2.needs_tls(), "three providers are still https");
+    s.use_sandbox("http://127.0.0.1:5", "sandbox-token", "sandbox-company");
+    assert!(!s.needs_tls());
+}

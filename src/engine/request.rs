@@ -106,6 +106,13 @@ impl Request {
         self.header("content-type", "application/json")
     }
 
+    /// Sets a JSON body serialized by the caller (see [`crate::json`]) and its
+    /// `content-type`.
+    pub fn json_bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(Bytes::from(body));
+        self.header("content-type", "application/json")
+    }
+
     /// The request as a dry run shows it: secrets redacted, the body as JSON.
     pub fn to_display_json(&self) -> Value {
         let mut headers = Map::new();

@@ -10,9 +10,10 @@ pub mod table;
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ItemError;
+use crate::json;
 
 /// The `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,25 +51,30 @@ pub struct ItemOutcome {
 }
 
 impl ItemOutcome {
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::String(self.id.clone()));
+    /// Appends the item as a JSON object: `id`, `outcome`, then `response` or
+    /// `error`, and for NDJSON lines, which stand alone, `type` and `run_id`.
+    fn push_json(&self, out: &mut Vec<u8>, run_id: Option<&str>) -> serde_json::Result<()> {
+        out.extend_from_slice(b"{\"id\":");
+        json::push_str(out, &self.id);
         match &self.result {
             Ok(response) => {
-                m.insert("outcome".into(), "succeeded".into());
+                out.extend_from_slice(b",\"outcome\":\"succeeded\"");
                 if let Some(r) = response {
-                    m.insert("response".into(), r.clone());
+                    out.extend_from_slice(b",\"response\":");
+                    serde_json::to_writer(&mut *out, r)?;
                 }
             }
             Err(e) => {
-                m.insert("outcome".into(), "failed".into());
-                m.insert(
-                    "error".into(),
-                    serde_json::to_value(e).unwrap_or(Value::Null),
-                );
+                out.extend_from_slice(b",\"outcome\":\"failed\",\"error\":");
+                serde_json::to_writer(&mut *out, e)?;
             }
         }
-        Value::Object(m)
+        if let Some(run_id) = run_id {
+            out.extend_from_slice(b",\"type\":\"item\",\"run_id\":");
+            json::push_str(out, run_id);
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -104,6 +110,8 @@ pub struct Reporter {
     out: BufWriter<Stdout>,
     meta: Meta,
     items_written: u64,
+    /// One item's JSON, reused from item to item.
+    line: Vec<u8>,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -141,6 +149,7 @@ impl Reporter {
             out,
             meta,
             items_written: 0,
+            line: Vec::new(),
             progress,
         })
     }
@@ -157,19 +166,18 @@ impl Reporter {
                     self.println(&line)?;
                 }
                 Format::Json => {
+                    self.line.clear();
                     if self.items_written > 0 {
-                        self.out.write_all(b",")?;
+                        self.line.push(b',');
                     }
-                    serde_json::to_writer(&mut self.out, &item.to_json())?;
+                    item.push_json(&mut self.line, None)?;
+                    self.out.write_all(&self.line)?;
                 }
                 Format::Ndjson => {
-                    let mut v = item.to_json();
-                    if let Value::Object(m) = &mut v {
-                        m.insert("type".into(), "item".into());
-                        m.insert("run_id".into(), Value::String(self.meta.run_id.clone()));
-                    }
-                    serde_json::to_writer(&mut self.out, &v)?;
-                    self.out.write_all(b"\n")?;
+                    self.line.clear();
+                    item.push_json(&mut self.line, Some(&self.meta.run_id))?;
+                    self.line.push(b'\n');
+                    self.out.write_all(&self.line)?;
                 }
             }
             self.items_written += 1;

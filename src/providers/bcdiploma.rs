@@ -6,12 +6,11 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{ItemError, Result};
 use crate::input::Ids;
+use crate::json;
 use crate::providers::{
     ProviderId, batched, find_message, operation, request_count, single, unreadable_error,
 };
@@ -58,7 +57,11 @@ pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
     let target = target.clone();
     let units = batched(ids, batch_size, move |keys| {
-        target.request(Method::Delete, "/admin/keys").json(&keys)
+        let mut body = Vec::new();
+        json::push_str_array(&mut body, keys);
+        target
+            .request(Method::Delete, "/admin/keys")
+            .json_bytes(body)
     });
     operation(
         ProviderId::Bcdiploma,
@@ -69,6 +72,30 @@ pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
         interpret(),
     )
     .sized(count, request_count(count, batch_size), preview)
+}
+
+/// The body of PUT /admin/keys: `{"ids":[...],"campaignId":...,"enable":...}`,
+/// each part only when given. Written directly from the batch: a bulk run builds one
+/// per hundred keys.
+fn toggle_body(keys: &[String], campaign: Option<&str>, enable: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.push(b'{');
+    if !keys.is_empty() {
+        body.extend_from_slice(b"\"ids\":");
+        json::push_str_array(&mut body, keys);
+        body.push(b',');
+    }
+    if let Some(c) = campaign {
+        body.extend_from_slice(b"\"campaignId\":");
+        json::push_str(&mut body, c);
+        body.push(b',');
+    }
+    body.extend_from_slice(if enable {
+        b"\"enable\":true}"
+    } else {
+        b"\"enable\":false}"
+    });
+    body
 }
 
 /// `certificates disable|enable (KEY... | --campaign ID)`: PUT /admin/keys.
@@ -92,11 +119,8 @@ pub fn toggle(
         Some(ids) => {
             let (count, preview) = (ids.count, ids.preview.clone());
             let units = batched(ids, batch_size, move |keys| {
-                let body = match &campaign {
-                    Some(c) => json!({"ids": keys, "campaignId": c, "enable": enable}),
-                    None => json!({"ids": keys, "enable": enable}),
-                };
-                target.request(Method::Put, "/admin/keys").json(&body)
+                let body = toggle_body(keys, campaign.as_deref(), enable);
+                target.request(Method::Put, "/admin/keys").json_bytes(body)
             });
             operation(ProviderId::Bcdiploma, name, false, true, units, interpret()).sized(
                 count,
@@ -108,7 +132,7 @@ pub fn toggle(
             let campaign = campaign.unwrap_or_default();
             let request = target
                 .request(Method::Put, "/admin/keys")
-                .json(&json!({"campaignId": campaign, "enable": enable}));
+                .json_bytes(toggle_body(&[], Some(&campaign), enable));
             single(
                 ProviderId::Bcdiploma,
                 name,
@@ -168,6 +192,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::providers::test_support::{self, resp};
+    use serde_json::json;
 
     fn target() -> Target {
         Target {
@@ -226,6 +251,11 @@ mod tests {
                 100
             )),
             json!({"ids": ["k1"], "campaignId": "c1", "enable": false})
+        );
+        assert_eq!(
+            toggle_body(&["k\"1".into()], Some("c1"), false),
+            br#"{"ids":["k\"1"],"campaignId":"c1","enable":false}"#,
+            "keys in SPEC order, escaped"
         );
     }
 
