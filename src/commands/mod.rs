@@ -63,6 +63,8 @@ pub struct Context {
     /// The engine every operation runs on.
     pub engine: Engine,
     rate: Option<Valued<f64>>,
+    /// With `--sandbox`: the emulator's window scale, which pacing follows.
+    pace_scale: Option<f64>,
     /// The in-process emulator of `--sandbox`, alive as long as the command.
     _sandbox: Option<crate::sandbox::Handle>,
 }
@@ -70,8 +72,10 @@ pub struct Context {
 impl Context {
     async fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
         let mut settings = load_settings(global, matches)?;
+        let mut pace_scale = None;
         let sandbox = if global.sandbox {
-            let handle = sandbox::start_in_process().await?;
+            let (handle, scale) = sandbox::start_in_process().await?;
+            pace_scale = Some(scale);
             settings.use_sandbox(
                 &handle.base_url(),
                 crate::sandbox::TOKEN,
@@ -109,13 +113,18 @@ impl Context {
             settings,
             engine,
             rate,
+            pace_scale,
             _sandbox: sandbox,
         })
     }
 
     /// How requests to `provider` are paced in this run.
     pub fn pace(&self, provider: crate::providers::ProviderId) -> crate::engine::rate::Pace {
-        self.settings.provider(provider).pace(self.rate.as_ref())
+        let pace = self.settings.provider(provider).pace(self.rate.as_ref());
+        match self.pace_scale {
+            Some(scale) => pace.scaled(scale),
+            None => pace,
+        }
     }
 
     /// Runs an operation paced by its provider's settings; returns the exit code.

@@ -35,8 +35,11 @@ pub async fn serve(args: SandboxArgs) -> Result<u8> {
 }
 
 /// Starts the emulator on a free loopback port for `--sandbox`, with the knobs of
-/// `CERTCTL_SANDBOX_FAULTS`, `CERTCTL_SANDBOX_SEED` and `CERTCTL_SANDBOX_LIMITS=1`.
-pub async fn start_in_process() -> Result<Handle> {
+/// `CERTCTL_SANDBOX_FAULTS`, `CERTCTL_SANDBOX_SEED`, `CERTCTL_SANDBOX_LIMITS=1` and
+/// `CERTCTL_SANDBOX_LIMIT_SCALE` (every rate window's period times F, so a pacing
+/// rehearsal of minutes takes seconds; certctl then paces to the scaled windows).
+/// Returns the emulator and that scale.
+pub async fn start_in_process() -> Result<(Handle, f64)> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let seed = match env("CERTCTL_SANDBOX_SEED") {
         Some(s) => Some(s.parse::<u64>().map_err(|_| {
@@ -44,11 +47,23 @@ pub async fn start_in_process() -> Result<Handle> {
         })?),
         None => None,
     };
+    let limit_scale = match env("CERTCTL_SANDBOX_LIMIT_SCALE") {
+        Some(s) => s
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f > 0.0 && *f <= 1.0)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "CERTCTL_SANDBOX_LIMIT_SCALE `{s}` is not a number above 0 and at most 1"
+                ))
+            })?,
+        None => 1.0,
+    };
     let options = Options {
         faults: parse_faults(env("CERTCTL_SANDBOX_FAULTS").as_deref().unwrap_or(""))?,
         seed,
         limits: env("CERTCTL_SANDBOX_LIMITS").is_some_and(|v| v == "1" || v == "true"),
-        limit_scale: 1.0,
+        limit_scale,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -58,12 +73,13 @@ pub async fn start_in_process() -> Result<Handle> {
                 format!("cannot open a loopback port for the sandbox: {e}"),
             )
         })?;
-    sandbox::start(listener, options).await.map_err(|e| {
+    let handle = sandbox::start(listener, options).await.map_err(|e| {
         Error::new(
             ErrorKind::Transient,
             format!("cannot start the sandbox: {e}"),
         )
-    })
+    })?;
+    Ok((handle, limit_scale))
 }
 
 fn parse_faults(spec: &str) -> Result<Faults> {

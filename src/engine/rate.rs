@@ -61,6 +61,20 @@ impl Pace {
         }
     }
 
+    /// The same pace with every window's period multiplied by `scale`: the
+    /// sandbox's scaled-down windows (`CERTCTL_SANDBOX_LIMIT_SCALE`).
+    pub fn scaled(self, scale: f64) -> Pace {
+        match self {
+            Pace::Windows(windows) => Pace::Windows(
+                windows
+                    .into_iter()
+                    .map(|w| Window::new(w.limit, w.period.mul_f64(scale)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// The documented budget; none means unlimited.
     pub fn windows(windows: &[Window]) -> Pace {
         if windows.is_empty() {
@@ -198,6 +212,48 @@ mod tests {
             pacer.acquire().await;
         }
         assert_eq!(Instant::now() - start, ms(400));
+    }
+
+    /// The issue #9 goal in virtual time: 1,500 DigiCert requests stay inside both
+    /// documented windows (100 per 5 s, 1,000 per 5 min) and take at most 5 % longer
+    /// than the 320 s those windows allow at best (ten bursts of 100 five seconds
+    /// apart, then five more from the moment the first request leaves the 5-minute
+    /// window).
+    #[tokio::test(start_paused = true)]
+    async fn digicert_budget_paces_1500_requests_within_5_percent_of_the_fastest() {
+        let budget = crate::providers::ProviderId::Digicert.info().budget;
+        let pacer = Pacer::new(Pace::windows(budget));
+        let start = Instant::now();
+        let mut sent = Vec::with_capacity(1500);
+        for _ in 0..1500 {
+            pacer.acquire().await;
+            sent.push(Instant::now() - start);
+        }
+        for w in budget {
+            let n = w.limit as usize;
+            for i in n..sent.len() {
+                assert!(
+                    sent[i] - sent[i - n] >= w.period,
+                    "request {i} breaks the {w} window: {:?} after request {}",
+                    sent[i] - sent[i - n],
+                    i - n
+                );
+            }
+        }
+        let fastest = Duration::from_secs(320);
+        let took = sent[1499];
+        assert!(took >= fastest, "{took:?}");
+        assert!(
+            took.as_secs_f64() <= fastest.as_secs_f64() * 1.05,
+            "{took:?} is more than 5 % over {fastest:?}"
+        );
+    }
+
+    #[test]
+    fn scaling_shrinks_only_window_periods() {
+        let pace = Pace::windows(&[Window::new(100, Duration::from_secs(5))]).scaled(0.01);
+        assert_eq!(pace, Pace::Windows(vec![Window::new(100, ms(50))]));
+        assert_eq!(Pace::per_second(4.0).scaled(0.01), Pace::Even(ms(250)));
     }
 
     #[tokio::test(start_paused = true)]

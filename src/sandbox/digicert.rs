@@ -3,6 +3,7 @@
 //! DigiCert's `{"errors":[{code,message}]}` shape.
 //!
 //! Seed: orders 1001..1010, each with certificate 2000 + (order - 1000), all issued;
+//! for rehearsing bulk runs, orders 10001..12000, each with certificate order + 10000;
 //! revoke request 1 on order 1010, pending. New requests are numbered from 2. A
 //! revoke request stays `pending` until approved, which revokes its order (and the
 //! order's certificate) or certificate.
@@ -58,10 +59,20 @@ pub(super) struct State {
     next_request: u64,
 }
 
+/// Orders seeded for bulk rehearsals: enough to outlast DigiCert's 1,000-requests
+/// window with `--limits`.
+const BULK_ORDERS: std::ops::RangeInclusive<u64> = 10_001..=12_000;
+
 impl State {
     pub(super) fn seed() -> Self {
-        let orders = (1001..=1010).map(|id| (id, (id + 1000, false))).collect();
-        let certificates = (2001..=2010).map(|id| (id, false)).collect();
+        let orders = (1001..=1010)
+            .map(|id| (id, (id + 1000, false)))
+            .chain(BULK_ORDERS.map(|id| (id, (id + 10_000, false))))
+            .collect();
+        let certificates = (2001..=2010)
+            .chain(BULK_ORDERS.map(|id| id + 10_000))
+            .map(|id| (id, false))
+            .collect();
         let seeded = RevokeRequest {
             date: now(),
             target: Target::Order(1010),
