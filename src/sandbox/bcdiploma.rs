@@ -2,8 +2,9 @@
 //! certificate key deletion, disabling and re-enabling, with the checks of the
 //! vendor's "Deletions and revocations" page.
 //!
-//! Seed: campaign `demo-campaign` with keys `DEMOKEY0001`..`DEMOKEY0020` and campaign
-//! `alumni-2024` with keys `ALUMNIKEY0001`..`ALUMNIKEY0005`, all enabled.
+//! Seed: campaign `demo-campaign` with keys `DEMOKEY0001`..`DEMOKEY0020`, campaign
+//! `alumni-2024` with keys `ALUMNIKEY0001`..`ALUMNIKEY0005`, and for rehearsing bulk
+//! runs campaign `bulk-campaign` with keys `BULKKEY00001`..`BULKKEY10000`, all enabled.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,10 +14,11 @@ use serde_json::{Value, json};
 use super::state::World;
 use super::{Call, Resp, TOKEN, empty, json};
 
-/// Seeded campaigns: (id, key prefix, number of keys).
-const SEED: [(&str, &str, usize); 2] = [
-    ("demo-campaign", "DEMOKEY", 20),
-    ("alumni-2024", "ALUMNIKEY", 5),
+/// Seeded campaigns: (id, key prefix, number of keys, digits of the key number).
+const SEED: [(&str, &str, usize, usize); 3] = [
+    ("demo-campaign", "DEMOKEY", 20, 4),
+    ("alumni-2024", "ALUMNIKEY", 5, 4),
+    ("bulk-campaign", "BULKKEY", 10_000, 5),
 ];
 
 /// Campaigns and their certificate keys.
@@ -33,12 +35,12 @@ impl State {
             campaigns: BTreeMap::new(),
             keys: BTreeMap::new(),
         };
-        for (campaign, prefix, count) in SEED {
+        for (campaign, prefix, count, digits) in SEED {
             state.campaigns.insert(campaign.to_owned(), false);
             for n in 1..=count {
                 state
                     .keys
-                    .insert(format!("{prefix}{n:04}"), (campaign.to_owned(), true));
+                    .insert(format!("{prefix}{n:0digits$}"), (campaign.to_owned(), true));
             }
         }
         state

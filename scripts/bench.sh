@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# certctl's own benchmark: the release binary against its emulator (`certctl sandbox
+# serve`), no shared harness needed. Prints one table per benchmark:
+#
+#   bulk      disable 10,000 BCdiploma keys in 1,000 batched PUTs, concurrency 4,
+#             journal off and on (the ratio should stay >= 0.5)
+#   per-item  revoke 2,000 DigiCert orders, one PUT each, 16 in flight, journal off/on
+#   pacing    revoke 1,500 orders under DigiCert's windows at 1/100 scale (100 per
+#             50 ms, 1,000 per 3 s): zero 429s, and the time over the 3.2 s the
+#             windows allow at best (goal: within 5 %)
+#   startup   `certctl --version` against exec of /bin/true, 200 calls each (goal <= 2x)
+#   memory    peak RSS of a dry run over 1,000,000 keys on stdin (goal <= 32 MB)
+#
+# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory]...   (default: all)
+# The emulator does real work per request (JSON, state, stats), so bulk/per-item
+# rates are lower than against a bare mock; compare runs of this script with each
+# other, before and after a change. ROUNDS (default 3) sets the repetitions; the
+# median is shown.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+BENCHES=${*:-bulk per-item pacing startup memory}
+cargo build --release --quiet
+BIN=$PWD/target/release/certctl
+WORK=$(mktemp -d "$PWD/target/bench.XXXXXX")
+SERVER=
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+stop_server() {
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  SERVER=
+}
+
+# A fresh emulator (revoked orders stay revoked) and two configs pointing at it.
+start_server() {
+  stop_server
+  "$BIN" sandbox serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 100); do grep -q '^base_url' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
+  sleep 0.05
+  { echo 'default_profile = "sandbox"'; echo '[profiles.sandbox]'; echo 'journal = false'
+    grep -v '^#' "$WORK/serve.out"; } > "$WORK/off.toml"
+  { echo 'default_profile = "sandbox"'; grep -v '^#' "$WORK/serve.out"; } > "$WORK/on.toml"
+  chmod 600 "$WORK/off.toml" "$WORK/on.toml"
+}
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# run CONFIG EXPECTED ARGS... : one timed run on a fresh emulator; prints seconds.
+run() {
+  local config=$1 expected=$2 start end
+  shift 2
+  start_server
+  rm -f "$WORK/journal.ndjson"
+  start=$(now)
+  env -i PATH="$PATH" HOME="$WORK" CERTCTL_CONFIG="$WORK/$config" \
+    CERTCTL_JOURNAL="$WORK/journal.ndjson" "$BIN" -q -o json --yes --rate 0 "$@" > "$WORK/out.json"
+  end=$(now)
+  grep -q "\"succeeded\":$expected," "$WORK/out.json" ||
+    { echo "run failed: $(tail -c 300 "$WORK/out.json")" >&2; exit 1; }
+  echo "$end - $start" | bc -l
+}
+
+# throughput NAME REQUESTS EXPECTED ARGS...
+throughput() {
+  local name=$1 requests=$2 expected=$3 off on
+  shift 3
+  run off.toml "$expected" "$@" > /dev/null # warm-up
+  off=$(for _ in $(seq "$ROUNDS"); do run off.toml "$expected" "$@"; done | median)
+  on=$(for _ in $(seq "$ROUNDS"); do run on.toml "$expected" "$@"; done | median)
+  printf '%-9s journal off %.3f s (%6.0f req/s)   journal on %.3f s (%6.0f req/s)   on/off %.2f\n' \
+    "$name" "$off" "$(echo "$requests / $off" | bc -l)" "$on" "$(echo "$requests / $on" | bc -l)" \
+    "$(echo "$off / $on" | bc -l)"
+}
+
+for bench in $BENCHES; do
+  case $bench in
+    bulk)
+      seq -f 'BULKKEY%05g' 10000 > "$WORK/keys.txt"
+      throughput bulk 1000 10000 --concurrency 4 bcdiploma certificates disable \
+        --batch-size 10 --from "$WORK/keys.txt"
+      ;;
+    per-item)
+      seq 10001 12000 > "$WORK/orders.txt"
+      throughput per-item 2000 2000 --concurrency 16 digicert orders revoke --comment bench \
+        --from "$WORK/orders.txt"
+      ;;
+    pacing)
+      stop_server
+      seq 10001 11500 > "$WORK/orders.txt"
+      start=$(now)
+      env -i PATH="$PATH" HOME="$WORK" CERTCTL_SANDBOX_LIMITS=1 CERTCTL_SANDBOX_LIMIT_SCALE=0.01 \
+        "$BIN" --sandbox -v -o json --yes --retries 0 --concurrency 16 digicert orders revoke \
+        --comment bench --from "$WORK/orders.txt" > "$WORK/out.json" 2> "$WORK/log"
+      end=$(now)
+      took=$(echo "$end - $start" | bc -l)
+      printf 'pacing    1500 orders in %.3f s = %.3fx the 3.2 s the windows allow; %s x 201, %s x 429\n' \
+        "$took" "$(echo "$took / 3.2" | bc -l)" "$(grep -c ' -> 201 ' "$WORK/log" || true)" \
+        "$(grep -c ' -> 429 ' "$WORK/log" || true)"
+      ;;
+    startup)
+      calls() { local start end; start=$(now); for _ in $(seq 200); do "$@" > /dev/null; done; end=$(now); echo "$end - $start" | bc -l; }
+      calls /bin/true > /dev/null
+      floor=$(for _ in $(seq "$ROUNDS"); do calls /bin/true; done | median)
+      ours=$(for _ in $(seq "$ROUNDS"); do calls "$BIN" --version; done | median)
+      printf 'startup   --version %.3f ms, /bin/true %.3f ms: %.2fx\n' \
+        "$(echo "$ours * 5" | bc -l)" "$(echo "$floor * 5" | bc -l)" "$(echo "$ours / $floor" | bc -l)"
+      ;;
+    memory)
+      if ! /usr/bin/time -f '%M' true 2> /dev/null; then echo "memory    skipped: needs GNU time at /usr/bin/time"; continue; fi
+      seq -f 'KEY-%07g-abcdefghijklmnopqrstuvwxyz-0123456789' 1000000 > "$WORK/million.txt"
+      for format in ndjson json; do
+        kb=$(env -i PATH="$PATH" HOME="$WORK" CERTCTL_BCDIPLOMA_TOKEN=x /usr/bin/time -f '%M' \
+          "$BIN" -q -o "$format" --dry-run bcdiploma certificates disable --from - \
+          < "$WORK/million.txt" 2>&1 > /dev/null | tail -1)
+        printf 'memory    1,000,000 keys on stdin, dry run, -o %-6s peak RSS %.1f MB\n' "$format" "$(echo "$kb / 1024" | bc -l)"
+      done
+      ;;
+    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory)" >&2; exit 2 ;;
+  esac
+done
