@@ -86,7 +86,11 @@ impl Context {
         } else {
             None
         };
-        let http = Http::new(global.timeout, global.retries, settings.needs_tls())?;
+        let http = Http::new(
+            global.timeout,
+            global.retries,
+            settings.needs_tls() || proxy_over_tls(),
+        )?;
         let mut engine = Engine {
             http,
             format: global.output,
@@ -133,6 +137,19 @@ impl Context {
         let ended = self.engine.run(op, pace).await?;
         Ok(ended.exit_code())
     }
+}
+
+/// Whether plain-HTTP requests would reach their proxy over TLS (an `https://`
+/// proxy URL), which needs the CA store even when every base URL is `http://`.
+fn proxy_over_tls() -> bool {
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .any(|url| {
+            url.trim()
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        })
 }
 
 /// The `--resume RUN_ID` of the ID-taking operation being run, if any.
