@@ -77,7 +77,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
     }
     match from {
         None => {
-            let mut dedup = Dedup::new(true);
+            let mut dedup = Dedup::new();
             let ids: Vec<String> = args.into_iter().filter(|id| dedup.first(id)).collect();
             from_vec(ids)
         }
@@ -92,7 +92,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                 for line in reader {
                     ids.push(line?);
                 }
-                let mut dedup = Dedup::new(true);
+                let mut dedup = Dedup::new();
                 let mut checked = Vec::new();
                 for id in ids {
                     check(&id).map_err(Error::usage)?;
@@ -112,7 +112,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                     .take(PREVIEW)
                     .cloned()
                     .collect();
-                let mut dedup = Dedup::new(true);
+                let mut dedup = Dedup::new();
                 let iter = args.into_iter().map(Ok).chain(reader.map(move |line| {
                     let id = line?;
                     check(&id).map_err(|m| Error::usage(format!("standard input: {m}")))?;
@@ -166,7 +166,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
     };
     // First pass: check every ID, count the distinct ones and note where the
     // duplicates are, before anything is sent.
-    let mut dedup = Dedup::new(true);
+    let mut dedup = Dedup::new();
     let mut duplicates: Vec<usize> = Vec::new();
     let mut distinct = 0usize;
     let mut count = 0usize;
@@ -235,26 +235,24 @@ struct Dedup {
     /// keys, and a 64-bit fingerprint leaves about one chance in 10^7 of taking
     /// two of a million distinct IDs for one.
     hasher: foldhash::quality::RandomState,
-    warn: bool,
 }
 
 impl Dedup {
-    fn new(warn: bool) -> Self {
+    fn new() -> Self {
         Dedup {
             shards: (0..SHARDS).map(|_| HashSet::default()).collect(),
             hasher: foldhash::quality::RandomState::default(),
-            warn,
         }
     }
 
-    /// True the first time an ID is seen; later times warn (once per pass) and say false.
+    /// True the first time an ID is seen; later times warn and say false.
     fn first(&mut self, id: &str) -> bool {
         let fingerprint = self.hasher.hash_one(id);
         // The shard comes from middle bits: the set itself uses the low bits for the
         // slot and the high bits for its tag, which must stay spread within a shard.
         let shard = ((fingerprint >> 28) as usize) % SHARDS;
         let fresh = self.shards[shard].insert(fingerprint);
-        if !fresh && self.warn {
+        if !fresh {
             tracing::warn!("duplicate ID dropped: {id}");
         }
         fresh
@@ -377,7 +375,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_found_across_every_shard() {
-        let mut dedup = Dedup::new(false);
+        let mut dedup = Dedup::new();
         let fresh = (0..20_000)
             .filter(|i| dedup.first(&format!("key-{}", i % 10_000)))
             .count();
