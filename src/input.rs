@@ -7,7 +7,7 @@
 //! distinct IDs cost about 14 MB. A regular file is read twice:
 //! once to check every ID (so a bad line stops the run before anything is sent),
 //! count them and note where the duplicates are, once to stream them, skipping
-//! those places. Standard input cannot be read twice, so it is
+//! those places (a file changed in between is refused before any of it is sent). Standard input cannot be read twice, so it is
 //! checked as it streams, unless it is a terminal.
 //!
 //! With `--resume RUN_ID`, the IDs that run completed are dropped here, after
@@ -155,14 +155,19 @@ fn no_ids() -> Error {
 }
 
 fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
-    let open = |path: &Path| -> Result<Lines> {
-        let file = File::open(path).map_err(|e| {
+    // Each pass opens the file and notes its size and modification time, so the
+    // second pass can tell that it reads what the first one checked.
+    let open = |path: &Path| -> Result<(Lines, Stamp)> {
+        let cannot = |e: std::io::Error| {
             Error::usage(format!("cannot read the ID file {}: {e}", path.display()))
-        })?;
-        Ok(Lines::new(
+        };
+        let file = File::open(path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        let lines = Lines::new(
             Box::new(BufReader::with_capacity(64 * 1024, file)),
             path.display().to_string(),
-        ))
+        );
+        Ok((lines, (meta.len(), meta.modified().ok())))
     };
     // First pass: check every ID, count the distinct ones and note where the
     // duplicates are, before anything is sent.
@@ -190,7 +195,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
     for (n, id) in args.iter().enumerate() {
         first_pass(n, id)?;
     }
-    let mut lines = open(&path)?;
+    let (mut lines, checked) = open(&path)?;
     let mut n = args.len();
     while let Some(id) = lines.next_str() {
         first_pass(n, id?)?;
@@ -200,13 +205,40 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
     if distinct == 0 {
         return Err(no_ids());
     }
-    // Second pass: stream the IDs, skipping the duplicates by position, so no ID is
-    // hashed twice.
+    // Second pass, opened only when the first ID is needed (after any confirmation
+    // prompt): stream the IDs, skipping the duplicates by position, so no ID is
+    // hashed twice. Positions hold only for the file the first pass read, so a file
+    // changed in between stops the run before any of its IDs is sent.
+    let mut second: Option<Lines> = None;
+    let mut failed = false;
+    let file_ids = std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        if second.is_none() {
+            match open(&path) {
+                Ok((lines, stamp)) if stamp == checked => second = Some(lines),
+                Ok(_) => {
+                    failed = true;
+                    return Some(Err(Error::usage(format!(
+                        "the ID file {} changed after it was checked; none of its IDs were sent",
+                        path.display()
+                    ))
+                    .hint("run the command again once the file is final")));
+                }
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        second.as_mut()?.next()
+    });
     let mut duplicates = duplicates.into_iter().peekable();
     let iter = args
         .into_iter()
         .map(Ok)
-        .chain(open(&path)?)
+        .chain(file_ids)
         .enumerate()
         .filter(move |(n, r)| match r {
             Ok(id) => {
@@ -224,6 +256,9 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
         preview,
     })
 }
+
+/// What identifies one version of a file: its size and modification time.
+type Stamp = (u64, Option<std::time::SystemTime>);
 
 /// Shards of the fingerprint set: each grows on its own, so a resize copies 1/256th.
 const SHARDS: usize = 256;
@@ -357,6 +392,22 @@ mod tests {
         assert_eq!(ids.count, Some(4));
         assert_eq!(ids.preview, ["k0", "k1", "k2", "k3"]);
         assert_eq!(collect(ids), ["k0", "k1", "k2", "k3"]);
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_sends_none_of_its_ids() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "k1\nk1\nk2").unwrap();
+        let ids = open(vec![], Some(f.path()), any_id).unwrap();
+        assert_eq!(ids.count, Some(2));
+        std::fs::write(f.path(), "k1\nk2\nk3\n").unwrap();
+        let streamed: Vec<Result<String>> = ids.iter.collect();
+        assert_eq!(streamed.len(), 1, "one error, then nothing");
+        let err = streamed[0].as_ref().unwrap_err();
+        assert!(
+            err.to_string().contains("changed after it was checked"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -139,9 +139,14 @@ impl Context {
     }
 }
 
-/// Whether plain-HTTP requests would reach their proxy over TLS (an `https://`
+/// Whether plain-HTTP requests could reach their proxy over TLS (an `https://`
 /// proxy URL), which needs the CA store even when every base URL is `http://`.
+/// Only Linux's proxies come from the environment alone; elsewhere the system's
+/// proxy settings may name one, so the store is always loaded.
 fn proxy_over_tls() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
     ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())

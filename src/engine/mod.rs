@@ -480,10 +480,25 @@ struct TaskContext {
 }
 
 impl TaskContext {
-    /// Sends a unit and hands back its place, its items and their results.
+    /// Sends a unit and hands back its place, its items and their results. A panic
+    /// while judging an answer (a bug) fails that unit's items instead of ending
+    /// the run without its report and journal.
     async fn finish(&self, n: u64, unit: Unit) -> Finished {
-        let (status, results) = self.run(&unit).await;
-        (n, unit.ids, status, results)
+        use futures_util::FutureExt;
+        match std::panic::AssertUnwindSafe(self.run(&unit))
+            .catch_unwind()
+            .await
+        {
+            Ok((status, results)) => (n, unit.ids, status, results),
+            Err(_) => {
+                let e = ItemError::new(
+                    ErrorKind::Refused,
+                    "certctl failed while handling this request (a bug: please report it); it may have been applied",
+                );
+                let results = vec![Err(e); unit.ids.len()];
+                (n, unit.ids, None, results)
+            }
+        }
     }
 
     /// Sends a unit's request (and its polls) and returns the last answer's HTTP
