@@ -98,12 +98,10 @@ impl Request {
     }
 
     /// Sets a JSON body and its `content-type`.
-    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
+    pub fn json(self, body: &impl serde::Serialize) -> Self {
         // Serializing plain data structures (strings, numbers, maps with string keys)
         // cannot fail; an empty body would be caught by the provider as invalid.
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        self.body = Some(Bytes::from(bytes));
-        self.header("content-type", "application/json")
+        self.json_bytes(serde_json::to_vec(body).unwrap_or_default())
     }
 
     /// Sets a JSON body serialized by the caller (see [`crate::json`]) and its
