@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod journal;
+pub mod prefetch;
 pub mod rate;
 pub mod request;
 pub mod retry;
@@ -204,6 +205,17 @@ impl Engine {
             run_id,
         };
         let requests = op.requests.map(|n| n as u64);
+        // Batched bodies are worth building on another thread; one small request per
+        // ID is not (handing it over costs more). A list counted up front is a file
+        // or arguments, whose reads never stall.
+        // Not under --resume, whose held-back items are reported when the engine
+        // reaches them, which must not be before the units ahead of them are sent.
+        if let (Some(items), Some(requests)) = (op.count, op.requests)
+            && items > requests
+            && self.resume.is_none()
+        {
+            op.units = Box::new(prefetch::Prefetch::new(op.units));
+        }
         let mut reporter =
             Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
         let pacer = Pacer::new(pace);

@@ -7,7 +7,7 @@
 
 pub mod table;
 
-use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -107,7 +107,7 @@ impl Summary {
 /// Writes an operation's report as items complete.
 pub struct Reporter {
     format: Format,
-    out: BufWriter<Stdout>,
+    out: BufWriter<Box<dyn Write + Send>>,
     meta: Meta,
     items_written: u64,
     /// One item's JSON, reused from item to item.
@@ -123,7 +123,7 @@ impl Reporter {
         requests: Option<u64>,
         quiet: bool,
     ) -> io::Result<Reporter> {
-        let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+        let mut out = BufWriter::with_capacity(64 * 1024, stdout());
         if format == Format::Json {
             let head = serde_json::to_string(&meta).map_err(io::Error::other)?;
             // Reopen the header object to stream `items` into it.
@@ -265,6 +265,20 @@ impl Reporter {
     }
 }
 
+/// Standard output for a report written in 64 KB blocks: on Unix a second handle
+/// on the same file, because `Stdout`'s line buffering searched every block for its
+/// last newline and, for NDJSON, wrote the tail separately.
+fn stdout() -> Box<dyn Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(io::stdout())
+}
+
 /// The short summary of a provider response shown after a succeeded item in text mode.
 fn text_detail(resp: Option<&Value>) -> String {
     let Some(Value::Object(m)) = resp else {
@@ -304,14 +318,14 @@ pub fn describe(e: &ItemError) -> String {
 /// Prints the requests of a dry run as they are built.
 pub struct DryRun {
     format: Format,
-    out: BufWriter<Stdout>,
+    out: BufWriter<Box<dyn Write + Send>>,
     written: u64,
 }
 
 impl DryRun {
     /// Starts the dry-run report of `provider`'s `operation`.
     pub fn start(format: Format, provider: &str, operation: &str) -> io::Result<DryRun> {
-        let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+        let mut out = BufWriter::with_capacity(64 * 1024, stdout());
         match format {
             Format::Json => {
                 let head = serde_json::json!({"dry_run": true, "provider": provider, "operation": operation});
