@@ -20,6 +20,31 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends `json`, which must be valid JSON, without the whitespace between its
+/// tokens: a provider's answer may be pretty-printed, and an NDJSON line may not
+/// break.
+pub fn push_compact(out: &mut Vec<u8>, json: &str) {
+    let space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    out.reserve(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if space(b) {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        out.push(b);
+    }
+}
+
 /// Appends `items` as a JSON array of strings.
 pub fn push_str_array(out: &mut Vec<u8>, items: &[String]) {
     out.reserve(items.iter().map(|s| s.len() + 3).sum::<usize>() + 2);
@@ -62,5 +87,14 @@ mod tests {
         let mut out = Vec::new();
         push_str_array(&mut out, &[]);
         assert_eq!(out, b"[]");
+    }
+
+    #[test]
+    fn compact_json_matches_serde_json_for_the_same_text() {
+        let pretty = "{\n  \"id\" : 1,\r\n\t\"comments\": \"Revoked via API! \\\" {x} \\\\\",\n  \"list\": [ 1 , true, null, \"a b\" ],\n  \"nested\": { \"k\": \" \\n \" }\n}";
+        let mut out = Vec::new();
+        push_compact(&mut out, pretty);
+        let value: serde_json::Value = serde_json::from_str(pretty).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
     }
 }

@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, ErrorKind, ItemError, Result};
+use crate::output::Reply;
 
 /// The environment variable naming another journal file.
 pub const ENV: &str = "CERTCTL_JOURNAL";
@@ -178,7 +179,7 @@ impl Writer {
         &self,
         ids: &[String],
         status: Option<u16>,
-        results: &[std::result::Result<Option<Value>, ItemError>],
+        results: &[std::result::Result<Option<Reply>, ItemError>],
     ) {
         type Key = (&'static str, Option<&'static str>, Option<u16>);
         let mut groups: Vec<(Key, Vec<String>)> = Vec::new();

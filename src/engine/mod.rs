@@ -24,6 +24,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, ItemError, Result};
+use crate::output::Reply;
 use crate::output::{self, DryRun, Format, ItemOutcome, Meta, Reporter, Summary};
 use crate::providers::ProviderId;
 use client::Http;
@@ -43,9 +44,9 @@ pub struct Unit {
 #[derive(Debug, Clone)]
 pub enum Verdict {
     /// Every item of the unit shares this outcome (a batched request).
-    All(Result<Option<Value>, ItemError>),
+    All(Result<Option<Reply>, ItemError>),
     /// One outcome per item, in the unit's order (Sertifika issuing).
-    Each(Vec<Result<Option<Value>, ItemError>>),
+    Each(Vec<Result<Option<Reply>, ItemError>>),
     /// Not final yet: send this request later and judge its answer (Origin `--wait`).
     Pending(Request),
 }
@@ -127,7 +128,7 @@ type Finished = (
     u64,
     Vec<String>,
     Option<u16>,
-    Vec<Result<Option<Value>, ItemError>>,
+    Vec<Result<Option<Reply>, ItemError>>,
 );
 
 /// How an operation ended, which decides the exit code.
@@ -468,7 +469,7 @@ fn count(
     summary: &mut Summary,
     first_failure: &mut Option<(u64, ErrorKind)>,
     order: u64,
-    result: &Result<Option<Value>, ItemError>,
+    result: &Result<Option<Reply>, ItemError>,
 ) {
     summary.total += 1;
     match result {
@@ -515,7 +516,7 @@ impl TaskContext {
 
     /// Sends a unit's request (and its polls) and returns the last answer's HTTP
     /// status and one result per item.
-    async fn run(&self, unit: &Unit) -> (Option<u16>, Vec<Result<Option<Value>, ItemError>>) {
+    async fn run(&self, unit: &Unit) -> (Option<u16>, Vec<Result<Option<Reply>, ItemError>>) {
         let n = unit.ids.len();
         let deadline = self.wait.map(|w| tokio::time::Instant::now() + w);
         // The unit's own request first, then the polls it leads to: no copy of a
@@ -548,7 +549,10 @@ impl TaskContext {
                 }
                 Verdict::Pending(next) => {
                     let Some(deadline) = deadline else {
-                        return (status, vec![Ok(Some(Value::String(next.url.clone()))); n]);
+                        return (
+                            status,
+                            vec![Ok(Some(Reply::from(Value::String(next.url.clone())))); n],
+                        );
                     };
                     let now = tokio::time::Instant::now();
                     if now >= deadline {

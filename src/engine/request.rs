@@ -164,6 +164,12 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The body as an item's reply, passed through unparsed; `None` unless it is
+    /// JSON other than `null`.
+    pub fn reply(&self) -> Option<crate::output::Reply> {
+        crate::output::Reply::raw(&self.body)
+    }
+
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)

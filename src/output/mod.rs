@@ -5,7 +5,10 @@
 //! (its header first, `summary` and `outcome` last), so a run over a million keys
 //! never holds its items in memory and still prints exactly one document.
 
+mod reply;
 pub mod table;
+
+pub use reply::Reply;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
@@ -47,7 +50,7 @@ pub struct ItemOutcome {
     /// The item's ID as the user gave it.
     pub id: String,
     /// What the provider returned for it, or why it failed.
-    pub result: Result<Option<Value>, ItemError>,
+    pub result: Result<Option<Reply>, ItemError>,
 }
 
 impl ItemOutcome {
@@ -61,7 +64,7 @@ impl ItemOutcome {
                 out.extend_from_slice(b",\"outcome\":\"succeeded\"");
                 if let Some(r) = response {
                     out.extend_from_slice(b",\"response\":");
-                    serde_json::to_writer(&mut *out, r)?;
+                    r.push_json(out)?;
                 }
             }
             Err(e) => {
@@ -160,7 +163,11 @@ impl Reporter {
             match self.format {
                 Format::Text => {
                     let line = match &item.result {
-                        Ok(resp) => format!("succeeded  {}{}", item.id, text_detail(resp.as_ref())),
+                        Ok(resp) => format!(
+                            "succeeded  {}{}",
+                            item.id,
+                            text_detail(resp.as_ref().map(|r| r.value()).as_deref())
+                        ),
                         Err(e) => format!("failed     {}  {}", item.id, describe(e)),
                     };
                     self.println(&line)?;

@@ -151,7 +151,7 @@ pub fn toggle(
 fn interpret() -> Arc<crate::engine::Interpret> {
     Arc::new(move |_unit: &Unit, resp: &Response| {
         if resp.is_success() {
-            Verdict::All(Ok(resp.json().filter(|v| !v.is_null())))
+            Verdict::All(Ok(resp.reply()))
         } else {
             Verdict::All(Err(error(resp)))
         }

@@ -215,7 +215,7 @@ pub fn set_request_status(
 fn interpret() -> Arc<crate::engine::Interpret> {
     Arc::new(|_unit: &Unit, resp: &Response| {
         if resp.is_success() {
-            Verdict::All(Ok(resp.json().filter(|v| !v.is_null())))
+            Verdict::All(Ok(resp.reply()))
         } else {
             Verdict::All(Err(error(resp)))
         }
@@ -461,7 +461,9 @@ mod tests {
             request: Request::new(Method::Put, "x"),
         };
         match interpret(&unit, &resp(201, r#"{"id":7,"status":"pending"}"#)) {
-            Verdict::All(Ok(Some(v))) => assert_eq!(v, json!({"id": 7, "status": "pending"})),
+            Verdict::All(Ok(Some(v))) => {
+                assert_eq!(*v.value(), json!({"id": 7, "status": "pending"}))
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(

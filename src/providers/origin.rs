@@ -19,6 +19,7 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Interpret, Operation, Unit, Verdict};
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
+use crate::output::Reply;
 use crate::providers::{ProviderId, batched, operation, request_count, unreadable_error};
 use crate::secret::Secret;
 
@@ -202,7 +203,9 @@ fn judge_post(target: &Target, asynchronous: bool, wait: bool, resp: &Response) 
     match target.poll_request(callback) {
         Err(e) => Verdict::All(Err(e.status(resp.status))),
         Ok(poll) if wait => Verdict::Pending(poll),
-        Ok(_) => Verdict::All(Ok(Some(json!({ "poolingCallback": callback })))),
+        Ok(_) => Verdict::All(Ok(Some(Reply::from(
+            json!({ "poolingCallback": callback }),
+        )))),
     }
 }
 
@@ -269,7 +272,7 @@ pub fn is_pending(result: &Value) -> bool {
 
 /// What a final async result means for its items: succeeded with the result as
 /// their `response`, unless its `executionStatus` says the execution failed.
-pub fn final_outcome(result: Value, status: u16) -> Result<Option<Value>, ItemError> {
+pub fn final_outcome(result: Value, status: u16) -> Result<Option<Reply>, ItemError> {
     let execution = result
         .get("executionStatus")
         .and_then(Value::as_str)
@@ -289,8 +292,8 @@ pub fn final_outcome(result: Value, status: u16) -> Result<Option<Value>, ItemEr
     Ok(non_null(result))
 }
 
-fn non_null(value: Value) -> Option<Value> {
-    Some(value).filter(|v| !v.is_null())
+fn non_null(value: Value) -> Option<Reply> {
+    Some(value).filter(|v| !v.is_null()).map(Reply::from)
 }
 
 /// The item error of an `ERROR` answer: the `CE0000N` part of `status.code` as the
@@ -457,7 +460,7 @@ mod tests {
         let unit = first_unit(op);
         match interpret(&unit, &resp(200, ACCEPTED)) {
             Verdict::All(Ok(Some(v))) => assert_eq!(
-                v,
+                *v.value(),
                 json!({"poolingCallback": "https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1"})
             ),
             other => panic!("{other:?}"),
@@ -484,7 +487,7 @@ mod tests {
             }
         }
         match interpret(&unit, &resp(200, DONE)) {
-            Verdict::All(Ok(Some(v))) => assert_eq!(v["executionStatus"], "COMPLETED"),
+            Verdict::All(Ok(Some(v))) => assert_eq!(v.value()["executionStatus"], "COMPLETED"),
             other => panic!("{other:?}"),
         }
     }

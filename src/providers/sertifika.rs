@@ -18,6 +18,7 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
+use crate::output::Reply;
 use crate::providers::{
     ProviderId, batched, find_message, kind_for_status, operation, request_count, single,
     unreadable_error,
@@ -573,7 +574,7 @@ fn judge_issue(rows: usize, resp: &Response) -> Verdict {
                 entries.get(n - 1)
             };
             match entry {
-                Some(e) if is_success(e) => Ok(Some(Value::String(e.clone()))),
+                Some(e) if is_success(e) => Ok(Some(Reply::from(Value::String(e.clone())))),
                 Some(e) => Err(ItemError::new(ErrorKind::Rejected, e.clone()).status(resp.status)),
                 None => Err(ItemError::new(
                     ErrorKind::InvalidResponse,
@@ -637,7 +638,7 @@ pub fn revoke(target: &Target, template: &TemplateId, ids: Ids) -> Operation {
 
 /// A single revoke answers 200 with a bare string: `... is deleted` or
 /// `... is undefined or is deleted` (nothing to revoke: not found).
-fn judge_revoke(resp: &Response) -> Result<Option<Value>, ItemError> {
+fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
     if !resp.is_success() {
         return Err(item_error(resp));
     }
@@ -648,7 +649,7 @@ fn judge_revoke(resp: &Response) -> Result<Option<Value>, ItemError> {
     if text.contains("is undefined") {
         Err(ItemError::new(ErrorKind::NotFound, text).status(resp.status))
     } else if text.trim_end().ends_with("is deleted") {
-        Ok(Some(Value::String(text)))
+        Ok(Some(Reply::from(Value::String(text))))
     } else {
         Err(ItemError::new(
             ErrorKind::InvalidResponse,
@@ -673,13 +674,13 @@ pub fn revoke_all(target: &Target, template: &TemplateId) -> Operation {
 }
 
 /// `--all` answers `{"status":"OK","messageList":[...]}`; the answer is the response.
-fn judge_revoke_all(resp: &Response) -> Result<Option<Value>, ItemError> {
+fn judge_revoke_all(resp: &Response) -> Result<Option<Reply>, ItemError> {
     if !resp.is_success() {
         return Err(item_error(resp));
     }
     match resp.json() {
         Some(v @ Value::Object(_)) => match v.get("status").and_then(Value::as_str) {
-            Some(s) if s.eq_ignore_ascii_case("ok") => Ok(Some(v)),
+            Some(s) if s.eq_ignore_ascii_case("ok") => Ok(Some(Reply::from(v))),
             Some(s) => Err(ItemError::new(
                 ErrorKind::Rejected,
                 list_text(&v).unwrap_or_else(|| format!("status {s}")),
