@@ -10,8 +10,10 @@
 #             windows allow at best (goal: within 5 %)
 #   startup   `certctl --version` against exec of /bin/true, 200 calls each (goal <= 2x)
 #   memory    peak RSS of a dry run over 1,000,000 keys on stdin (goal <= 32 MB)
+#   floor     per-item again, journal off, beside a bare reqwest loop sending the same
+#             PUTs (examples/reqwest_floor.rs): what certctl adds over its HTTP stack
 #
-# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory]...   (default: all)
+# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory|floor]...   (default: all)
 # The emulator does real work per request (JSON, state, stats), so bulk/per-item
 # rates are lower than against a bare mock; compare runs of this script with each
 # other, before and after a change. ROUNDS (default 3) sets the repetitions; the
@@ -19,8 +21,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-BENCHES=${*:-bulk per-item pacing startup memory}
-cargo build --release --quiet
+BENCHES=${*:-bulk per-item pacing startup memory floor}
+cargo build --release --quiet --bins --examples
 BIN=$PWD/target/release/certctl
 WORK=$(mktemp -d "$PWD/target/bench.XXXXXX")
 SERVER=
@@ -117,6 +119,25 @@ for bench in $BENCHES; do
         printf 'memory    1,000,000 keys on stdin, dry run, -o %-6s peak RSS %.1f MB\n' "$format" "$(echo "$kb / 1024" | bc -l)"
       done
       ;;
-    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory)" >&2; exit 2 ;;
+    floor)
+      seq 10001 12000 > "$WORK/orders.txt"
+      echo '{"comments":"bench"}' > "$WORK/body.json"
+      bare() {
+        local start end
+        start_server
+        start=$(now)
+        FLOOR_FIRST=10001 "$PWD/target/release/examples/reqwest_floor" \
+          "$(grep -A1 'sandbox.digicert' "$WORK/serve.out" | sed -n 's/^base_url = "\(.*\)"/\1/p')/order/certificate/{}/revoke" \
+          2000 16 "$WORK/body.json" "X-DC-DEVKEY: sandbox-token" "Content-Type: application/json"
+        end=$(now)
+        echo "$end - $start" | bc -l
+      }
+      bare > /dev/null # warm-up
+      floor=$(for _ in $(seq "$ROUNDS"); do bare; done | median)
+      ours=$(for _ in $(seq "$ROUNDS"); do run off.toml 2000 --concurrency 16 digicert orders revoke --comment bench --from "$WORK/orders.txt"; done | median)
+      printf 'floor     2,000 revokes: certctl %.3f s, bare reqwest loop %.3f s: %.2fx\n' \
+        "$ours" "$floor" "$(echo "$ours / $floor" | bc -l)"
+      ;;
+    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory, floor)" >&2; exit 2 ;;
   esac
 done
