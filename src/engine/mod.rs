@@ -207,10 +207,9 @@ impl Engine {
         };
         let requests = op.requests.map(|n| n as u64);
         // Batched bodies are worth building on another thread; one small request per
-        // ID is not (handing it over costs more). A list counted up front is a file
-        // or arguments, whose reads never stall.
-        // Not under --resume, whose held-back items are reported when the engine
-        // reaches them, which must not be before the units ahead of them are sent.
+        // ID is not (handing it over costs more). Only lists counted up front (files
+        // and arguments, whose reads never stall), and not under --resume, whose
+        // held-back items must be reported in their place among the units.
         if let (Some(items), Some(requests)) = (op.count, op.requests)
             && items > requests
             && self.resume.is_none()
