@@ -122,6 +122,11 @@ pub struct ItemError {
     pub code: Option<String>,
     /// The provider's message, or certctl's own sentence.
     pub message: String,
+    /// Whether the request may have reached the server and been applied (the
+    /// connection dropped after it was written, or the request timed out). The
+    /// engine makes such an item `unknown` when its operation is not idempotent.
+    #[serde(skip)]
+    pub maybe_applied: bool,
 }
 
 impl ItemError {
@@ -132,7 +137,23 @@ impl ItemError {
             http_status: None,
             code: None,
             message: message.into(),
+            maybe_applied: false,
         }
+    }
+
+    /// Marks a failure after which the request may have been applied.
+    pub fn maybe_applied(mut self) -> Self {
+        self.maybe_applied = true;
+        self
+    }
+
+    /// Whether this failure leaves the change undecided for an operation that is not
+    /// safe to send twice (SPEC §8, "Ambiguous outcomes"): the request may have
+    /// reached the server, or a 2xx answer was not the documented success.
+    pub fn leaves_unknown(&self) -> bool {
+        self.maybe_applied
+            || (self.kind == ErrorKind::InvalidResponse
+                && self.http_status.is_none_or(|s| (200..300).contains(&s)))
     }
 
     /// Records the HTTP status the failure came with.

@@ -24,6 +24,16 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether the credential can be sent as an HTTP header value: visible ASCII,
+    /// spaces and tabs only. A control character or a line break would make every
+    /// request fail before it leaves (or, worse, split the header), so such a
+    /// setting is refused when it is read instead of retried as a network failure.
+    pub fn is_header_safe(&self) -> bool {
+        self.0
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -50,5 +60,13 @@ mod tests {
             "<redacted> <redacted> Some(<redacted>)"
         );
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn control_characters_and_line_breaks_are_not_header_safe() {
+        assert!(Secret::new("abc DEF-123_~\t").is_header_safe());
+        for bad in ["abc\u{1}", "abc\n", "a\rb", "abc\u{7f}", "ab\u{e9}"] {
+            assert!(!Secret::new(bad).is_header_safe(), "{bad:?}");
+        }
     }
 }

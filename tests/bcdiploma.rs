@@ -46,7 +46,7 @@ async fn delete_sends_keys_as_a_json_array_with_bearer_token() {
     assert_eq!(doc["outcome"], "succeeded");
     assert_eq!(
         doc["summary"],
-        json!({"total": 2, "succeeded": 2, "failed": 0, "skipped": 0})
+        json!({"total": 2, "succeeded": 2, "failed": 0, "unknown": 0, "skipped": 0})
     );
     assert_eq!(doc["items"][0], json!({"id": KEY1, "outcome": "succeeded"}));
     assert!(doc["run_id"].as_str().is_some_and(|id| id.len() == 26));
@@ -344,7 +344,7 @@ async fn mixed_batches_are_partial() {
     assert_eq!(doc["outcome"], "partial");
     assert_eq!(
         doc["summary"],
-        json!({"total": 3, "succeeded": 2, "failed": 1, "skipped": 0})
+        json!({"total": 3, "succeeded": 2, "failed": 1, "unknown": 0, "skipped": 0})
     );
     assert_eq!(doc["items"][2]["id"], "c");
     assert_eq!(doc["items"][2]["outcome"], "failed");

@@ -185,7 +185,7 @@ async fn not_authorized_is_exit_4() {
 }
 
 #[tokio::test]
-async fn an_answer_without_status_is_invalid() {
+async fn an_answer_without_status_leaves_the_delete_unknown() {
     let server = server().await;
     Mock::given(method("POST"))
         .and(path(DELETE))
@@ -194,8 +194,14 @@ async fn an_answer_without_status_is_invalid() {
         .await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1"])).await;
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert_eq!(json(&out)["items"][0]["error"]["kind"], "invalid_response");
+    // A 200 that is not the documented success: the delete may have happened.
+    assert_eq!(code(&out), 7, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["outcome"], "unknown");
+    assert_eq!(report["summary"]["unknown"], 1);
+    assert_eq!(report["items"][0]["outcome"], "unknown");
+    assert_eq!(report["items"][0]["error"]["kind"], "invalid_response");
+    assert!(stderr(&out).contains("--retry-unknown"), "{}", stderr(&out));
 }
 
 #[tokio::test]

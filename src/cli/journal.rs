@@ -19,18 +19,25 @@ pub enum JournalCommand {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
         limit: u32,
     },
-    /// Show every item of one run with its outcome
+    /// Show every item of a run and its resumes with its latest outcome
     ///
-    /// An item sent with no recorded outcome shows as `unknown`: check it at the
-    /// provider, or run the operation again with `--resume RUN_ID`. An unknown
-    /// RUN_ID exits 5.
+    /// A run and the runs that resumed it form a chain; any of them may be named,
+    /// and each item shows its latest outcome across the chain. An item is
+    /// `unknown` when the change may or may not have been applied (reported so, or
+    /// sent with no recorded outcome because the run was killed): check it at the
+    /// provider, then run the operation again with `--resume RUN_ID --retry-unknown`
+    /// to send it, or `--resume RUN_ID` alone to hold it back. An unknown RUN_ID
+    /// exits 5.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl journal show 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D\n  certctl -o json journal show 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D | jq '.[] | select(.outcome != \"succeeded\")'"
+        after_long_help = "EXAMPLES:\n  certctl journal show 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D\n  certctl journal show 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D --unknown > to-check.txt\n  certctl -o json journal show 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D | jq '.[] | select(.outcome != \"succeeded\")'"
     )]
     Show {
         /// The run's identifier (the `run_id` of its report)
         #[arg(value_name = "RUN_ID")]
         run_id: String,
+        /// List only the unknown items: in text, their IDs one per line (for --from -)
+        #[arg(long)]
+        unknown: bool,
     },
 }
 

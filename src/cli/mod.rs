@@ -253,14 +253,23 @@ pub struct IdSource {
     /// Read more IDs from FILE, one per line (- for standard input)
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
-    /// Skip the items that succeeded in run RUN_ID (see `certctl journal list`)
+    /// Continue run RUN_ID: send only what is not done yet (see `certctl journal list`)
     ///
-    /// Only the same provider and operation can be resumed. Skipped items are counted
-    /// as `skipped`. Items sent in that run with no recorded outcome (it was killed)
-    /// are sent again when the operation is safe to repeat, and otherwise reported as
-    /// failed for you to check.
+    /// Any run of a chain of resumes may be named: each item's latest state across
+    /// the chain decides. Items that succeeded are skipped (counted as `skipped`);
+    /// failed ones are sent again. Items whose outcome is unknown (the change may have
+    /// been applied) are sent again when the operation is safe to repeat, and
+    /// otherwise reported `unknown` once more, unless --retry-unknown. Only the same
+    /// provider and operation can be resumed.
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
+    /// With --resume: send the unknown items too, once you checked they were not applied
+    ///
+    /// `certctl journal show RUN_ID --unknown` lists them. Without this flag an
+    /// operation that is not safe to send twice (revokes, Origin deletes, Sertifika
+    /// issuing) never sends them again.
+    #[arg(long, requires = "resume")]
+    pub retry_unknown: bool,
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! whatever the profile's `journal` setting (turning the journal off stops new
 //! records, not reading old ones).
 
+use std::io::Write;
+
 use serde_json::Value;
 
 use crate::cli::journal::JournalCommand;
@@ -12,9 +14,10 @@ use crate::engine::journal;
 use crate::error::Result;
 use crate::output::{self, Format};
 
-/// Runs a `journal` command and returns the exit code.
-pub fn run(cmd: JournalCommand, format: Format) -> Result<u8> {
-    let path = journal::path()?;
+/// Runs a `journal` command and returns the exit code; `sandbox` reads the journal
+/// of `--sandbox` runs instead of the production one.
+pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<u8> {
+    let path = journal::path(sandbox)?;
     match cmd {
         JournalCommand::List { limit } => {
             let mut runs = journal::runs(&path)?;
@@ -29,9 +32,11 @@ pub fn run(cmd: JournalCommand, format: Format) -> Result<u8> {
                         ("profile", "profile"),
                         ("provider", "provider"),
                         ("operation", "operation"),
+                        ("resumes", "resumes"),
                         ("succeeded", "succeeded"),
                         ("failed", "failed"),
                         ("unknown", "unknown"),
+                        ("skipped", "skipped"),
                         ("not sent", "not_sent"),
                     ],
                 )
@@ -39,24 +44,42 @@ pub fn run(cmd: JournalCommand, format: Format) -> Result<u8> {
             .map_err(io_error)?;
             Ok(0)
         }
-        JournalCommand::Show { run_id } => {
-            let Some((run, items)) = journal::run_items(&path, &run_id)? else {
+        JournalCommand::Show { run_id, unknown } => {
+            let Some(chain) = journal::Chain::find(&path, &run_id)? else {
                 return Err(journal::no_such_run(&path, &run_id));
             };
+            let mut items = journal::chain_items(&path, &chain)?;
+            if unknown {
+                items.retain(|i| i.outcome == "unknown");
+                if format == Format::Text {
+                    let mut out = std::io::stdout().lock();
+                    for item in &items {
+                        writeln!(out, "{}", item.id).map_err(io_error)?;
+                    }
+                    out.flush().map_err(io_error)?;
+                    return Ok(0);
+                }
+            }
             let value = serde_json::to_value(&items).unwrap_or(Value::Null);
             output::print_read(format, &value, |v| {
-                let head = format!(
-                    "run {} {} {} profile {} started {}: {} succeeded, {} failed, {} unknown, {} not sent\n",
-                    run.run_id,
-                    run.provider,
-                    run.operation,
-                    run.profile,
-                    run.time,
-                    run.succeeded,
-                    run.failed,
-                    run.unknown,
-                    run.not_sent
-                );
+                let count = |o: &str| items.iter().filter(|i| i.outcome == o).count();
+                let runs: Vec<&str> = chain.runs.iter().map(|r| r.run_id.as_str()).collect();
+                let head = match chain.first() {
+                    Some(first) => format!(
+                        "chain of {} run(s) ({}) {} {} profile {} started {}: {} succeeded, {} failed, {} unknown, {} not sent\n",
+                        runs.len(),
+                        runs.join(", "),
+                        first.provider,
+                        first.operation,
+                        first.profile,
+                        first.time,
+                        count("succeeded"),
+                        count("failed"),
+                        count("unknown"),
+                        count("not_sent")
+                    ),
+                    None => String::new(),
+                };
                 head + &output::table::of_objects(
                     v,
                     &[
@@ -64,6 +87,7 @@ pub fn run(cmd: JournalCommand, format: Format) -> Result<u8> {
                         ("outcome", "outcome"),
                         ("http", "http_status"),
                         ("error", "error_kind"),
+                        ("run", "run_id"),
                         ("sent", "sent"),
                         ("done", "done"),
                     ],

@@ -36,7 +36,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             Ok(0)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
-        Command::Journal(cmd) => journal::run(cmd, cli.global.output),
+        Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
         }
@@ -100,12 +100,14 @@ impl Context {
             quiet: global.quiet,
             concurrency: global.concurrency as usize,
             journal: settings.journal.value,
+            sandbox: global.sandbox,
             resume: None,
         };
         if let Some(run_id) = resume_arg(matches) {
             let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
-                &crate::engine::journal::path()?,
+                &crate::engine::journal::path(global.sandbox)?,
                 &run_id,
+                leaf(matches).get_flag("retry_unknown"),
             )?);
             crate::input::resume_with(resume.clone());
             engine.resume = Some(resume);
@@ -131,12 +133,27 @@ impl Context {
         }
     }
 
-    /// Runs an operation paced by its provider's settings; returns the exit code.
+    /// Runs an operation paced by its provider's settings; returns the exit code
+    /// after saying on stderr what failed, if anything did.
     pub async fn run(&self, op: Operation) -> Result<u8> {
         let pace = self.pace(op.provider);
         let ended = self.engine.run(op, pace).await?;
-        Ok(ended.exit_code())
+        Ok(conclude(&ended))
     }
+}
+
+/// The one place a finished operation becomes its exit code and, when it did not
+/// fully succeed, its sentence on stderr (printed whatever `-q` and `-o` say:
+/// stdout holds the report alone, and scripts and cron mails read stderr).
+pub fn conclude(ended: &crate::engine::Ended) -> u8 {
+    if let Some((sentence, hint)) = ended.sentence() {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "certctl: error: {sentence}");
+        if let Some(hint) = hint {
+            let _ = writeln!(err, "  hint: {hint}");
+        }
+    }
+    ended.exit_code()
 }
 
 /// Whether plain-HTTP requests could reach their proxy over TLS (an `https://`
@@ -157,13 +174,22 @@ fn proxy_over_tls() -> bool {
         })
 }
 
-/// The `--resume RUN_ID` of the ID-taking operation being run, if any.
-fn resume_arg(matches: &ArgMatches) -> Option<String> {
+/// The matches of the innermost subcommand (the operation being run).
+fn leaf(matches: &ArgMatches) -> &ArgMatches {
     let mut m = matches;
     while let Some((_, sub)) = m.subcommand() {
         m = sub;
     }
-    m.try_get_one::<String>("resume").ok().flatten().cloned()
+    m
+}
+
+/// The `--resume RUN_ID` of the ID-taking operation being run, if any.
+fn resume_arg(matches: &ArgMatches) -> Option<String> {
+    leaf(matches)
+        .try_get_one::<String>("resume")
+        .ok()
+        .flatten()
+        .cloned()
 }
 
 /// Where clap found a global option's value.

@@ -90,7 +90,15 @@ impl ProviderSettings {
     /// The credential, or an error naming the three ways to set it.
     pub fn secret(&self) -> Result<&Secret> {
         match &self.secret {
-            Some(v) => Ok(&v.value),
+            Some(v) if v.value.is_header_safe() => Ok(&v.value),
+            Some(v) => Err(Error::config(format!(
+                "the {} setting `{}` (from {}) cannot be sent as an HTTP header: it holds a control character, a line break or a non-ASCII character",
+                self.info.name, self.info.secret_key, v.source
+            ))
+            .hint(format!(
+                "set `{}` again to the credential alone (a `{}_file` keeps only its trailing newline out)",
+                self.info.secret_key, self.info.secret_key
+            ))),
             None => Err(self.missing(self.info.secret_key, true)),
         }
     }

@@ -7,10 +7,50 @@
 
 use std::time::{Duration, Instant};
 
+use crate::engine::Stop;
 use crate::engine::rate::Pacer;
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::retry::{self, Attempt};
 use crate::error::{Error, ErrorKind, ItemError, Result};
+
+/// Why [`Http::send`] has no answer to give.
+#[derive(Debug)]
+pub enum Failure {
+    /// The request failed (or was answered with a redirect): the item error says how.
+    Item(ItemError),
+    /// The run was interrupted before the request left: nothing reached the server.
+    NotSent,
+}
+
+/// The item error for an attempt that got no answer. A request that may have been
+/// written before the connection failed is marked as possibly applied; a TLS
+/// certificate the client cannot verify is a configuration problem, not a
+/// temporary one, and is never retried.
+fn failed_attempt(attempt: Attempt, message: &str, idempotent: bool) -> ItemError {
+    match attempt {
+        Attempt::Tls => ItemError::new(
+            ErrorKind::Config,
+            format!(
+                "the provider's TLS certificate could not be verified ({message}): check base_url (a wrong host?), an intercepting proxy, or a missing CA certificate"
+            ),
+        ),
+        Attempt::ConnectFailed => ItemError::new(
+            ErrorKind::Transient,
+            format!("could not connect to the provider: {message}"),
+        ),
+        _ if idempotent => ItemError::new(
+            ErrorKind::Transient,
+            format!("no answer from the provider: {message}"),
+        ),
+        _ => ItemError::new(
+            ErrorKind::Transient,
+            format!(
+                "no answer from the provider ({message}); the request may have been applied, so it was not sent again"
+            ),
+        )
+        .maybe_applied(),
+    }
+}
 
 /// The shared client with the run's timeout and retry budget.
 #[derive(Debug, Clone)]
@@ -51,16 +91,26 @@ impl Http {
     /// Every attempt first takes a slot from `pacer`. A failure with no answer at all
     /// becomes a `transient` item error, and a 3xx a `refused` one: redirects are
     /// never followed, so no caller can mistake one for an answer.
+    ///
+    /// Once `stop` resolves (Ctrl-C), no new attempt starts: a request still waiting
+    /// for its first attempt is [`Failure::NotSent`], one waiting to retry ends with
+    /// its last failure.
     pub async fn send(
         &self,
         req: &Request,
         idempotent: bool,
         pacer: &Pacer,
-    ) -> Result<Response, ItemError> {
+        stop: &Stop,
+    ) -> Result<Response, Failure> {
         let mut attempt_no = 0u32;
+        let mut last: Option<ItemError> = None;
         loop {
             attempt_no += 1;
-            pacer.acquire().await;
+            tokio::select! {
+                biased;
+                _ = stop.wait() => return Err(last.map_or(Failure::NotSent, Failure::Item)),
+                _ = pacer.acquire() => {}
+            }
             let started = Instant::now();
             let outcome = self.attempt(req).await;
             let elapsed = started.elapsed().as_millis();
@@ -84,36 +134,37 @@ impl Http {
                     (*attempt, None)
                 }
             };
-            if attempt_no <= self.retries && retry::should_retry(attempt, idempotent) {
-                let wait = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
-                tracing::info!("retrying in {} ms", wait.as_millis());
-                tokio::time::sleep(wait).await;
-                continue;
-            }
+            let retry = attempt_no <= self.retries && retry::should_retry(attempt, idempotent);
             if let Ok(resp) = &outcome
                 && (300..400).contains(&resp.status)
             {
-                return Err(ItemError::new(
-                    ErrorKind::Refused,
-                    format!(
-                        "the provider answered with a redirect (HTTP {}); certctl never follows redirects, so nothing else was sent: check base_url",
-                        resp.status
-                    ),
-                )
-                .status(resp.status));
-            }
-            return outcome.map_err(|(attempt, message)| {
-                let detail = if attempt == Attempt::ConnectFailed {
-                    format!("could not connect to the provider: {message}")
-                } else if idempotent {
-                    format!("no answer from the provider: {message}")
-                } else {
-                    format!(
-                        "no answer from the provider ({message}); the request may have been applied, so it was not sent again"
+                return Err(Failure::Item(
+                    ItemError::new(
+                        ErrorKind::Refused,
+                        format!(
+                            "the provider answered with a redirect (HTTP {}); certctl never follows redirects, so nothing else was sent: check base_url",
+                            resp.status
+                        ),
                     )
-                };
-                ItemError::new(ErrorKind::Transient, detail)
-            });
+                    .status(resp.status),
+                ));
+            }
+            let failure = match outcome {
+                Ok(resp) if retry => crate::providers::unreadable_error(resp.status, &resp.body),
+                Ok(resp) => return Ok(resp),
+                Err((attempt, message)) => failed_attempt(attempt, &message, idempotent),
+            };
+            if !retry || failure.kind == ErrorKind::Config {
+                return Err(Failure::Item(failure));
+            }
+            let wait = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
+            tracing::info!("retrying in {} ms", wait.as_millis());
+            last = Some(failure);
+            tokio::select! {
+                biased;
+                _ = stop.wait() => return Err(Failure::Item(last.take().unwrap_or_else(|| ItemError::new(ErrorKind::Transient, "interrupted before retrying")))),
+                _ = tokio::time::sleep(wait) => {}
+            }
         }
     }
 
@@ -150,7 +201,9 @@ impl Http {
 }
 
 fn classify(e: &reqwest::Error) -> (Attempt, String) {
-    let attempt = if e.is_connect() {
+    let attempt = if is_tls_verification(e) {
+        Attempt::Tls
+    } else if e.is_connect() {
         Attempt::ConnectFailed
     } else {
         Attempt::Lost
@@ -161,6 +214,26 @@ fn classify(e: &reqwest::Error) -> (Attempt, String) {
         root_cause(e)
     };
     (attempt, message)
+}
+
+/// Whether the failure is rustls refusing the server's certificate.
+/// `std::io::Error` hides the error it wraps from `source()`, so it is unwrapped by
+/// hand on the way down.
+fn is_tls_verification(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return matches!(
+            tls,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        );
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        && is_tls_verification(inner)
+    {
+        return true;
+    }
+    e.source().is_some_and(is_tls_verification)
 }
 
 /// The innermost cause, without the URL reqwest prefixes (it is logged already).

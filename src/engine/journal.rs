@@ -4,10 +4,16 @@
 //! A run appends one `"phase":"sent"` line per request, made durable (written and
 //! fdatasync'ed) before the request leaves, and `"phase":"done"` lines once its
 //! outcome is known. A unit whose items ended differently gets one `done` line per
-//! outcome group (same outcome, error kind and HTTP status), each naming its IDs. A
-//! request that was journaled as about to go but was never sent (the run was
-//! interrupted or stopped first) gets a `done` line with the outcome `not_sent`.
-//! Lines carry IDs, never a request body or a credential.
+//! outcome group (same outcome, error kind and HTTP status), each naming its IDs;
+//! the outcome is `succeeded`, `failed` or `unknown`. Besides those, a `done` line
+//! may say `not_sent` (journaled as about to go, but the run stopped first),
+//! `skipped` (a resumed run found it done) or `unknown` with `"held":true` (a resumed
+//! run held it back unsent). Lines carry IDs, never a request body or a credential.
+//!
+//! A resumed run is a run of its own whose every line carries `"resumes"`: the first
+//! run of its chain. Reading a chain ([`Chain`]) replays the lines of all its runs in
+//! file order, so each item's latest state decides what `--resume` does with it and
+//! what `journal show` says of it.
 //!
 //! One writer thread owns the file: it gathers every line queued while it was busy
 //! into one `write` of whole lines on an `O_APPEND` file (so concurrent certctl
@@ -32,7 +38,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, ErrorKind, ItemError, Result};
-use crate::output::Reply;
+use crate::output::ItemResult;
 
 /// The environment variable naming another journal file.
 pub const ENV: &str = "CERTCTL_JOURNAL";
@@ -41,7 +47,25 @@ pub const ENV: &str = "CERTCTL_JOURNAL";
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// The journal file: `$CERTCTL_JOURNAL`, else `$XDG_STATE_HOME/certctl/journal.ndjson`.
-pub fn path() -> Result<PathBuf> {
+/// `--sandbox` runs go to a file of their own beside it (`journal-sandbox.ndjson`,
+/// or `NAME-sandbox.EXT` beside `$CERTCTL_JOURNAL`), so rehearsals never mix with
+/// the record of production changes.
+pub fn path(sandbox: bool) -> Result<PathBuf> {
+    let path = production_path()?;
+    if !sandbox {
+        return Ok(path);
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "journal".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-sandbox.{}", ext.to_string_lossy()),
+        None => format!("{stem}-sandbox"),
+    };
+    Ok(path.with_file_name(name))
+}
+
+fn production_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
@@ -83,8 +107,8 @@ pub struct RunInfo {
     pub operation: &'static str,
     /// Whether the operation may be sent twice (read back by `--resume`).
     pub idempotent: bool,
-    /// The run this one resumes, if any.
-    pub resume_of: Option<String>,
+    /// The first run of the chain this run resumes, if it resumes one.
+    pub resumes: Option<String>,
 }
 
 enum Msg {
@@ -142,6 +166,9 @@ impl Writer {
         m.insert("provider".into(), self.info.provider.into());
         m.insert("operation".into(), self.info.operation.into());
         m.insert("ids".into(), json!(ids));
+        if let Some(r) = &self.info.resumes {
+            m.insert("resumes".into(), r.clone().into());
+        }
         m
     }
 
@@ -152,9 +179,6 @@ impl Writer {
         for ids in units {
             let mut m = self.line("sent", ids);
             m.insert("idempotent".into(), self.info.idempotent.into());
-            if let Some(r) = &self.info.resume_of {
-                m.insert("resume_of".into(), r.clone().into());
-            }
             push_line(&mut bytes, m);
         }
         let (ack, durable) = oneshot::channel();
@@ -175,18 +199,13 @@ impl Writer {
 
     /// Queues the `done` lines of a finished request: one per group of items that
     /// share an outcome, error kind and HTTP status. `status` is the last answer's.
-    pub fn done(
-        &self,
-        ids: &[String],
-        status: Option<u16>,
-        results: &[std::result::Result<Option<Reply>, ItemError>],
-    ) {
+    pub fn done(&self, ids: &[String], status: Option<u16>, results: &[ItemResult]) {
         type Key = (&'static str, Option<&'static str>, Option<u16>);
         let mut groups: Vec<(Key, Vec<String>)> = Vec::new();
         for (id, result) in ids.iter().zip(results) {
-            let key: Key = match result {
-                Ok(_) => ("succeeded", None, status),
-                Err(e) => ("failed", Some(e.kind.as_str()), e.http_status),
+            let key: Key = match result.error() {
+                None => (result.outcome(), None, status),
+                Some(e) => (result.outcome(), Some(e.kind.as_str()), e.http_status),
             };
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, list)) => list.push(id.clone()),
@@ -203,10 +222,7 @@ impl Writer {
             }
             push_line(&mut bytes, m);
         }
-        let _ = self.tx.send(Msg::Write {
-            bytes,
-            durable: None,
-        });
+        self.queue(bytes);
     }
 
     /// Queues `done` lines saying these journaled requests were never sent.
@@ -218,6 +234,34 @@ impl Writer {
             m.insert("outcome".into(), "not_sent".into());
             push_line(&mut bytes, m);
         }
+        self.queue(bytes);
+    }
+
+    /// Queues the lines of items a resumed run did not send: `skipped` ones (done
+    /// earlier in the chain) and `held` ones (unknown, reported unknown once more).
+    /// They make the run visible in the journal even when it sent nothing, so it can
+    /// itself be resumed.
+    pub fn not_sent_by_resume(&self, skipped: &[String], held: &[String]) {
+        let mut bytes = Vec::new();
+        for chunk in skipped.chunks(1000) {
+            let mut m = self.line("done", chunk);
+            m.insert("http_status".into(), Value::Null);
+            m.insert("outcome".into(), "skipped".into());
+            push_line(&mut bytes, m);
+        }
+        for chunk in held.chunks(1000) {
+            let mut m = self.line("done", chunk);
+            m.insert("http_status".into(), Value::Null);
+            m.insert("outcome".into(), "unknown".into());
+            m.insert("held".into(), true.into());
+            push_line(&mut bytes, m);
+        }
+        if !bytes.is_empty() {
+            self.queue(bytes);
+        }
+    }
+
+    fn queue(&self, bytes: Vec<u8>) {
         let _ = self.tx.send(Msg::Write {
             bytes,
             durable: None,
@@ -380,15 +424,19 @@ pub struct Entry {
     /// `done`: the HTTP status of the last answer, if there was one.
     #[serde(default)]
     pub http_status: Option<u16>,
-    /// `done`: `succeeded`, `failed` or `not_sent`.
+    /// `done`: `succeeded`, `failed`, `unknown`, `not_sent` or `skipped`.
     #[serde(default)]
     pub outcome: Option<String>,
-    /// `done`, failed items: the error kind.
+    /// `done`, failed or unknown items: the error kind.
     #[serde(default)]
     pub error_kind: Option<String>,
-    /// `sent`: the run this run resumed.
+    /// The first run of the chain this run resumes (`resume_of`, the run it resumed
+    /// directly, in journals of earlier versions).
+    #[serde(default, alias = "resume_of")]
+    pub resumes: Option<String>,
+    /// `done` with `unknown`: held back by a resumed run, not sent.
     #[serde(default)]
-    pub resume_of: Option<String>,
+    pub held: bool,
 }
 
 /// Reads every well-formed line of the journal in order; a line that does not parse
@@ -459,52 +507,99 @@ pub struct RunSummary {
     pub provider: String,
     /// The operation.
     pub operation: String,
-    /// Items sent (or about to be).
+    /// The first run of the chain this run resumed, if it resumed one.
+    pub resumes: Option<String>,
+    /// Items the run sent, skipped or held back.
     pub items: u64,
     /// Items that succeeded.
     pub succeeded: u64,
     /// Items that failed.
     pub failed: u64,
-    /// Items sent with no recorded outcome (the run was killed).
+    /// Items that may or may not have been applied: reported unknown, or sent with
+    /// no recorded outcome (the run was killed).
     pub unknown: u64,
+    /// Items a resumed run skipped because they were done.
+    pub skipped: u64,
     /// Items journaled as about to go but never sent (the run was interrupted).
     pub not_sent: u64,
+}
+
+impl RunSummary {
+    fn new(e: &Entry) -> RunSummary {
+        RunSummary {
+            run_id: e.run_id.clone(),
+            time: e.time.clone(),
+            profile: e.profile.clone(),
+            provider: e.provider.clone(),
+            operation: e.operation.clone(),
+            resumes: e.resumes.clone(),
+            items: 0,
+            succeeded: 0,
+            failed: 0,
+            unknown: 0,
+            skipped: 0,
+            not_sent: 0,
+        }
+    }
+}
+
+/// Line counts of one run, turned into a [`RunSummary`] at the end.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    succeeded: u64,
+    failed: u64,
+    unknown: u64,
+    held: u64,
+    skipped: u64,
+    not_sent: u64,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Entry) {
+        let n = e.ids.len() as u64;
+        match (e.phase.as_str(), e.outcome.as_deref()) {
+            ("sent", _) => self.sent += n,
+            (_, Some("succeeded")) => self.succeeded += n,
+            (_, Some("unknown")) if e.held => self.held += n,
+            (_, Some("unknown")) => self.unknown += n,
+            (_, Some("not_sent")) => self.not_sent += n,
+            (_, Some("skipped")) => self.skipped += n,
+            _ => self.failed += n,
+        }
+    }
+
+    fn fill(&self, run: &mut RunSummary) {
+        let answered = self.succeeded + self.failed + self.unknown + self.not_sent;
+        run.items = self.sent + self.held + self.skipped;
+        run.succeeded = self.succeeded;
+        run.failed = self.failed;
+        run.unknown = self.unknown + self.held + self.sent.saturating_sub(answered);
+        run.skipped = self.skipped;
+        run.not_sent = self.not_sent;
+    }
 }
 
 /// Every run in the journal, most recent first.
 pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
     let mut order: Vec<String> = Vec::new();
-    let mut by_id: HashMap<String, RunSummary> = HashMap::new();
+    let mut by_id: HashMap<String, (RunSummary, Tally)> = HashMap::new();
     scan(path, |e| {
-        let run = by_id.entry(e.run_id.clone()).or_insert_with(|| {
+        let (run, tally) = by_id.entry(e.run_id.clone()).or_insert_with(|| {
             order.push(e.run_id.clone());
-            RunSummary {
-                run_id: e.run_id.clone(),
-                time: e.time.clone(),
-                profile: e.profile.clone(),
-                provider: e.provider.clone(),
-                operation: e.operation.clone(),
-                items: 0,
-                succeeded: 0,
-                failed: 0,
-                unknown: 0,
-                not_sent: 0,
-            }
+            (RunSummary::new(&e), Tally::default())
         });
-        let n = e.ids.len() as u64;
-        match (e.phase.as_str(), e.outcome.as_deref()) {
-            ("sent", _) => run.items += n,
-            (_, Some("succeeded")) => run.succeeded += n,
-            (_, Some("not_sent")) => run.not_sent += n,
-            _ => run.failed += n,
+        if run.resumes.is_none() {
+            run.resumes = e.resumes.clone();
         }
+        tally.add(&e);
     })?;
     let mut list: Vec<RunSummary> = order
         .into_iter()
         .filter_map(|id| by_id.remove(&id))
-        .map(|mut r| {
-            r.unknown = r.items.saturating_sub(r.succeeded + r.failed + r.not_sent);
-            r
+        .map(|(mut run, tally)| {
+            tally.fill(&mut run);
+            run
         })
         .collect();
     // Lines of concurrent runs interleave; order runs by their start, newest first.
@@ -512,80 +607,174 @@ pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
     Ok(list)
 }
 
-/// One item of a run as `journal show` shows it.
+/// The latest state of one item across a chain of runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Succeeded,
+    Failed,
+    /// Reported unknown, or sent with no outcome recorded (the run was killed).
+    Unknown,
+    NotSent,
+}
+
+impl State {
+    /// The state after line `e`; a `skipped` line changes nothing.
+    fn after(prev: Option<State>, e: &Entry) -> Option<State> {
+        if e.phase == "sent" {
+            return Some(State::Unknown);
+        }
+        match e.outcome.as_deref() {
+            Some("succeeded") => Some(State::Succeeded),
+            Some("unknown") => Some(State::Unknown),
+            Some("not_sent") => Some(State::NotSent),
+            Some("skipped") => prev.or(Some(State::Succeeded)),
+            _ => Some(State::Failed),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Succeeded => "succeeded",
+            State::Failed => "failed",
+            State::Unknown => "unknown",
+            State::NotSent => "not_sent",
+        }
+    }
+}
+
+/// A run and the runs that resumed it, read from the journal: what `--resume` and
+/// `journal show` work from.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The first run of the chain.
+    pub root: String,
+    /// Every run of the chain, the first one included.
+    pub runs: Vec<RunSummary>,
+    members: HashSet<String>,
+}
+
+impl Chain {
+    /// The chain run `run_id` belongs to, or `None` if the journal has no such run.
+    /// Runs resume the first run of their chain; journals of earlier versions name
+    /// the run resumed directly, so links are followed back to the first.
+    pub fn find(path: &Path, run_id: &str) -> Result<Option<Chain>> {
+        let list = runs(path)?;
+        let by_id: HashMap<&str, &RunSummary> =
+            list.iter().map(|r| (r.run_id.as_str(), r)).collect();
+        let root_of = |id: &str| -> String {
+            let mut cur = id.to_string();
+            let mut hops = 0;
+            while let Some(parent) = by_id.get(cur.as_str()).and_then(|r| r.resumes.as_deref()) {
+                if !by_id.contains_key(parent) || hops > list.len() {
+                    break;
+                }
+                cur = parent.to_string();
+                hops += 1;
+            }
+            cur
+        };
+        if !by_id.contains_key(run_id) {
+            return Ok(None);
+        }
+        let root = root_of(run_id);
+        let Some(first) = by_id.get(root.as_str()) else {
+            return Ok(None);
+        };
+        let mut runs: Vec<RunSummary> = list
+            .iter()
+            .filter(|r| r.provider == first.provider && r.operation == first.operation)
+            .filter(|r| root_of(&r.run_id) == root)
+            .cloned()
+            .collect();
+        runs.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.run_id.cmp(&b.run_id)));
+        let members = runs.iter().map(|r| r.run_id.clone()).collect();
+        Ok(Some(Chain {
+            root,
+            runs,
+            members,
+        }))
+    }
+
+    /// The first run of the chain.
+    pub fn first(&self) -> Option<&RunSummary> {
+        self.runs.iter().find(|r| r.run_id == self.root)
+    }
+
+    /// Calls `each` with every line of the chain's runs, in file order.
+    fn replay(&self, path: &Path, warn: bool, mut each: impl FnMut(&Entry)) -> Result<()> {
+        scan_lines(path, warn, |e| {
+            if self.members.contains(&e.run_id) {
+                each(&e);
+            }
+        })
+        .map(|_| ())
+    }
+}
+
+/// One item of a chain as `journal show` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemState {
     /// The item's ID.
     pub id: String,
-    /// `succeeded`, `failed`, `not_sent`, or `unknown` (sent, no outcome recorded).
+    /// `succeeded`, `failed`, `unknown` (reported unknown, or sent with no outcome
+    /// recorded) or `not_sent`.
     pub outcome: String,
     /// The HTTP status of the last answer, if there was one.
     pub http_status: Option<u16>,
-    /// The error kind of a failed item.
+    /// The error kind of a failed or unknown item.
     pub error_kind: Option<String>,
-    /// When its request was journaled as sent.
-    pub sent: String,
-    /// When its outcome was recorded.
+    /// The run that last acted on it.
+    pub run_id: String,
+    /// When its request was last journaled as sent.
+    pub sent: Option<String>,
+    /// When its latest outcome was recorded.
     pub done: Option<String>,
 }
 
-/// The run `run_id` and its items in the order they were sent, or `None` if the
-/// journal has no such run.
-pub fn run_items(path: &Path, run_id: &str) -> Result<Option<(RunSummary, Vec<ItemState>)>> {
+/// The items of `chain` with their latest outcome, in the order they were first sent.
+pub fn chain_items(path: &Path, chain: &Chain) -> Result<Vec<ItemState>> {
     let mut items: Vec<ItemState> = Vec::new();
+    let mut states: Vec<Option<State>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut head: Option<Entry> = None;
-    scan(path, |e| {
-        if e.run_id != run_id {
-            return;
-        }
-        if head.is_none() {
-            head = Some(e.clone());
-        }
+    chain.replay(path, true, |e| {
         for id in &e.ids {
+            let i = *index.entry(id.clone()).or_insert_with(|| {
+                items.push(ItemState {
+                    id: id.clone(),
+                    outcome: String::new(),
+                    http_status: None,
+                    error_kind: None,
+                    run_id: e.run_id.clone(),
+                    sent: None,
+                    done: None,
+                });
+                states.push(None);
+                items.len() - 1
+            });
+            let prev = states[i];
+            let next = State::after(prev, e);
+            if e.outcome.as_deref() == Some("skipped") && prev.is_some() {
+                continue;
+            }
+            states[i] = next;
+            let item = &mut items[i];
+            item.run_id = e.run_id.clone();
             if e.phase == "sent" {
-                match index.get(id) {
-                    Some(&i) => {
-                        items[i].outcome = "unknown".into();
-                        items[i].sent = e.time.clone();
-                        items[i].done = None;
-                    }
-                    None => {
-                        index.insert(id.clone(), items.len());
-                        items.push(ItemState {
-                            id: id.clone(),
-                            outcome: "unknown".into(),
-                            http_status: None,
-                            error_kind: None,
-                            sent: e.time.clone(),
-                            done: None,
-                        });
-                    }
-                }
-            } else if let Some(&i) = index.get(id) {
-                let item = &mut items[i];
-                item.outcome = e.outcome.clone().unwrap_or_else(|| "failed".into());
+                item.sent = Some(e.time.clone());
+                item.done = None;
+                item.http_status = None;
+                item.error_kind = None;
+            } else {
+                item.done = Some(e.time.clone());
                 item.http_status = e.http_status;
                 item.error_kind = e.error_kind.clone();
-                item.done = Some(e.time.clone());
             }
         }
     })?;
-    let Some(head) = head else { return Ok(None) };
-    let count = |o: &str| items.iter().filter(|i| i.outcome == o).count() as u64;
-    let summary = RunSummary {
-        run_id: head.run_id,
-        time: head.time,
-        profile: head.profile,
-        provider: head.provider,
-        operation: head.operation,
-        items: items.len() as u64,
-        succeeded: count("succeeded"),
-        failed: count("failed"),
-        unknown: count("unknown"),
-        not_sent: count("not_sent"),
-    };
-    Ok(Some((summary, items)))
+    for (item, state) in items.iter_mut().zip(states) {
+        item.outcome = state.unwrap_or(State::Unknown).as_str().to_string();
+    }
+    Ok(items)
 }
 
 /// The error for a run the journal does not hold.
@@ -602,10 +791,10 @@ pub fn no_such_run(path: &Path, run_id: &str) -> Error {
 pub enum Plan {
     /// Send it: never sent, failed, not sent, or unknown and safe to send again.
     Send,
-    /// It succeeded in the resumed run: count it as skipped.
+    /// It succeeded earlier in the chain: count it as skipped.
     Skip,
-    /// Sent with no recorded outcome and not safe to send twice: report it for the
-    /// user to check.
+    /// Unknown and not safe to send twice: report it unknown again for the user to
+    /// check, unless `--retry-unknown`.
     Hold,
 }
 
@@ -616,21 +805,24 @@ enum Seen {
     Other,
 }
 
-/// What `--resume RUN_ID` knows of an earlier run: which items succeeded and which
-/// have no recorded outcome, keyed by a 16-byte fingerprint of each ID (as the input
-/// reader deduplicates), so resuming a million-item run costs megabytes.
+/// What `--resume RUN_ID` knows of a chain of runs: which items succeeded and which
+/// are unknown, keyed by a 16-byte fingerprint of each ID (as the input reader
+/// deduplicates), so resuming a million-item run costs megabytes.
 ///
-/// A run that itself resumed another carries `resume_of` on its lines; the chain is
-/// followed, later runs overriding earlier ones, so resuming a resume skips what
-/// any run of the chain completed.
+/// Any run of a chain may be named: the whole chain is read, each item's latest
+/// state deciding, and the new run joins the chain (its lines carry `resumes` =
+/// [`Resume::root`]), so a run can be resumed again and again until every item is done.
 #[derive(Debug)]
 pub struct Resume {
     run_id: String,
+    root: String,
     provider: String,
     operation: String,
     seen: HashMap<u128, Seen>,
     idempotent: OnceLock<bool>,
+    retry_unknown: bool,
     skipped: AtomicU64,
+    skipped_ids: Mutex<Vec<String>>,
     held: Mutex<Vec<String>>,
 }
 
@@ -642,67 +834,68 @@ fn fingerprint(id: &str) -> u128 {
 }
 
 impl Resume {
-    /// Reads run `run_id` (and the runs it resumed) from the journal at `path`.
-    pub fn load(path: &Path, run_id: &str) -> Result<Resume> {
-        let mut runs: HashMap<String, (String, String, Option<String>)> = HashMap::new();
-        scan(path, |e| {
-            let entry = runs
-                .entry(e.run_id.clone())
-                .or_insert_with(|| (e.provider.clone(), e.operation.clone(), None));
-            if e.resume_of.is_some() {
-                entry.2 = e.resume_of.clone();
-            }
-        })?;
-        let Some((provider, operation, _)) = runs.get(run_id).cloned() else {
-            return Err(no_such_run(path, run_id));
+    /// Reads the chain of run `run_id` from the journal at `path`. With
+    /// `retry_unknown`, unknown items of a non-idempotent operation are sent again
+    /// (the operator checked them). A run the journal does not hold is a usage error.
+    pub fn load(path: &Path, run_id: &str, retry_unknown: bool) -> Result<Resume> {
+        let Some(chain) = Chain::find(path, run_id)? else {
+            return Err(Error::usage(format!(
+                "--resume {run_id}: the journal {} has no run `{run_id}`",
+                path.display()
+            ))
+            .hint("`certctl journal list` shows the recorded runs (with --sandbox, the sandbox's runs)"));
         };
-        let mut chain: HashSet<String> = HashSet::new();
-        let mut next = Some(run_id.to_string());
-        while let Some(id) = next.take() {
-            let Some((p, o, parent)) = runs.get(&id) else {
-                break;
-            };
-            if *p != provider || *o != operation || !chain.insert(id) {
-                break;
-            }
-            next = parent.clone();
-        }
+        let (provider, operation) = match chain.first() {
+            Some(r) => (r.provider.clone(), r.operation.clone()),
+            None => (String::new(), String::new()),
+        };
         let mut seen = HashMap::new();
-        scan_lines(path, false, |e| {
-            if !chain.contains(&e.run_id) {
-                return;
-            }
-            let state = match (e.phase.as_str(), e.outcome.as_deref()) {
-                ("sent", _) => Seen::Unknown,
-                (_, Some("succeeded")) => Seen::Succeeded,
-                _ => Seen::Other,
-            };
+        chain.replay(path, false, |e| {
             for id in &e.ids {
-                seen.insert(fingerprint(id), state);
+                let key = fingerprint(id);
+                let prev = seen.get(&key).map(|s| match s {
+                    Seen::Succeeded => State::Succeeded,
+                    Seen::Unknown => State::Unknown,
+                    Seen::Other => State::Failed,
+                });
+                let state = match State::after(prev, e) {
+                    Some(State::Succeeded) => Seen::Succeeded,
+                    Some(State::Unknown) => Seen::Unknown,
+                    _ => Seen::Other,
+                };
+                seen.insert(key, state);
             }
         })?;
         Ok(Resume {
             run_id: run_id.to_string(),
+            root: chain.root,
             provider,
             operation,
             seen,
             idempotent: OnceLock::new(),
+            retry_unknown,
             skipped: AtomicU64::new(0),
+            skipped_ids: Mutex::new(Vec::new()),
             held: Mutex::new(Vec::new()),
         })
     }
 
-    /// The resumed run's identifier.
+    /// The run named with `--resume`.
     pub fn run_id(&self) -> &str {
         &self.run_id
     }
 
-    /// Checks the operation is the one that run ran and learns whether it may be
-    /// sent twice; a different one is a usage error.
+    /// The first run of the chain, which the new run's lines name in `resumes`.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// Checks the operation is the one the chain ran and learns whether it may be
+    /// sent twice; another provider or operation is a usage error.
     pub fn attach(&self, provider: &str, operation: &str, idempotent: bool) -> Result<()> {
         if provider != self.provider || operation != self.operation {
             return Err(Error::usage(format!(
-                "run {} was {} {}, not {provider} {operation}: --resume only resumes the same operation",
+                "--resume {}: that run was {} {}, not {provider} {operation}; --resume only continues the same operation",
                 self.run_id, self.provider, self.operation
             )));
         }
@@ -715,12 +908,14 @@ impl Resume {
     pub fn plan(&self, id: &str) -> Plan {
         match self.seen.get(&fingerprint(id)) {
             Some(Seen::Succeeded) => Plan::Skip,
-            Some(Seen::Unknown) if self.idempotent.get() == Some(&false) => Plan::Hold,
+            Some(Seen::Unknown) if self.idempotent.get() == Some(&false) && !self.retry_unknown => {
+                Plan::Hold
+            }
             _ => Plan::Send,
         }
     }
 
-    /// Whether `id` succeeded in the resumed run (it will not be sent).
+    /// Whether `id` succeeded earlier in the chain (it will not be sent).
     pub fn is_settled(&self, id: &str) -> bool {
         self.plan(id) == Plan::Skip
     }
@@ -732,6 +927,9 @@ impl Resume {
             Plan::Send => true,
             Plan::Skip => {
                 self.skipped.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut list) = self.skipped_ids.lock() {
+                    list.push(id.to_string());
+                }
                 false
             }
             Plan::Hold => {
@@ -761,7 +959,16 @@ impl Resume {
         self.skipped.load(Ordering::Relaxed)
     }
 
-    /// The items held back since the last call, each as a failed item.
+    /// The IDs skipped since the last call, for the journal.
+    pub fn take_skipped(&self) -> Vec<String> {
+        match self.skipped_ids.lock() {
+            Ok(mut list) => std::mem::take(&mut *list),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The items held back since the last call, each with the error that says why
+    /// it stays unknown.
     pub fn take_held(&self) -> Vec<(String, ItemError)> {
         let held = match self.held.lock() {
             Ok(mut h) => std::mem::take(&mut *h),
@@ -770,10 +977,10 @@ impl Resume {
         held.into_iter()
             .map(|id| {
                 let e = ItemError::new(
-                    ErrorKind::Refused,
+                    ErrorKind::Transient,
                     format!(
-                        "sent in run {} with no recorded outcome, and this operation is not safe to send twice: check it at the provider, then run it without --resume if it still needs doing",
-                        self.run_id
+                        "its outcome is unknown since an earlier run of chain {} (the change may have been applied), and this operation is not safe to send twice, so it was not sent: check it at the provider, then resume with --retry-unknown to send it",
+                        self.root
                     ),
                 );
                 (id, e)
@@ -786,14 +993,14 @@ impl Resume {
 mod tests {
     use super::*;
 
-    fn info(run: &str, resume_of: Option<&str>) -> RunInfo {
+    fn info(run: &str, resumes: Option<&str>, idempotent: bool) -> RunInfo {
         RunInfo {
             run_id: run.into(),
             profile: "default".into(),
-            provider: "bcdiploma",
-            operation: "certificates.disable",
-            idempotent: false,
-            resume_of: resume_of.map(String::from),
+            provider: "digicert",
+            operation: "orders.revoke",
+            idempotent,
+            resumes: resumes.map(String::from),
         }
     }
 
@@ -801,25 +1008,30 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    fn ok() -> ItemResult {
+        ItemResult::Succeeded(None)
+    }
+
+    fn failed(status: u16) -> ItemResult {
+        ItemResult::Failed(ItemError::new(ErrorKind::Rejected, "no").status(status))
+    }
+
+    fn unknown() -> ItemResult {
+        ItemResult::Unknown(ItemError::new(ErrorKind::Transient, "dropped").maybe_applied())
+    }
+
     #[tokio::test]
     async fn lines_are_written_read_and_resumed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state/certctl/journal.ndjson");
-        let w = Writer::open(path.clone(), info("R1", None)).unwrap();
+        let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
         let (a, b, c, d) = (ids(&["a"]), ids(&["b", "c"]), ids(&["d"]), ids(&["e"]));
         w.sent([a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice()])
             .await
             .unwrap()
             .unwrap();
-        w.done(&a, Some(200), &[Ok(None)]);
-        w.done(
-            &b,
-            Some(207),
-            &[
-                Ok(None),
-                Err(ItemError::new(ErrorKind::Rejected, "no").status(400)),
-            ],
-        );
+        w.done(&a, Some(201), &[ok()]);
+        w.done(&b, Some(400), &[ok(), failed(400)]);
         w.not_sent([d.as_slice()]);
         w.finish().await.unwrap();
         #[cfg(unix)]
@@ -841,66 +1053,141 @@ mod tests {
             .unwrap()
             .write_all(b"{\"run_id\":\"R0\",\"ti")
             .unwrap();
-        let w = Writer::open(path.clone(), info("R2", Some("R1"))).unwrap();
-        let e = ids(&["e"]);
-        w.sent([e.as_slice()]).await.unwrap().unwrap();
-        w.done(&e, Some(200), &[Ok(None)]);
-        w.finish().await.unwrap();
-
         let list = runs(&path).unwrap();
-        assert_eq!(list.len(), 2);
         let r1 = list.iter().find(|r| r.run_id == "R1").unwrap();
         assert_eq!(
             (r1.items, r1.succeeded, r1.failed, r1.unknown, r1.not_sent),
             (5, 2, 1, 1, 1)
         );
-        let (_, items) = run_items(&path, "R1").unwrap().unwrap();
-        let outcomes: Vec<&str> = items.iter().map(|i| i.outcome.as_str()).collect();
-        assert_eq!(
-            outcomes,
-            ["succeeded", "succeeded", "failed", "unknown", "not_sent"]
-        );
-        assert_eq!(items[2].http_status, Some(400));
-        assert!(run_items(&path, "nope").unwrap().is_none());
 
-        // Resuming R2 follows the chain to R1.
-        let resume = Resume::load(&path, "R2").unwrap();
+        // R2 resumes R1: `d` (sent, no outcome) is held, `c` and `e` are sent again.
+        let resume = Resume::load(&path, "R1", false).unwrap();
         assert!(
             resume
-                .attach("bcdiploma", "certificates.delete", false)
+                .attach("digicert", "certificates.revoke", false)
                 .is_err()
         );
-        resume
-            .attach("bcdiploma", "certificates.disable", false)
-            .unwrap();
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        use Plan::*;
         let plans: Vec<Plan> = ["a", "b", "c", "d", "e", "f"]
             .iter()
             .map(|id| resume.plan(id))
             .collect();
-        use Plan::*;
-        assert_eq!(plans, [Skip, Skip, Send, Hold, Skip, Send]);
-        assert!(!resume.admit("a"));
-        assert!(!resume.admit("d"));
-        assert!(resume.admit("c"));
-        assert_eq!(resume.skipped(), 1);
-        assert_eq!(resume.take_held().len(), 1);
+        assert_eq!(plans, [Skip, Skip, Send, Hold, Send, Send]);
+        assert_eq!(resume.root(), "R1");
+        let w = Writer::open(path.clone(), info("R2", Some("R1"), false)).unwrap();
+        let (c, e) = (ids(&["c"]), ids(&["e"]));
+        w.not_sent_by_resume(&ids(&["a", "b"]), &ids(&["d"]));
+        w.sent([c.as_slice(), e.as_slice()]).await.unwrap().unwrap();
+        w.done(&c, Some(201), &[ok()]);
+        w.done(&e, None, &[unknown()]);
+        w.finish().await.unwrap();
+
+        // Resuming R2 (or R1) reads the whole chain: only `d` and `e` are left, both
+        // unknown, held unless --retry-unknown.
+        for named in ["R1", "R2"] {
+            let resume = Resume::load(&path, named, false).unwrap();
+            resume.attach("digicert", "orders.revoke", false).unwrap();
+            let plans: Vec<Plan> = ["a", "b", "c", "d", "e"]
+                .iter()
+                .map(|id| resume.plan(id))
+                .collect();
+            assert_eq!(plans, [Skip, Skip, Skip, Hold, Hold], "{named}");
+            assert_eq!(resume.root(), "R1");
+        }
+        let retry = Resume::load(&path, "R2", true).unwrap();
+        retry.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(retry.plan("d"), Send);
+        assert!(!retry.admit("a"));
+        assert_eq!(retry.skipped(), 1);
+        assert_eq!(retry.take_skipped(), ids(&["a"]));
+
+        let chain = Chain::find(&path, "R2").unwrap().unwrap();
+        assert_eq!(chain.root, "R1");
+        assert_eq!(chain.runs.len(), 2);
+        let items = chain_items(&path, &chain).unwrap();
+        let shown: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.outcome.as_str()))
+            .collect();
         assert_eq!(
-            Resume::load(&path, "nope").unwrap_err().kind(),
-            ErrorKind::NotFound
+            shown,
+            [
+                ("a", "succeeded"),
+                ("b", "succeeded"),
+                ("c", "succeeded"),
+                ("d", "unknown"),
+                ("e", "unknown")
+            ]
         );
+        assert_eq!(items[2].run_id, "R2");
+        let list = runs(&path).unwrap();
+        let r2 = list.iter().find(|r| r.run_id == "R2").unwrap();
+        assert_eq!(r2.resumes.as_deref(), Some("R1"));
+        assert_eq!(
+            (r2.items, r2.succeeded, r2.unknown, r2.skipped),
+            (5, 1, 2, 2)
+        );
+        assert!(Chain::find(&path, "nope").unwrap().is_none());
+        assert_eq!(
+            Resume::load(&path, "nope", false).unwrap_err().kind(),
+            ErrorKind::Usage
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resume_that_sent_nothing_can_itself_be_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
+        let a = ids(&["a"]);
+        w.sent([a.as_slice()]).await.unwrap().unwrap();
+        w.finish().await.unwrap();
+        let w = Writer::open(path.clone(), info("R2", Some("R1"), false)).unwrap();
+        w.not_sent_by_resume(&[], &a);
+        w.finish().await.unwrap();
+        let resume = Resume::load(&path, "R2", false).unwrap();
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(resume.plan("a"), Plan::Hold);
+    }
+
+    #[test]
+    fn older_journals_chain_through_resume_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let line = |run: &str, phase: &str, extra: &str| {
+            format!(
+                "{{\"run_id\":\"{run}\",\"time\":\"2026-01-01T00:00:0{}Z\",\"phase\":\"{phase}\",\"profile\":\"p\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[\"x\"]{extra}}}\n",
+                &run[1..]
+            )
+        };
+        let text = line("R1", "sent", "")
+            + &line("R2", "sent", ",\"resume_of\":\"R1\"")
+            + &line("R3", "sent", ",\"resume_of\":\"R2\"")
+            + &line(
+                "R3",
+                "done",
+                ",\"outcome\":\"succeeded\",\"http_status\":201",
+            );
+        std::fs::write(&path, text).unwrap();
+        let chain = Chain::find(&path, "R3").unwrap().unwrap();
+        assert_eq!(chain.root, "R1");
+        assert_eq!(chain.runs.len(), 3);
+        let resume = Resume::load(&path, "R1", false).unwrap();
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(resume.plan("x"), Plan::Skip);
     }
 
     #[test]
     fn unknown_items_are_resent_when_idempotent() {
-        let resume = Resume {
-            run_id: "R".into(),
-            provider: "p".into(),
-            operation: "o".into(),
-            seen: HashMap::from([(fingerprint("x"), Seen::Unknown)]),
-            idempotent: OnceLock::new(),
-            skipped: AtomicU64::new(0),
-            held: Mutex::new(Vec::new()),
-        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        std::fs::write(
+            &path,
+            "{\"run_id\":\"R\",\"time\":\"t\",\"phase\":\"sent\",\"provider\":\"p\",\"operation\":\"o\",\"ids\":[\"x\"]}\n",
+        )
+        .unwrap();
+        let resume = Resume::load(&path, "R", false).unwrap();
         assert_eq!(resume.plan("x"), Plan::Send);
         resume.attach("p", "o", true).unwrap();
         assert_eq!(resume.plan("x"), Plan::Send);
@@ -908,8 +1195,23 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_runs_have_a_journal_of_their_own() {
+        let prod = path(false).unwrap();
+        let sandbox = path(true).unwrap();
+        assert_ne!(prod, sandbox);
+        assert_eq!(prod.parent(), sandbox.parent());
+        assert!(
+            sandbox
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("-sandbox")
+        );
+    }
+
+    #[test]
     fn an_unwritable_journal_is_refused() {
-        let err = Writer::open(PathBuf::from("/proc/nope/journal"), info("R", None))
+        let err = Writer::open(PathBuf::from("/proc/nope/journal"), info("R", None, true))
             .err()
             .unwrap();
         assert_eq!(err.kind(), ErrorKind::Refused);

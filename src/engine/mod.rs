@@ -9,6 +9,7 @@
 //! line follows its outcome, also when Ctrl-C cuts the run.
 
 pub mod client;
+mod ended;
 pub mod journal;
 pub mod prefetch;
 pub mod rate;
@@ -25,9 +26,10 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, ItemError, Result};
 use crate::output::Reply;
-use crate::output::{self, DryRun, Format, ItemOutcome, Meta, Reporter, Summary};
+use crate::output::{self, DryRun, Format, ItemOutcome, ItemResult, Meta, Reporter, Summary};
 use crate::providers::ProviderId;
-use client::Http;
+use client::{Failure, Http};
+pub use ended::Ended;
 use rate::{Pace, Pacer};
 use request::{Request, Response};
 
@@ -115,6 +117,8 @@ pub struct Engine {
     pub concurrency: usize,
     /// Whether state-changing requests are journaled (the profile's `journal`).
     pub journal: bool,
+    /// Whether this is a `--sandbox` run, journaled apart from production runs.
+    pub sandbox: bool,
     /// `--resume RUN_ID`: what that run already did.
     pub resume: Option<Arc<journal::Resume>>,
 }
@@ -122,41 +126,50 @@ pub struct Engine {
 /// A unit waiting for its turn, with its place in input order.
 type Queued = (u64, Unit);
 
-/// What a request hands back: its place, its items, the last HTTP status and
-/// one result per item.
-type Finished = (
-    u64,
-    Vec<String>,
-    Option<u16>,
-    Vec<Result<Option<Reply>, ItemError>>,
-);
+/// What a request hands back: its place, its items, and how it ended.
+type Finished = (u64, Vec<String>, Sent);
 
-/// How an operation ended, which decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ended {
-    /// The counts.
-    pub summary: Summary,
-    /// The kind of the first failed item in input order, if any failed.
-    pub first_failure: Option<ErrorKind>,
-    /// Whether Ctrl-C or SIGTERM cut the run.
-    pub interrupted: bool,
+/// How a unit's request ended.
+enum Sent {
+    /// It was answered (or failed): the last HTTP status, one result per item, and
+    /// with `--wait` interrupted, the callback still pending.
+    Judged(Option<u16>, Vec<ItemResult>, Option<String>),
+    /// The run was interrupted before the request left.
+    NotSent,
 }
 
-impl Ended {
-    /// The exit code of SPEC section 10.
-    pub fn exit_code(&self) -> u8 {
-        if self.interrupted {
-            return ErrorKind::Interrupted.exit_code();
-        }
-        match (
-            self.summary.failed,
-            self.summary.succeeded,
-            self.first_failure,
-        ) {
-            (0, _, _) => 0,
-            (_, s, _) if s > 0 => 3,
-            (_, _, Some(kind)) => kind.exit_code(),
-            (_, _, None) => 1,
+/// The counts of a run and the items the closing sentence names.
+#[derive(Default)]
+struct Tally {
+    summary: Summary,
+    /// The first failed item in input order, with its rank.
+    first_failure: Option<(u64, String, ItemError)>,
+    /// The first unknown item in input order, with its rank.
+    first_unknown: Option<(u64, String, ItemError)>,
+}
+
+impl Tally {
+    /// Adds one item's result; `order` ranks it in input order.
+    fn add(&mut self, order: u64, id: &str, result: &ItemResult) {
+        self.summary.total += 1;
+        let slot = match result {
+            ItemResult::Succeeded(_) => {
+                self.summary.succeeded += 1;
+                return;
+            }
+            ItemResult::Failed(_) => {
+                self.summary.failed += 1;
+                &mut self.first_failure
+            }
+            ItemResult::Unknown(_) => {
+                self.summary.unknown += 1;
+                &mut self.first_unknown
+            }
+        };
+        if let Some(e) = result.error()
+            && slot.as_ref().is_none_or(|(o, _, _)| order < *o)
+        {
+            *slot = Some((order, id.to_string(), e.clone()));
         }
     }
 }
@@ -176,20 +189,21 @@ impl Engine {
         if let Some(resume) = &self.resume {
             resume.attach(info.name, op.name, op.idempotent)?;
         }
+        let mut ended = Ended::new(op.provider, op.name);
         if self.dry_run {
-            return self.dry_run(op);
+            return self.dry_run(op, ended);
         }
         let run_id = ulid::Ulid::generate().to_string();
         let journal = if self.journal {
             Some(journal::Writer::open(
-                journal::path()?,
+                journal::path(self.sandbox)?,
                 journal::RunInfo {
                     run_id: run_id.clone(),
                     profile: self.profile.clone(),
                     provider: info.name,
                     operation: op.name,
                     idempotent: op.idempotent,
-                    resume_of: self.resume.as_ref().map(|r| r.run_id().to_string()),
+                    resumes: self.resume.as_ref().map(|r| r.root().to_string()),
                 },
             )?)
         } else {
@@ -198,6 +212,8 @@ impl Engine {
         if op.irreversible && !self.yes {
             self.confirm(&op)?;
         }
+        ended.run_id = Some(run_id.clone());
+        ended.journaled = journal.is_some();
         let meta = Meta {
             provider: info.name,
             operation: op.name,
@@ -218,24 +234,25 @@ impl Engine {
         }
         let mut reporter =
             Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
-        let pacer = Pacer::new(pace);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The requests in flight: polled inside this task rather than spawned, which
         // saves a task allocation and a wake-up through the scheduler per request.
         let ctx = TaskContext {
             http: self.http.clone(),
-            pacer,
+            pacer: Pacer::new(pace),
             interpret: op.interpret.clone(),
             idempotent: op.idempotent,
             wait: op.wait,
+            stop: Stop(Some(stop_rx)),
         };
         let mut tasks = FuturesUnordered::new();
-        let mut summary = Summary::default();
-        let mut first_failure: Option<(u64, ErrorKind)> = None;
+        let mut tally = Tally::default();
         let mut input_error: Option<Error> = None;
         let mut journal_error: Option<Error> = None;
         let mut interrupted = false;
         let mut exhausted = false;
         let mut seq = 0u64;
+        let mut pending: Vec<String> = Vec::new();
         let mut stop = interrupt_signal();
         let lookahead = match (&journal, op.idempotent) {
             (None, _) => self.concurrency,
@@ -246,6 +263,8 @@ impl Engine {
         let mut ready: VecDeque<Queued> = VecDeque::new();
         // Units whose `sent` lines are being written.
         let mut staged: Option<(Vec<Queued>, journal::Durable)> = None;
+        // Units that never left because the run was interrupted first.
+        let mut unsent: Vec<Vec<String>> = Vec::new();
 
         loop {
             let stopping = interrupted || input_error.is_some() || journal_error.is_some();
@@ -274,9 +293,9 @@ impl Engine {
                             break;
                         }
                     }
-                    self.report_held(seq, &mut reporter, &mut summary, &mut first_failure)?;
+                    self.report_held(seq, &mut reporter, &mut tally, journal.as_ref())?;
                 }
-                self.report_held(seq, &mut reporter, &mut summary, &mut first_failure)?;
+                self.report_held(seq, &mut reporter, &mut tally, journal.as_ref())?;
                 if !batch.is_empty() {
                     match &journal {
                         Some(j) => {
@@ -295,13 +314,21 @@ impl Engine {
             }
             tokio::select! {
                 joined = tasks.next(), if !tasks.is_empty() => {
-                    let Some((n, ids, status, results)) = joined else { continue };
+                    let Some((n, ids, sent)) = joined else { continue };
+                    let (status, results, callback) = match sent {
+                        Sent::Judged(status, results, callback) => (status, results, callback),
+                        Sent::NotSent => {
+                            unsent.push(ids);
+                            continue;
+                        }
+                    };
                     if let Some(j) = &journal {
                         j.done(&ids, status, &results);
                     }
+                    pending.extend(callback);
                     let mut items = Vec::with_capacity(ids.len());
                     for (i, (id, result)) in ids.into_iter().zip(results).enumerate() {
-                        count(&mut summary, &mut first_failure, (n << 20) + i as u64, &result);
+                        tally.add((n << 20) + i as u64, &id, &result);
                         items.push(ItemOutcome { id, result });
                     }
                     reporter.items(&items).map_err(io_error)?;
@@ -325,6 +352,7 @@ impl Engine {
                 }
                 _ = &mut stop, if !interrupted => {
                     interrupted = true;
+                    let _ = stop_tx.send(true);
                     tracing::warn!("interrupted: waiting for the {} request(s) in flight, then stopping (Ctrl-C again to quit at once)", tasks.len());
                     tokio::spawn(async {
                         let _ = tokio::signal::ctrl_c().await;
@@ -335,7 +363,12 @@ impl Engine {
         }
         if let Some(j) = journal {
             // Journaled as about to go, never sent: say so, so they are not `unknown`.
-            j.not_sent(ready.iter().map(|(_, u)| u.ids.as_slice()));
+            j.not_sent(
+                ready
+                    .iter()
+                    .map(|(_, u)| u.ids.as_slice())
+                    .chain(unsent.iter().map(Vec::as_slice)),
+            );
             let path = j.path().to_path_buf();
             if let Err(why) = j.finish().await
                 && journal_error.is_none()
@@ -346,12 +379,29 @@ impl Engine {
                 );
             }
         }
+        let mut summary = tally.summary;
         if let Some(resume) = &self.resume {
             summary.skipped = resume.skipped();
             summary.total += summary.skipped;
         }
+        if interrupted && let Some(count) = op.count {
+            // The items never sent still belong to the run: the total says so.
+            summary.total = summary.total.max(count as u64 + summary.skipped);
+        }
+        let mut notes = op.notes;
+        if !pending.is_empty() {
+            notes.push(format!(
+                "interrupted while waiting: {} batch(es) were accepted and are still pending; see their results later with {}",
+                pending.len(),
+                pending
+                    .iter()
+                    .map(|url| format!("`certctl origin results show {url}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         reporter
-            .finish(summary, interrupted, &op.notes)
+            .finish(summary, interrupted, &notes)
             .map_err(io_error)?;
         if let Some(e) = journal_error.or(input_error) {
             return Err(e);
@@ -361,39 +411,45 @@ impl Engine {
                 "name them as arguments or give a file with --from FILE (- for standard input)",
             ));
         }
-        Ok(Ended {
-            summary,
-            first_failure: first_failure.map(|(_, k)| k),
-            interrupted,
-        })
+        ended.summary = summary;
+        ended.interrupted = interrupted;
+        ended.first_failure = tally.first_failure.map(|(_, id, e)| (id, e));
+        ended.first_unknown = tally.first_unknown.map(|(_, id, e)| (id, e));
+        Ok(ended)
     }
 
     /// Reports the items `--resume` held back (unknown, not safe to send twice) as
-    /// failed, placed before the unit numbered `seq`.
+    /// unknown once more, placed before the unit numbered `seq`, and journals them
+    /// and the items it skipped.
     fn report_held(
         &self,
         seq: u64,
         reporter: &mut Reporter,
-        summary: &mut Summary,
-        first_failure: &mut Option<(u64, ErrorKind)>,
+        tally: &mut Tally,
+        journal: Option<&journal::Writer>,
     ) -> Result<()> {
         let Some(resume) = &self.resume else {
             return Ok(());
         };
+        let skipped = resume.take_skipped();
         let held = resume.take_held();
+        if let Some(j) = journal {
+            let held_ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
+            j.not_sent_by_resume(&skipped, &held_ids);
+        }
         if held.is_empty() {
             return Ok(());
         }
         let mut items = Vec::with_capacity(held.len());
         for (id, e) in held {
-            let result = Err(e);
-            count(summary, first_failure, seq << 20, &result);
+            let result = ItemResult::Unknown(e);
+            tally.add(seq << 20, &id, &result);
             items.push(ItemOutcome { id, result });
         }
         reporter.items(&items).map_err(io_error)
     }
 
-    fn dry_run(&self, op: Operation) -> Result<Ended> {
+    fn dry_run(&self, op: Operation, mut ended: Ended) -> Result<Ended> {
         let mut printer =
             DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
         let mut count = 0u64;
@@ -408,7 +464,7 @@ impl Engine {
         if let Some(resume) = &self.resume {
             let (skipped, held) = (resume.skipped(), resume.take_held());
             notes.push(format!(
-                "--resume {}: {skipped} item(s) skipped (they succeeded in that run), {} held back (sent with no recorded outcome, not safe to send twice)",
+                "--resume {}: {skipped} item(s) skipped (they succeeded earlier in its chain), {} held back (their outcome is unknown and this operation is not safe to send twice; --retry-unknown sends them)",
                 resume.run_id(),
                 held.len()
             ));
@@ -418,14 +474,12 @@ impl Engine {
         if count == 0 {
             return Err(Error::usage("no IDs were given"));
         }
-        Ok(Ended {
-            summary: Summary {
-                total: count,
-                ..Summary::default()
-            },
-            first_failure: None,
-            interrupted: false,
-        })
+        ended.dry_run = true;
+        ended.summary = Summary {
+            total: count,
+            ..Summary::default()
+        };
+        Ok(ended)
     }
 
     /// Asks before an irreversible operation; only `y` or `yes` goes on.
@@ -463,22 +517,44 @@ impl Engine {
     }
 }
 
-/// Adds one item's result to the counts; `order` ranks it in input order.
-fn count(
-    summary: &mut Summary,
-    first_failure: &mut Option<(u64, ErrorKind)>,
-    order: u64,
-    result: &Result<Option<Reply>, ItemError>,
-) {
-    summary.total += 1;
+/// Turns what an adapter (or the client) made of a request into the item's result.
+///
+/// A failure after which the change may have been applied (see
+/// [`ItemError::leaves_unknown`]) is `unknown` for an operation that is not safe to
+/// send twice; its message says so. Everything else keeps its verdict.
+fn judge(result: Result<Option<Reply>, ItemError>, idempotent: bool) -> ItemResult {
     match result {
-        Ok(_) => summary.succeeded += 1,
-        Err(e) => {
-            summary.failed += 1;
-            if first_failure.is_none_or(|(o, _)| order < o) {
-                *first_failure = Some((order, e.kind));
+        Ok(reply) => ItemResult::Succeeded(reply),
+        Err(mut e) if !idempotent && e.leaves_unknown() => {
+            if !e.message.contains("may have been applied") {
+                e.message
+                    .push_str("; the change may have been applied, so it was not sent again");
+            }
+            ItemResult::Unknown(e)
+        }
+        Err(e) => ItemResult::Failed(e),
+    }
+}
+
+/// Resolves once the run is interrupted; never, for requests outside a run.
+#[derive(Debug, Clone)]
+pub struct Stop(Option<tokio::sync::watch::Receiver<bool>>);
+
+impl Stop {
+    /// A stop that never comes (single reads, checks).
+    pub fn never() -> Stop {
+        Stop(None)
+    }
+
+    /// Waits for the interruption.
+    pub async fn wait(&self) {
+        if let Some(rx) = &self.0 {
+            let mut rx = rx.clone();
+            if rx.wait_for(|stopped| *stopped).await.is_ok() {
+                return;
             }
         }
+        std::future::pending::<()>().await;
     }
 }
 
@@ -489,44 +565,69 @@ struct TaskContext {
     interpret: Arc<Interpret>,
     idempotent: bool,
     wait: Option<Duration>,
+    stop: Stop,
 }
 
 impl TaskContext {
     /// Sends a unit and hands back its place, its items and their results. A panic
-    /// while judging an answer (a bug) fails that unit's items instead of ending
-    /// the run without its report and journal.
+    /// while judging an answer (a bug) fails that unit's items (leaves them unknown,
+    /// when the operation is not safe to send twice) instead of ending the run
+    /// without its report and journal.
     async fn finish(&self, n: u64, unit: Unit) -> Finished {
         use futures_util::FutureExt;
         match std::panic::AssertUnwindSafe(self.run(&unit))
             .catch_unwind()
             .await
         {
-            Ok((status, results)) => (n, unit.ids, status, results),
+            Ok(sent) => (n, unit.ids, sent),
             Err(_) => {
                 let e = ItemError::new(
                     ErrorKind::Refused,
                     "certctl failed while handling this request (a bug: please report it); it may have been applied",
-                );
-                let results = vec![Err(e); unit.ids.len()];
-                (n, unit.ids, None, results)
+                )
+                .maybe_applied();
+                let results = vec![judge(Err(e), self.idempotent); unit.ids.len()];
+                (n, unit.ids, Sent::Judged(None, results, None))
             }
         }
     }
 
     /// Sends a unit's request (and its polls) and returns the last answer's HTTP
     /// status and one result per item.
-    async fn run(&self, unit: &Unit) -> (Option<u16>, Vec<Result<Option<Reply>, ItemError>>) {
+    async fn run(&self, unit: &Unit) -> Sent {
         let n = unit.ids.len();
         let deadline = self.wait.map(|w| tokio::time::Instant::now() + w);
         // The unit's own request first, then the polls it leads to: no copy of a
         // 13 KB body per request.
         let mut poll: Option<Request> = None;
-        let mut idempotent = self.idempotent;
         let mut backoff = Duration::from_secs(1);
         let mut status = None;
+        let judged = |status, results: Vec<Result<Option<Reply>, ItemError>>, callback| {
+            let results = results
+                .into_iter()
+                .map(|r| judge(r, self.idempotent))
+                .collect();
+            Sent::Judged(status, results, callback)
+        };
+        let still_pending =
+            |url: &str| vec![Ok(Some(Reply::from(Value::String(url.to_string())))); n];
         loop {
             let request = poll.as_ref().unwrap_or(&unit.request);
-            let sent = self.http.send(request, idempotent, &self.pacer).await;
+            // A poll only reads: it may always be sent again.
+            let idempotent = self.idempotent || poll.is_some();
+            let sent = match self
+                .http
+                .send(request, idempotent, &self.pacer, &self.stop)
+                .await
+            {
+                Ok(resp) => Ok(resp),
+                Err(Failure::Item(e)) => Err(e),
+                Err(Failure::NotSent) if poll.is_none() => return Sent::NotSent,
+                Err(Failure::NotSent) => {
+                    let url = request.url.clone();
+                    return judged(status, still_pending(&url), Some(url));
+                }
+            };
             status = match &sent {
                 Ok(resp) => Some(resp.status),
                 Err(e) => e.http_status.or(status),
@@ -536,7 +637,7 @@ impl TaskContext {
                 Err(e) => Verdict::All(Err(e)),
             };
             match verdict {
-                Verdict::All(result) => return (status, vec![result; n]),
+                Verdict::All(result) => return judged(status, vec![result; n], None),
                 Verdict::Each(mut results) => {
                     results.resize_with(n, || {
                         Err(ItemError::new(
@@ -544,14 +645,11 @@ impl TaskContext {
                             "the provider's answer did not mention this item",
                         ))
                     });
-                    return (status, results);
+                    return judged(status, results, None);
                 }
                 Verdict::Pending(next) => {
                     let Some(deadline) = deadline else {
-                        return (
-                            status,
-                            vec![Ok(Some(Reply::from(Value::String(next.url.clone())))); n],
-                        );
+                        return judged(status, still_pending(&next.url), None);
                     };
                     let now = tokio::time::Instant::now();
                     if now >= deadline {
@@ -562,12 +660,17 @@ impl TaskContext {
                                 next.url
                             ),
                         );
-                        return (status, vec![Err(e); n]);
+                        return judged(status, vec![Err(e); n], None);
                     }
-                    tokio::time::sleep(backoff.min(deadline - now)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff.min(deadline - now)) => {}
+                        _ = self.stop.wait() => {
+                            let url = next.url.clone();
+                            return judged(status, still_pending(&url), Some(url));
+                        }
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     poll = Some(next);
-                    idempotent = true;
                 }
             }
         }
@@ -642,15 +745,19 @@ impl Engine {
         req: &Request,
         pacer: &Pacer,
     ) -> Result<Response> {
-        match self.http.send(req, true, pacer).await {
+        match self.http.send(req, true, pacer, &Stop::never()).await {
             Ok(resp) => Ok(resp),
-            Err(e) => Err(Error::new(
+            Err(Failure::Item(e)) => Err(Error::new(
                 e.kind,
                 format!(
                     "{} {name} failed: {}",
                     provider.name(),
                     output::describe(&e)
                 ),
+            )),
+            Err(Failure::NotSent) => Err(Error::new(
+                ErrorKind::Interrupted,
+                format!("{} {name} was interrupted", provider.name()),
             )),
         }
     }

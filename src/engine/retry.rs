@@ -17,6 +17,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 pub enum Attempt {
     /// The connection could not be opened: nothing reached the server.
     ConnectFailed,
+    /// The server's TLS certificate failed verification: a configuration problem.
+    Tls,
     /// The request may have reached the server (timeout, reset mid-way).
     Lost,
     /// The server answered with this status.
@@ -27,6 +29,7 @@ pub enum Attempt {
 pub fn should_retry(attempt: Attempt, idempotent: bool) -> bool {
     match attempt {
         Attempt::ConnectFailed => true,
+        Attempt::Tls => false,
         Attempt::Lost => idempotent,
         // A 429 is a refusal before processing: nothing was applied, so even a
         // non-idempotent request may go again (DigiCert answers 429 with no
@@ -52,8 +55,13 @@ pub fn delay(retry: u32, base: Duration, retry_after: Option<&str>) -> Duration 
 /// Reads `Retry-After` as seconds or an HTTP date.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // A number of seconds too large for u64 is still "wait a long time": the cap.
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(MAX_RETRY_AFTER, Duration::from_secs),
+        );
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -99,6 +107,13 @@ mod tests {
         let base = Duration::from_millis(100);
         assert_eq!(delay(1, base, Some("2")), Duration::from_secs(2));
         assert_eq!(delay(1, base, Some("100000")), MAX_RETRY_AFTER);
+        assert_eq!(delay(1, base, Some("301")), MAX_RETRY_AFTER);
+        assert_eq!(
+            delay(1, base, Some("99999999999999999999999999")),
+            MAX_RETRY_AFTER
+        );
+        let far = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(86_400));
+        assert_eq!(delay(1, base, Some(&far)), MAX_RETRY_AFTER);
         let date = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(10));
         assert_eq!(delay(1, base, Some(&date)), Duration::ZERO);
     }

@@ -44,13 +44,44 @@ pub struct Meta {
     pub run_id: String,
 }
 
+/// How one item ended, as its report line and journal `done` line say.
+#[derive(Debug, Clone)]
+pub enum ItemResult {
+    /// The operation's documented success, with what the provider returned for it.
+    Succeeded(Option<Reply>),
+    /// A clear refusal or failure: the change was not applied.
+    Failed(ItemError),
+    /// The change may or may not have been applied (SPEC §8, "Ambiguous outcomes"):
+    /// sending it again could apply it twice.
+    Unknown(ItemError),
+}
+
+impl ItemResult {
+    /// `succeeded`, `failed` or `unknown`: the item's `outcome` field.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            ItemResult::Succeeded(_) => "succeeded",
+            ItemResult::Failed(_) => "failed",
+            ItemResult::Unknown(_) => "unknown",
+        }
+    }
+
+    /// Why it failed or is unknown.
+    pub fn error(&self) -> Option<&ItemError> {
+        match self {
+            ItemResult::Succeeded(_) => None,
+            ItemResult::Failed(e) | ItemResult::Unknown(e) => Some(e),
+        }
+    }
+}
+
 /// The result of one item.
 #[derive(Debug, Clone)]
 pub struct ItemOutcome {
     /// The item's ID as the user gave it.
     pub id: String,
-    /// What the provider returned for it, or why it failed.
-    pub result: Result<Option<Reply>, ItemError>,
+    /// What the provider returned for it, or why it failed or is unknown.
+    pub result: ItemResult,
 }
 
 impl ItemOutcome {
@@ -59,16 +90,18 @@ impl ItemOutcome {
     fn push_json(&self, out: &mut Vec<u8>, run_id: Option<&str>) -> serde_json::Result<()> {
         out.extend_from_slice(b"{\"id\":");
         json::push_str(out, &self.id);
+        out.extend_from_slice(b",\"outcome\":\"");
+        out.extend_from_slice(self.result.outcome().as_bytes());
+        out.push(b'"');
         match &self.result {
-            Ok(response) => {
-                out.extend_from_slice(b",\"outcome\":\"succeeded\"");
+            ItemResult::Succeeded(response) => {
                 if let Some(r) = response {
                     out.extend_from_slice(b",\"response\":");
                     r.push_json(out)?;
                 }
             }
-            Err(e) => {
-                out.extend_from_slice(b",\"outcome\":\"failed\",\"error\":");
+            ItemResult::Failed(e) | ItemResult::Unknown(e) => {
+                out.extend_from_slice(b",\"error\":");
                 serde_json::to_writer(&mut *out, e)?;
             }
         }
@@ -84,20 +117,24 @@ impl ItemOutcome {
 /// Counts of a run, as its `summary` object.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
-    /// Every item, skipped ones included.
+    /// Every item, skipped ones and (after an interruption) unsent ones included.
     pub total: u64,
     /// Items that succeeded.
     pub succeeded: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Items that may or may not have been applied.
+    pub unknown: u64,
     /// Items not sent because `--resume` found them done.
     pub skipped: u64,
 }
 
 impl Summary {
-    /// `succeeded`, `partial` or `failed`.
+    /// `unknown`, `succeeded`, `partial` or `failed` (SPEC §5).
     pub fn outcome(&self) -> &'static str {
-        if self.failed == 0 {
+        if self.unknown > 0 {
+            "unknown"
+        } else if self.failed == 0 {
             "succeeded"
         } else if self.succeeded > 0 {
             "partial"
@@ -163,12 +200,17 @@ impl Reporter {
             match self.format {
                 Format::Text => {
                     let line = match &item.result {
-                        Ok(resp) => format!(
+                        ItemResult::Succeeded(resp) => format!(
                             "succeeded  {}{}",
                             item.id,
                             text_detail(resp.as_ref().map(|r| r.value()).as_deref())
                         ),
-                        Err(e) => format!("failed     {}  {}", item.id, describe(e)),
+                        ItemResult::Failed(e) => {
+                            format!("failed     {}  {}", item.id, describe(e))
+                        }
+                        ItemResult::Unknown(e) => {
+                            format!("unknown    {}  {}", item.id, describe(e))
+                        }
                     };
                     self.println(&line)?;
                 }
@@ -223,11 +265,12 @@ impl Reporter {
         match self.format {
             Format::Text => {
                 let mut line = format!(
-                    "{} {}: {} succeeded, {} failed, {} skipped of {} (run {})",
+                    "{} {}: {} succeeded, {} failed, {} unknown, {} skipped of {} (run {})",
                     self.meta.provider,
                     self.meta.operation,
                     summary.succeeded,
                     summary.failed,
+                    summary.unknown,
                     summary.skipped,
                     summary.total,
                     self.meta.run_id

@@ -1,0 +1,230 @@
+//! How a finished run ends for the user: its exit code and the one sentence on
+//! stderr that says what failed and what to do, decided here and nowhere else for
+//! every operation (SPEC §10).
+
+use crate::error::{ErrorKind, ItemError};
+use crate::output::{Summary, describe};
+use crate::providers::ProviderId;
+
+/// How an operation ended: what the exit code and the closing sentence come from.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// The provider it ran against.
+    pub provider: ProviderId,
+    /// The operation's name.
+    pub operation: &'static str,
+    /// The counts.
+    pub summary: Summary,
+    /// The first failed item in input order, if any failed.
+    pub first_failure: Option<(String, ItemError)>,
+    /// The first unknown item in input order, if any is unknown.
+    pub first_unknown: Option<(String, ItemError)>,
+    /// Whether Ctrl-C or SIGTERM cut the run.
+    pub interrupted: bool,
+    /// Whether nothing was sent.
+    pub dry_run: bool,
+    /// The run's identifier (none for a dry run).
+    pub run_id: Option<String>,
+    /// Whether the run was journaled, so that `--resume` can continue it.
+    pub journaled: bool,
+}
+
+impl Ended {
+    /// A run of `operation` that has not ended yet.
+    pub fn new(provider: ProviderId, operation: &'static str) -> Ended {
+        Ended {
+            provider,
+            operation,
+            summary: Summary::default(),
+            first_failure: None,
+            first_unknown: None,
+            interrupted: false,
+            dry_run: false,
+            run_id: None,
+            journaled: false,
+        }
+    }
+
+    /// The exit code of SPEC §10: 130 when interrupted, 7 when any item is
+    /// unknown, 0 when none failed, 3 when some succeeded, else the code of the
+    /// first failure's kind in input order.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            return ErrorKind::Interrupted.exit_code();
+        }
+        if self.summary.unknown > 0 {
+            return 7;
+        }
+        match (
+            self.summary.failed,
+            self.summary.succeeded,
+            &self.first_failure,
+        ) {
+            (0, _, _) => 0,
+            (_, s, _) if s > 0 => 3,
+            (_, _, Some((_, e))) => e.kind.exit_code(),
+            (_, _, None) => 1,
+        }
+    }
+
+    /// The sentence for stderr when the run did not fully succeed, and the hint
+    /// that says what to do; `None` when there is nothing to say.
+    pub fn sentence(&self) -> Option<(String, Option<String>)> {
+        let s = &self.summary;
+        let what = format!("{} {}", self.provider.name(), self.operation);
+        let run = self.run_id.as_deref().unwrap_or("-");
+        let resume = |extra: &str| {
+            if self.journaled {
+                format!("run the same command again with --resume {run}{extra}")
+            } else {
+                "the journal is off for this profile, so --resume cannot pick up where this run stopped".to_string()
+            }
+        };
+        let journal_ref = if self.journaled {
+            format!(" (run {run}; certctl journal show {run})")
+        } else {
+            format!(" (run {run})")
+        };
+        if self.interrupted {
+            let done = s.succeeded + s.failed + s.unknown + s.skipped;
+            return Some((
+                format!(
+                    "{what}: interrupted after {done} of {} items{journal_ref}",
+                    s.total
+                ),
+                Some(format!("to finish it, {}", resume(""))),
+            ));
+        }
+        if s.unknown > 0 {
+            let (id, e) = self.first_unknown.as_ref()?;
+            let others = if s.unknown > 1 {
+                format!(" and {} more", s.unknown - 1)
+            } else {
+                String::new()
+            };
+            return Some((
+                format!(
+                    "{what}: the outcome of {} of {} items is unknown, they may have been applied: {id}{others}: {}{journal_ref}",
+                    s.unknown,
+                    s.total,
+                    describe(e)
+                ),
+                Some(if self.journaled {
+                    format!(
+                        "check them at the provider (`certctl journal show {run} --unknown` lists them), then {}; without --retry-unknown they are held back",
+                        resume(" --retry-unknown")
+                    )
+                } else {
+                    "check them at the provider before running anything again: running them again could apply them twice".to_string()
+                }),
+            ));
+        }
+        if s.failed == 0 {
+            return None;
+        }
+        let (id, e) = self.first_failure.as_ref()?;
+        let others = match (s.failed, s.succeeded) {
+            (1, 0) => String::new(),
+            (1, _) => "; the others succeeded".to_string(),
+            (n, 0) => format!("; {} others failed too", n - 1),
+            (n, ok) => format!("; {} others failed too, {ok} succeeded", n - 1),
+        };
+        let hint = match e.kind {
+            ErrorKind::Auth | ErrorKind::Config => {
+                let key = self.provider.info().secret_key;
+                Some(format!(
+                    "check the `{key}` setting of the {} provider (`certctl config show` says where it comes from; CERTCTL_{}_{} overrides it)",
+                    self.provider.name(),
+                    self.provider.name().to_uppercase(),
+                    key.to_uppercase()
+                ))
+            }
+            ErrorKind::Transient => Some(format!("this is temporary: {}", resume(""))),
+            _ if s.succeeded > 0 => Some(format!(
+                "after fixing the failed items, {} to send only those",
+                resume("")
+            )),
+            _ => None,
+        };
+        Some((
+            format!(
+                "{what}: {} of {} items failed: {id}: {}{others}{journal_ref}",
+                s.failed,
+                s.total,
+                describe(e)
+            ),
+            hint,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(succeeded: u64, failed: u64, unknown: u64, kind: ErrorKind) -> Ended {
+        let mut e = Ended::new(ProviderId::Digicert, "orders.revoke");
+        e.summary = Summary {
+            total: succeeded + failed + unknown,
+            succeeded,
+            failed,
+            unknown,
+            skipped: 0,
+        };
+        e.run_id = Some("R1".into());
+        e.journaled = true;
+        if failed > 0 {
+            e.first_failure = Some(("1001".into(), ItemError::new(kind, "no").status(404)));
+        }
+        if unknown > 0 {
+            e.first_unknown = Some((
+                "1002".into(),
+                ItemError::new(ErrorKind::Transient, "dropped"),
+            ));
+        }
+        e
+    }
+
+    /// Every way a run can end, its exit code, and whether stderr gets a sentence.
+    #[test]
+    fn exit_codes_and_sentences_follow_the_contract() {
+        use ErrorKind::*;
+        let table = [
+            (ended(3, 0, 0, Rejected), 0, false),
+            (ended(2, 1, 0, NotFound), 3, true),
+            (ended(0, 2, 0, NotFound), 5, true),
+            (ended(0, 1, 0, Auth), 4, true),
+            (ended(0, 1, 0, Transient), 6, true),
+            (ended(0, 1, 0, Rejected), 1, true),
+            (ended(0, 1, 0, InvalidResponse), 1, true),
+            (ended(1, 1, 1, NotFound), 7, true),
+            (ended(0, 0, 1, NotFound), 7, true),
+        ];
+        for (i, (e, code, speaks)) in table.iter().enumerate() {
+            assert_eq!(e.exit_code(), *code, "row {i}");
+            assert_eq!(e.sentence().is_some(), *speaks, "row {i}");
+        }
+        let mut cut = ended(1, 0, 1, Rejected);
+        cut.interrupted = true;
+        assert_eq!(cut.exit_code(), 130);
+        let (sentence, hint) = cut.sentence().unwrap();
+        assert!(sentence.contains("interrupted"), "{sentence}");
+        assert!(hint.unwrap().contains("--resume R1"));
+    }
+
+    #[test]
+    fn sentences_name_the_first_item_and_what_to_do() {
+        let (s, hint) = ended(2, 1, 0, ErrorKind::NotFound).sentence().unwrap();
+        assert!(s.starts_with("digicert orders.revoke: 1 of 3 items failed: 1001: not_found (HTTP 404): no; the others succeeded"), "{s}");
+        assert!(s.contains("certctl journal show R1"), "{s}");
+        assert!(hint.unwrap().contains("--resume R1"));
+        let (_, hint) = ended(0, 1, 0, ErrorKind::Auth).sentence().unwrap();
+        assert!(hint.unwrap().contains("`api_key`"));
+        let (s, hint) = ended(1, 0, 2, ErrorKind::Rejected).sentence().unwrap();
+        assert!(s.contains("2 of 3 items is unknown"), "{s}");
+        assert!(s.contains("1002 and 1 more"), "{s}");
+        let hint = hint.unwrap();
+        assert!(hint.contains("journal show R1 --unknown"), "{hint}");
+        assert!(hint.contains("--resume R1 --retry-unknown"), "{hint}");
+    }
+}
