@@ -191,7 +191,9 @@ fn load_settings(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Resul
         .profile
         .clone()
         .map(|p| Valued::new(p, source_of(matches, "profile")));
-    Settings::load(path, profile, &|name| std::env::var(name).ok())
+    Settings::load(path, profile, global.sandbox, &|name| {
+        std::env::var(name).ok()
+    })
 }
 
 fn config_path(global: &crate::cli::GlobalArgs) -> Result<PathBuf> {
