@@ -196,9 +196,10 @@ pub enum SandboxCommand {
     ///
     /// Paths: /bcdiploma, /origin, /digicert/services/v2 and /sertifika. Credential:
     /// `sandbox-token` (Sertifika company `sandbox-company`). A ready-to-paste config
-    /// profile is printed on start.
+    /// profile is printed on start; `--write-config` also writes it to a file before
+    /// the first connection is accepted, for scripts to wait on.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
+        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --listen 127.0.0.1:0 --write-config sandbox.toml\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
     )]
     Serve(SandboxArgs),
 }
@@ -215,6 +216,13 @@ pub struct SandboxArgs {
     /// Seed of the fault sequence, to replay it
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Write the ready-to-use config (mode 0600) to PATH before serving
+    ///
+    /// The file appears whole (written beside PATH, then renamed) once the address is
+    /// bound, so a script can wait for it to exist and then use it as CERTCTL_CONFIG:
+    /// its default profile is `sandbox`.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
     /// Enforce the documented rate windows and answer 429 past them
     #[arg(long)]
     pub limits: bool,
