@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 mod bcdiploma;
 mod check;
 mod digicert;
+mod info;
 mod journal;
 mod origin;
 mod sandbox;
@@ -36,6 +37,8 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             Ok(0)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
+        Command::Version => info::version(cli.global.output),
+        Command::Man => info::man(),
         Command::Journal(cmd) => journal::run(cmd, cli.global.output),
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
