@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    let commit = git(&["rev-parse", "--short", "HEAD"]);
+    let commit = own_repository().and_then(|()| git(&["rev-parse", "--short", "HEAD"]));
     if commit.is_some() {
         watch_head();
     }
@@ -38,6 +38,14 @@ fn git(args: &[&str]) -> Option<String> {
     }
     let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (!text.is_empty()).then_some(text)
+}
+
+/// `Some` when the crate is the top of its own git checkout, so that a copy unpacked
+/// inside some other repository (vendored, say) is not stamped with that one's commit.
+fn own_repository() -> Option<()> {
+    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?);
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    (top.canonicalize().ok()? == manifest.canonicalize().ok()?).then_some(())
 }
 
 /// Reruns the script when HEAD moves: HEAD itself (a checkout) and the file holding

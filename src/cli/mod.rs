@@ -177,7 +177,6 @@ pub fn command() -> clap::Command {
 /// Applies [`command`]'s rules to `cmd` at `depth` (0: the root), `operation` telling
 /// whether it sits under a provider.
 fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Command {
-    const PROVIDERS: [&str; 4] = ["bcdiploma", "digicert", "origin", "sertifika"];
     cmd = cmd.args_override_self(true);
     if let Some(text) = cmd.get_after_help().map(ToString::to_string) {
         cmd = cmd.after_help(fold_examples(&text));
@@ -190,7 +189,8 @@ fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Comm
         .map(|s| s.get_name().to_string())
         .collect();
     for name in &names {
-        let operation = operation || (depth == 0 && PROVIDERS.contains(&name.as_str()));
+        let provider = crate::providers::PROVIDERS.iter().any(|p| p.name == name);
+        let operation = operation || (depth == 0 && provider);
         cmd = cmd.mut_subcommand(name, |sub| decorate(sub, depth + 1, operation));
     }
     if names.is_empty() {
