@@ -23,26 +23,45 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 BENCHES=${*:-bulk per-item pacing startup memory floor}
 cargo build --release --quiet --bins --examples
-BIN=$PWD/target/release/certctl
-WORK=$(mktemp -d "$PWD/target/bench.XXXXXX")
+# Where cargo puts binaries: CARGO_TARGET_DIR, a config's build.target-dir, or target/.
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+BIN=$TARGET_DIR/release/certctl
+FLOOR_BIN=$TARGET_DIR/release/examples/reqwest_floor
+WORK=$(mktemp -d "$TARGET_DIR/bench.XXXXXX")
 SERVER=
-trap 'stop_server; rm -rf "$WORK"' EXIT
+# Every emulator's PID is also listed in $WORK/servers, since most are started in
+# `$( ... )` subshells whose variables the exit trap cannot see: the trap stops them all.
+trap 'stop_all; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 
 stop_server() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
   SERVER=
 }
 
+stop_all() {
+  stop_server
+  local pid
+  if [ -f "$WORK/servers" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$WORK/servers"
+  fi
+}
+
 # A fresh emulator (revoked orders stay revoked) and two configs pointing at it.
 start_server() {
   stop_server
-  "$BIN" sandbox serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>&1 &
+  rm -f "$WORK/serve.toml"
+  "$BIN" sandbox serve --listen 127.0.0.1:0 --write-config "$WORK/serve.toml" > /dev/null 2>&1 &
   SERVER=$!
-  for _ in $(seq 100); do grep -q '^base_url' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
-  sleep 0.05
+  echo "$SERVER" >> "$WORK/servers"
+  until [ -e "$WORK/serve.toml" ]; do
+    kill -0 "$SERVER" 2>/dev/null || { echo "the emulator did not start" >&2; exit 1; }
+    sleep 0.01
+  done
   { echo 'default_profile = "sandbox"'; echo '[profiles.sandbox]'; echo 'journal = false'
-    grep -v '^#' "$WORK/serve.out"; } > "$WORK/off.toml"
-  { echo 'default_profile = "sandbox"'; grep -v '^#' "$WORK/serve.out"; } > "$WORK/on.toml"
+    grep -v -e '^#' -e '^default_profile' "$WORK/serve.toml"; } > "$WORK/off.toml"
+  cp "$WORK/serve.toml" "$WORK/on.toml"
   chmod 600 "$WORK/off.toml" "$WORK/on.toml"
 }
 
@@ -59,6 +78,7 @@ run() {
   env -i PATH="$PATH" HOME="$WORK" CERTCTL_CONFIG="$WORK/$config" \
     CERTCTL_JOURNAL="$WORK/journal.ndjson" "$BIN" -q -o json --yes --rate 0 "$@" > "$WORK/out.json"
   end=$(now)
+  stop_server
   grep -q "\"succeeded\":$expected," "$WORK/out.json" ||
     { echo "run failed: $(tail -c 300 "$WORK/out.json")" >&2; exit 1; }
   echo "$end - $start" | bc -l
@@ -126,10 +146,11 @@ for bench in $BENCHES; do
         local start end
         start_server
         start=$(now)
-        FLOOR_FIRST=10001 "$PWD/target/release/examples/reqwest_floor" \
-          "$(grep -A1 'sandbox.digicert' "$WORK/serve.out" | sed -n 's/^base_url = "\(.*\)"/\1/p')/order/certificate/{}/revoke" \
+        FLOOR_FIRST=10001 "$FLOOR_BIN" \
+          "$(grep -A1 'sandbox.digicert' "$WORK/serve.toml" | sed -n 's/^base_url = "\(.*\)"/\1/p')/order/certificate/{}/revoke" \
           2000 16 "$WORK/body.json" "X-DC-DEVKEY: sandbox-token" "Content-Type: application/json"
         end=$(now)
+        stop_server
         echo "$end - $start" | bc -l
       }
       bare > /dev/null # warm-up

@@ -23,13 +23,13 @@ use clap::FromArgMatches;
 fn main() -> ExitCode {
     // `certctl --version` alone is answered before the command tree is built: it is
     // what scripts and CI call to probe for certctl, and building the tree is most of
-    // its cost. The text is clap's own `--version` output.
+    // its cost. The text is clap's own `--version` output, the same `cli::VERSION`.
     let mut args = std::env::args_os().skip(1);
     if let (Some(flag), None) = (args.next(), args.next())
         && (flag == "--version" || flag == "-V")
     {
         use std::io::Write;
-        let _ = writeln!(std::io::stdout(), "certctl {}", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(std::io::stdout(), "certctl {}", cli::VERSION);
         return ExitCode::SUCCESS;
     }
     let matches = match cli::command().try_get_matches() {
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(parsed.global.verbose, parsed.global.quiet);
+    init_logging(&parsed.global);
     // Installing the provider fails only if one is installed already, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -73,10 +73,11 @@ fn main() -> ExitCode {
 }
 
 /// Warnings by default; `-v` requests, `-vv` headers, `-vvv` bodies; `-q` errors
-/// only; `CERTCTL_LOG` (an env-filter) overrides them all.
-fn init_logging(verbose: u8, quiet: bool) {
+/// only; `CERTCTL_LOG` (an env-filter) overrides them all. Colour follows `--color`
+/// and `NO_COLOR` (see `cli::use_color`).
+fn init_logging(global: &cli::GlobalArgs) {
     use tracing_subscriber::EnvFilter;
-    let level = match (quiet, verbose) {
+    let level = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
@@ -90,7 +91,11 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(cli::use_color(
+            global.color,
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR"),
+        ))
         .without_time()
         .with_target(false)
         .try_init();

@@ -213,3 +213,80 @@ async fn init_writes_a_private_file_and_refuses_to_overwrite() {
     c.args(["config", "show"]);
     assert_eq!(code(&run(c).await), 0, "the written file must load");
 }
+
+#[tokio::test]
+async fn a_toml_syntax_error_says_what_is_wrong_and_where() {
+    let env = Env::new();
+    let conf = env.config("default_profile = \"a\"\n[profiles.a.bcdiploma]\ntoken = x\n");
+    let mut c = env.cmd();
+    c.arg("-c").arg(&conf).args(["config", "show"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 4);
+    let text = stderr(&out);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("certctl: error: the config file "),
+        "{text}"
+    );
+    assert!(
+        first.contains("is not valid TOML at line 3, column 9: "),
+        "{text}"
+    );
+    assert!(first.contains("string values must be quoted"), "{text}");
+    // The parser's excerpt follows: the line, and a caret under the spot.
+    assert!(text.contains("3 | token = x"), "{text}");
+    assert!(text.lines().any(|l| l.trim_end().ends_with('^')), "{text}");
+}
+
+#[tokio::test]
+async fn an_unknown_profile_names_the_ones_there_are() {
+    let env = Env::new();
+    let conf = env.config("[profiles.prod.bcdiploma]\ntoken = \"t\"\n[profiles.staging]\n");
+    let mut c = env.cmd();
+    c.arg("-c")
+        .arg(&conf)
+        .args(["-p", "nope", "config", "show"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 4);
+    let text = stderr(&out);
+    assert!(text.contains("the profile `nope` is not in"), "{text}");
+    assert!(
+        text.contains("profiles in the file: prod, staging"),
+        "{text}"
+    );
+
+    let empty = env.file("empty.toml", "");
+    let mut c = env.cmd();
+    c.arg("-c")
+        .arg(&empty)
+        .args(["-p", "nope", "config", "show"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 4);
+    assert!(
+        stderr(&out).contains("has no profile yet"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn the_sandbox_needs_no_profile_of_the_file() {
+    let env = Env::new();
+    let conf = env.config("[profiles.staging.bcdiploma]\ntoken = \"t\"\n");
+    let mut c = env.cmd();
+    c.arg("-c").arg(&conf).args([
+        "--sandbox",
+        "-p",
+        "prod",
+        "-o",
+        "json",
+        "bcdiploma",
+        "certificates",
+        "disable",
+        "--campaign",
+        "demo-campaign",
+    ]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["outcome"], "succeeded");
+}

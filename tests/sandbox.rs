@@ -249,3 +249,72 @@ async fn every_provider_changes_state_in_the_emulator() {
         .unwrap_or(0);
     assert_eq!(revoked, 1, "{stats}");
 }
+
+#[tokio::test]
+async fn write_config_is_whole_private_and_ready_before_the_first_connection() {
+    let env = Env::new();
+    let path = env.path("sandbox.toml");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("certctl"))
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--write-config",
+        ])
+        .arg(&path)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while !path.exists() && waited < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        waited += 1;
+    }
+    // Read as soon as it exists: whole, private, and the address already serves.
+    let text = std::fs::read_to_string(&path).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    let mut c = env.cmd();
+    c.env("CERTCTL_CONFIG", &path).args(["-o", "json", "check"]);
+    let out = run(c).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("default_profile = \"sandbox\""), "{text}");
+    assert!(
+        text.ends_with("company_id = \"sandbox-company\"\n"),
+        "{text}"
+    );
+    assert_eq!(mode, 0o600);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn write_config_to_a_missing_directory_is_a_usage_error() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "sandbox",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--write-config",
+    ])
+    .arg(env.path("no/such/dir/sandbox.toml"));
+    let out = run(c).await;
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("cannot write the sandbox config to"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -13,7 +13,7 @@ pub mod sertifika;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, ColorChoice, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::output::Format;
@@ -21,14 +21,9 @@ use crate::output::Format;
 /// Run the certificate lifecycle operations of BCdiploma, Origin, DigiCert
 /// CertCentral and Sertifika Merkezi from one place
 #[derive(Debug, Parser)]
+#[command(name = "certctl", version = VERSION, max_term_width = 100)]
 #[command(
-    name = "certctl",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
-#[command(
-    after_long_help = "EXAMPLES:\n  certctl bcdiploma certificates disable --campaign demo-campaign --dry-run\n  certctl -o json --yes digicert orders revoke 1001 1002 --comment \"key compromised\"\n  certctl config init && certctl config show\n\nEXIT CODES:\n  0 success, 1 rejected, 2 usage, 3 partial, 4 config/auth, 5 not found, 6 temporary, 130 interrupted"
+    after_long_help = "EXAMPLES:\n  certctl --sandbox bcdiploma certificates disable --campaign demo-campaign\n  certctl bcdiploma certificates disable --from keys.txt --dry-run\n  certctl -o json --yes digicert orders revoke 1001 1002 --comment \"key compromised\"\n  certctl config init && certctl config show"
 )]
 pub struct Cli {
     /// Options every command takes.
@@ -88,8 +83,19 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// Log nothing but errors, and show no progress bar
-    #[arg(short = 'q', long, global = true)]
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Colour log lines: auto (on a terminal unless NO_COLOR is set), always or never
+    #[arg(
+        long,
+        env = "CERTCTL_COLOR",
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
 
     /// Per-request timeout, such as 500ms, 30s or 2m
     #[arg(long, env = "CERTCTL_TIMEOUT", global = true, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
@@ -118,13 +124,259 @@ pub struct GlobalArgs {
     pub sandbox: bool,
 }
 
-/// The command tree as parsed: a flag given twice (say `-o json` in an alias and
-/// `-o text` after it) takes its last value, in every subcommand.
+/// What `certctl --version` and `certctl version` print after the name: the crate
+/// version, then the commit, build date (UTC) and target that `build.rs` stamped, so
+/// a bug report names the exact build.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CERTCTL_COMMIT"),
+    ", built ",
+    env!("CERTCTL_BUILD_DATE"),
+    ", ",
+    env!("CERTCTL_TARGET"),
+    ")"
+);
+
+/// The exit codes, appended to the `--help` of the top level and of every operation,
+/// so a script writer finds them where they read about the command.
+pub const EXIT_CODES: &str = "EXIT CODES:
+  0    everything succeeded (also: a dry run)
+  1    the provider rejected the operation, or another failure
+  2    usage: bad arguments or input, confirmation not given
+  3    partial: some items succeeded and some failed
+  4    configuration or authentication: a missing or bad setting, 401, 403
+  5    not found: 404
+  6    temporary: network, timeout, 429 or 5xx after retries; run it later
+  7    outcome unknown: see `certctl journal show RUN_ID` before running again
+  130  interrupted (Ctrl-C); what completed before is reported";
+
+/// The widest an example line may be in `--help`: clap wraps help text at the
+/// terminal's width, and a command line broken in the middle cannot be pasted, so
+/// longer examples are continued with ` \` on lines of at most this width, which
+/// stays whole on an 80-column terminal.
+const EXAMPLE_WIDTH: usize = 78;
+
+/// The command tree as parsed, with what the derive cannot say:
+/// - a flag given twice (say `-o json` in an alias and `-o text` after it) takes its
+///   last value, in every subcommand;
+/// - examples are folded to fit 80 columns with shell continuations, and a command
+///   group's examples are the first example of each of its subcommands;
+/// - every provider operation and `check` lists the exit codes;
+/// - clap's own help and errors follow `--color` / `CERTCTL_COLOR`.
 pub fn command() -> clap::Command {
-    fn override_self(cmd: clap::Command) -> clap::Command {
-        cmd.args_override_self(true).mut_subcommands(override_self)
+    let cmd = decorate(<Cli as clap::CommandFactory>::command(), 0, false);
+    let help = with_exit_codes(cmd.get_after_long_help());
+    let cmd = cmd.after_long_help(help);
+    match color_from_raw_args(std::env::args_os(), std::env::var("CERTCTL_COLOR").ok()) {
+        Some(choice) => cmd.color(choice),
+        None => cmd,
     }
-    override_self(<Cli as clap::CommandFactory>::command())
+}
+
+/// Applies [`command`]'s rules to `cmd` at `depth` (0: the root), `operation` telling
+/// whether it sits under a provider.
+fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Command {
+    cmd = cmd.args_override_self(true);
+    if let Some(text) = cmd.get_after_help().map(ToString::to_string) {
+        cmd = cmd.after_help(fold_examples(&text));
+    }
+    if let Some(text) = cmd.get_after_long_help().map(ToString::to_string) {
+        cmd = cmd.after_long_help(fold_examples(&text));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in &names {
+        let provider = crate::providers::PROVIDERS.iter().any(|p| p.name == name);
+        let operation = operation || (depth == 0 && provider);
+        cmd = cmd.mut_subcommand(name, |sub| decorate(sub, depth + 1, operation));
+    }
+    if names.is_empty() {
+        if depth > 0 && (operation || cmd.get_name() == "check") {
+            let help = with_exit_codes(cmd.get_after_long_help().or(cmd.get_after_help()));
+            cmd = cmd.after_long_help(help);
+        }
+    } else if depth > 0 && cmd.get_after_long_help().is_none() {
+        let firsts: Vec<String> = cmd
+            .get_subcommands()
+            .filter_map(|s| examples(s).into_iter().next())
+            .collect();
+        if !firsts.is_empty() {
+            cmd = cmd.after_long_help(format!("EXAMPLES:\n{}", firsts.join("\n")));
+        }
+    }
+    cmd
+}
+
+/// A command's help epilogue followed by [`EXIT_CODES`].
+fn with_exit_codes(help: Option<&clap::builder::StyledStr>) -> String {
+    match help {
+        Some(text) => format!("{text}\n\n{EXIT_CODES}"),
+        None => EXIT_CODES.to_string(),
+    }
+}
+
+/// The examples of a command's help, one entry per command line (continuation
+/// lines included).
+fn examples(cmd: &clap::Command) -> Vec<String> {
+    let Some(text) = cmd.get_after_long_help().or(cmd.get_after_help()) else {
+        return Vec::new();
+    };
+    let text = text.to_string();
+    let mut entries: Vec<String> = Vec::new();
+    let mut continued = false;
+    for line in example_lines(&text) {
+        match entries.last_mut() {
+            Some(last) if continued => {
+                last.push('\n');
+                last.push_str(line);
+            }
+            _ => entries.push(line.to_string()),
+        }
+        continued = line.ends_with(" \\");
+    }
+    entries
+}
+
+/// The lines of the `EXAMPLES:` section of a help epilogue.
+fn example_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .skip_while(|l| *l != "EXAMPLES:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+}
+
+/// Folds every example line wider than [`EXAMPLE_WIDTH`] at spaces outside quotes
+/// into shell continuation lines, indented under the command; the rest of the text
+/// is kept as it is.
+fn fold_examples(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_examples = false;
+    for line in text.lines() {
+        if line == "EXAMPLES:" {
+            in_examples = true;
+        } else if line.trim().is_empty() {
+            in_examples = false;
+        } else if in_examples && line.chars().count() > EXAMPLE_WIDTH {
+            out.extend(fold_line(line));
+            continue;
+        }
+        out.push(line.to_string());
+    }
+    out.join("\n")
+}
+
+/// One command line as continuation lines of at most [`EXAMPLE_WIDTH`] characters
+/// where the words allow; an option stays on the line of the value after it.
+fn fold_line(line: &str) -> Vec<String> {
+    let indent = line.len() - line.trim_start().len();
+    let mut units: Vec<String> = Vec::new();
+    let mut option_open = false;
+    for word in shell_words(line.trim_start()) {
+        match units.last_mut() {
+            Some(last) if option_open && !word.starts_with('-') => {
+                last.push(' ');
+                last.push_str(word);
+                option_open = false;
+            }
+            _ => {
+                units.push(word.to_string());
+                option_open = word.starts_with('-');
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut current = line[..indent].to_string();
+    let mut fresh = true;
+    for word in &units {
+        let width = current.chars().count() + 1 + word.chars().count() + 2;
+        if !fresh && width > EXAMPLE_WIDTH {
+            lines.push(format!("{current} \\"));
+            current = " ".repeat(indent + 4);
+            fresh = true;
+        }
+        if !fresh {
+            current.push(' ');
+        }
+        current.push_str(word);
+        fresh = false;
+    }
+    lines.push(current);
+    lines
+}
+
+/// Splits a command line at spaces outside single or double quotes.
+fn shell_words(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                start.get_or_insert(i);
+            }
+            (None, ' ') => {
+                if let Some(s) = start.take() {
+                    words.push(&line[s..i]);
+                }
+            }
+            (None, _) => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        words.push(&line[s..]);
+    }
+    words
+}
+
+/// The colour choice of the raw arguments (`--color WHEN`, `--color=WHEN`) or of
+/// `CERTCTL_COLOR`, for clap's own help and errors, which are written before the
+/// arguments are parsed. `None` leaves clap to its default (a terminal and
+/// `NO_COLOR`).
+fn color_from_raw_args(
+    args: impl Iterator<Item = std::ffi::OsString>,
+    env: Option<String>,
+) -> Option<ColorChoice> {
+    let mut chosen = env;
+    let mut args = args.skip(1);
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        if arg == "--" {
+            break;
+        } else if arg == "--color" {
+            chosen = args.next().map(|v| v.to_string_lossy().into_owned());
+        } else if let Some(value) = arg.strip_prefix("--color=") {
+            chosen = Some(value.to_string());
+        }
+    }
+    match chosen.as_deref() {
+        Some("always") => Some(ColorChoice::Always),
+        Some("never") => Some(ColorChoice::Never),
+        _ => None,
+    }
+}
+
+/// Whether certctl's own log lines are coloured: `always` and `never` are obeyed;
+/// `auto` colours only a terminal, and not when `NO_COLOR` is set to anything but
+/// the empty string (<https://no-color.org>: a choice made on the command line or in
+/// `CERTCTL_COLOR` beats `NO_COLOR`).
+pub fn use_color(
+    choice: ColorChoice,
+    is_terminal: bool,
+    no_color: Option<std::ffi::OsString>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
 }
 
 /// Parses `--timeout` and other durations (`500ms`, `30s`, `2m`).
@@ -178,6 +430,14 @@ pub enum Command {
     /// Write, show or locate the config file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the version, the commit it was built from, the build date and the target
+    #[command(after_long_help = "EXAMPLES:\n  certctl version\n  certctl version -o json")]
+    Version,
+    /// Print the manual page (roff) of every command to standard output
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl man > certctl.1 && man ./certctl.1\n  certctl man | gzip > ~/.local/share/man/man1/certctl.1.gz"
+    )]
+    Man,
     /// Print a shell completion script
     #[command(
         after_help = "EXAMPLES:\n  certctl completions bash > ~/.local/share/bash-completion/completions/certctl\n  certctl completions zsh > ~/.zfunc/_certctl"
@@ -196,9 +456,10 @@ pub enum SandboxCommand {
     ///
     /// Paths: /bcdiploma, /origin, /digicert/services/v2 and /sertifika. Credential:
     /// `sandbox-token` (Sertifika company `sandbox-company`). A ready-to-paste config
-    /// profile is printed on start.
+    /// profile is printed on start; `--write-config` also writes it to a file before
+    /// the first connection is accepted, for scripts to wait on.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
+        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --listen 127.0.0.1:0 --write-config sandbox.toml\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
     )]
     Serve(SandboxArgs),
 }
@@ -215,6 +476,13 @@ pub struct SandboxArgs {
     /// Seed of the fault sequence, to replay it
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Write the ready-to-use config (mode 0600) to PATH before serving
+    ///
+    /// The file appears whole (written beside PATH, then renamed) once the address is
+    /// bound, so a script can wait for it to exist and then use it as CERTCTL_CONFIG:
+    /// its default profile is `sandbox`.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
     /// Enforce the documented rate windows and answer 429 past them
     #[arg(long)]
     pub limits: bool,
@@ -289,6 +557,74 @@ mod tests {
                 .unwrap();
         assert_eq!(cli.global.output, Format::Json);
         assert_eq!(cli.global.timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn long_examples_fold_at_spaces_outside_quotes_with_options_kept_with_values() {
+        let line = "  certctl --yes digicert certificates revoke 3001 3002 --comment \"key leaked now\" --reason key-compromise --skip-approval";
+        let folded = fold_line(line);
+        assert_eq!(
+            folded,
+            [
+                "  certctl --yes digicert certificates revoke 3001 3002 \\",
+                "      --comment \"key leaked now\" --reason key-compromise --skip-approval",
+            ]
+        );
+        assert!(folded.iter().all(|l| l.chars().count() <= EXAMPLE_WIDTH));
+        let text = format!("Intro\n\nEXAMPLES:\n{line}\n  certctl check\n\nMORE:\n{line}");
+        let out = fold_examples(&text);
+        assert_eq!(out.lines().count(), text.lines().count() + 1, "{out}");
+        assert!(
+            out.ends_with(line),
+            "text after the examples is kept: {out}"
+        );
+    }
+
+    #[test]
+    fn exit_codes_fit_80_columns() {
+        assert!(
+            EXIT_CODES
+                .lines()
+                .all(|l| l.chars().count() <= EXAMPLE_WIDTH)
+        );
+    }
+
+    #[test]
+    fn colour_follows_the_choice_then_the_terminal_and_no_color() {
+        use std::ffi::OsString;
+        let set = || Some(OsString::from("1"));
+        assert!(use_color(ColorChoice::Always, false, set()));
+        assert!(!use_color(ColorChoice::Never, true, None));
+        assert!(use_color(ColorChoice::Auto, true, None));
+        assert!(use_color(ColorChoice::Auto, true, Some(OsString::new())));
+        assert!(!use_color(ColorChoice::Auto, true, set()));
+        assert!(!use_color(ColorChoice::Auto, false, None));
+    }
+
+    #[test]
+    fn clap_colour_is_read_from_the_raw_arguments() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let of = |a: &[&str]| color_from_raw_args(args(a).into_iter(), None);
+        assert_eq!(
+            of(&["certctl", "--color", "never", "--help"]),
+            Some(ColorChoice::Never)
+        );
+        assert_eq!(
+            of(&["certctl", "--color=always"]),
+            Some(ColorChoice::Always)
+        );
+        assert_eq!(of(&["certctl", "--", "--color=always"]), None);
+        let env = Some("never".to_string());
+        assert_eq!(
+            color_from_raw_args(args(&["certctl"]).into_iter(), env),
+            Some(ColorChoice::Never)
+        );
+    }
+
+    #[test]
+    fn quiet_and_verbose_conflict() {
+        assert!(Cli::try_parse_from(["certctl", "-q", "-v", "config", "path"]).is_err());
+        assert!(Cli::try_parse_from(["certctl", "config", "path", "-vq"]).is_err());
     }
 
     #[test]

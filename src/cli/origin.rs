@@ -75,7 +75,7 @@ pub enum ResultVerb {
     /// ID. A URL on another host than the configured Origin base URL is refused:
     /// the token is only ever sent to that host.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl origin results show 1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2\n  certctl -o json origin results show https://origin.build/equinox/connect/v1/result/certifications_delete/batch/1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2 --wait"
+        after_long_help = "EXAMPLES:\n  certctl origin results show 1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2\n  certctl -o json origin results show \"$CALLBACK_URL\" --wait"
     )]
     Show(ShowArgs),
 }

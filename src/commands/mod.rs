@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 mod bcdiploma;
 mod check;
 mod digicert;
+mod info;
 mod journal;
 mod origin;
 mod sandbox;
@@ -36,6 +37,8 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             Ok(0)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
+        Command::Version => info::version(cli.global.output),
+        Command::Man => info::man(),
         Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
         Command::Bcdiploma(noun) => {
             bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
@@ -217,7 +220,9 @@ fn load_settings(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Resul
         .profile
         .clone()
         .map(|p| Valued::new(p, source_of(matches, "profile")));
-    Settings::load(path, profile, &|name| std::env::var(name).ok())
+    Settings::load(path, profile, global.sandbox, &|name| {
+        std::env::var(name).ok()
+    })
 }
 
 fn config_path(global: &crate::cli::GlobalArgs) -> Result<PathBuf> {

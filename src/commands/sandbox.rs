@@ -1,12 +1,14 @@
 //! `certctl sandbox serve` and the in-process emulator behind `--sandbox`.
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::cli::SandboxArgs;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sandbox::{self, Faults, Handle, Options};
 
-/// Serves the emulator until Ctrl-C, after printing a ready-to-use profile.
+/// Serves the emulator until Ctrl-C, after printing a ready-to-use profile (and
+/// writing it to `--write-config`'s file before the first connection is accepted).
 pub async fn serve(args: SandboxArgs) -> Result<u8> {
     let options = Options {
         faults: parse_faults(args.faults.as_deref().unwrap_or(""))?,
@@ -17,10 +19,28 @@ pub async fn serve(args: SandboxArgs) -> Result<u8> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    let handle = sandbox::start(listener, options)
-        .await
-        .map_err(|e| Error::usage(format!("cannot start the emulator: {e}")))?;
-    let base = handle.base_url();
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let base = sandbox::base_url(addr);
+    if let Some(path) = &args.write_config {
+        let config = format!(
+            "# certctl sandbox at {base}: use this file as CERTCTL_CONFIG.\ndefault_profile = \"sandbox\"\n\n{}",
+            sandbox::profile_toml(&base)
+        );
+        write_whole(path, config.as_bytes()).map_err(|e| {
+            Error::usage(format!(
+                "cannot write the sandbox config to {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    let handle = sandbox::start(listener, options).await.map_err(|e| {
+        if let Some(path) = &args.write_config {
+            let _ = std::fs::remove_file(path);
+        }
+        Error::usage(format!("cannot start the emulator: {e}"))
+    })?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -32,6 +52,35 @@ pub async fn serve(args: SandboxArgs) -> Result<u8> {
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     Ok(0)
+}
+
+/// Writes `bytes` to `path` with mode 0600 so that a reader sees either no file or
+/// the whole of it: written to a temporary file in the same directory, then renamed
+/// over `path`.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
+    })?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let _ = std::fs::remove_file(&temp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&temp)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Starts the emulator on a free loopback port for `--sandbox`, with the knobs of

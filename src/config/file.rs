@@ -57,13 +57,7 @@ pub fn read(path: &Path, explicit: bool) -> Result<Parsed> {
 /// Parses the text of a config file at `path` (named in errors).
 pub fn parse(text: &str, path: &Path) -> Result<Parsed> {
     let where_ = path.display();
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
-        let detail = e.to_string();
-        let first = detail.lines().next().unwrap_or("invalid TOML").to_string();
-        Error::config(format!(
-            "the config file {where_} is not valid TOML: {first}"
-        ))
-    })?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(&e, text, &where_))?;
     let mut parsed = Parsed::default();
     for (key, value) in &table {
         match key.as_str() {
@@ -91,6 +85,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed> {
         }
     }
     Ok(parsed)
+}
+
+/// A TOML syntax error as one sentence (where, and what the parser expected) followed
+/// by the parser's excerpt of the line with a caret under the spot.
+fn syntax_error(e: &toml::de::Error, text: &str, where_: &dyn std::fmt::Display) -> Error {
+    let reason = e.message().trim().trim_end_matches('.');
+    let at = match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!(" at line {line}, column {column}")
+        }
+        None => String::new(),
+    };
+    let display = e.to_string();
+    let excerpt: Vec<String> = display
+        .lines()
+        .filter(|l| l.contains('|'))
+        .map(|l| format!("    {l}"))
+        .collect();
+    let mut message = format!("the config file {where_} is not valid TOML{at}: {reason}");
+    if !excerpt.is_empty() {
+        message.push('\n');
+        message.push_str(&excerpt.join("\n"));
+    }
+    Error::config(message)
 }
 
 fn parse_profile(

@@ -230,9 +230,13 @@ impl Settings {
     /// Loads the file (when present) and the environment.
     ///
     /// `path` and `profile` are what the flags or their environment variables said.
+    /// With `sandbox` (`--sandbox`), a profile the file lacks is an empty one: the
+    /// emulator brings its own endpoints and credentials, so `-p prod` in an alias
+    /// must not stop a sandbox run on a machine without that profile.
     pub fn load(
         path: Option<Valued<PathBuf>>,
         profile: Option<Valued<String>>,
+        sandbox: bool,
         env: EnvReader<'_>,
     ) -> Result<Settings> {
         let (path, explicit) = match path {
@@ -249,15 +253,8 @@ impl Settings {
         };
         let section = match parsed.profiles.get(&profile.value) {
             Some(s) => s.clone(),
-            None if profile.source == Source::Default => file::Profile::default(),
-            None => {
-                return Err(Error::config(format!(
-                    "the profile `{}` is not in {}",
-                    profile.value,
-                    path.value.display()
-                ))
-                .hint("add a [profiles.NAME] table or choose another profile with --profile"));
-            }
+            None if sandbox || profile.source == Source::Default => file::Profile::default(),
+            None => return Err(no_such_profile(&profile.value, &path.value, &parsed)),
         };
         let journal = match section.journal {
             Some(on) => Valued::new(on, Source::File),
@@ -315,6 +312,21 @@ impl Settings {
             p.use_sandbox(base, token, company);
         }
     }
+}
+
+/// A profile that is not in the file, with the ones that are.
+fn no_such_profile(name: &str, path: &Path, parsed: &file::Parsed) -> Error {
+    let error = Error::config(format!("the profile `{name}` is not in {}", path.display()));
+    if parsed.profiles.is_empty() {
+        return error.hint(format!(
+            "the file has no profile yet: add a [profiles.{name}.PROVIDER] table to it (`certctl config init` writes a commented one)"
+        ));
+    }
+    let names: Vec<&str> = parsed.profiles.keys().map(String::as_str).collect();
+    error.hint(format!(
+        "profiles in the file: {}; choose one with --profile, or add [profiles.{name}.PROVIDER] tables",
+        names.join(", ")
+    ))
 }
 
 fn resolve_provider(

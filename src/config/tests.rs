@@ -11,7 +11,7 @@ fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Settings::load(Some(Valued::new(path, Source::Flag)), None, &|k| {
+    Settings::load(Some(Valued::new(path, Source::Flag)), None, false, &|k| {
         env.get(k).cloned()
     })
 }

@@ -88,15 +88,9 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// Root URL to hand to clients (`http://127.0.0.1:PORT`); a wildcard bind is
-    /// reported as loopback, since that is where a local client can reach it.
+    /// Root URL to hand to clients (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> String {
-        let ip = match self.addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+        base_url(self.addr)
     }
 
     /// Stop accepting, close every connection and wait for the serving task to end.
@@ -116,6 +110,18 @@ impl Drop for Handle {
             task.abort();
         }
     }
+}
+
+/// Root URL of an emulator bound to `addr`, known before it serves (so
+/// `--write-config` can write it first); a wildcard bind is reported as loopback,
+/// since that is where a local client can reach it.
+pub fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Serve the emulator on an already-bound listener in a spawned task. Taking a bound
