@@ -4,6 +4,7 @@
 mod common;
 
 mod bcdiploma;
+mod chaos;
 mod config;
 mod digicert;
 mod general;

@@ -157,24 +157,28 @@ impl Sandbox {
 
     /// Environment variables pointing every provider at this emulator.
     pub fn env(&self, cmd: &mut assert_cmd::Command) {
-        cmd.env(
-            "CERTCTL_BCDIPLOMA_BASE_URL",
-            format!("{}/bcdiploma", self.base),
-        )
-        .env("CERTCTL_BCDIPLOMA_TOKEN", "sandbox-token")
-        .env("CERTCTL_ORIGIN_BASE_URL", format!("{}/origin", self.base))
-        .env("CERTCTL_ORIGIN_TOKEN", "sandbox-token")
-        .env(
-            "CERTCTL_DIGICERT_BASE_URL",
-            format!("{}/digicert/services/v2", self.base),
-        )
-        .env("CERTCTL_DIGICERT_API_KEY", "sandbox-token")
-        .env(
-            "CERTCTL_SERTIFIKA_BASE_URL",
-            format!("{}/sertifika", self.base),
-        )
-        .env("CERTCTL_SERTIFIKA_TOKEN", "sandbox-token")
-        .env("CERTCTL_SERTIFIKA_COMPANY_ID", "sandbox-company");
+        for (name, value) in self.env_vars() {
+            cmd.env(name, value);
+        }
+    }
+
+    /// The variables [`Sandbox::env`] sets, for a `std::process::Command`.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        let base = &self.base;
+        vec![
+            ("CERTCTL_BCDIPLOMA_BASE_URL", format!("{base}/bcdiploma")),
+            ("CERTCTL_BCDIPLOMA_TOKEN", "sandbox-token".into()),
+            ("CERTCTL_ORIGIN_BASE_URL", format!("{base}/origin")),
+            ("CERTCTL_ORIGIN_TOKEN", "sandbox-token".into()),
+            (
+                "CERTCTL_DIGICERT_BASE_URL",
+                format!("{base}/digicert/services/v2"),
+            ),
+            ("CERTCTL_DIGICERT_API_KEY", "sandbox-token".into()),
+            ("CERTCTL_SERTIFIKA_BASE_URL", format!("{base}/sertifika")),
+            ("CERTCTL_SERTIFIKA_TOKEN", "sandbox-token".into()),
+            ("CERTCTL_SERTIFIKA_COMPANY_ID", "sandbox-company".into()),
+        ]
     }
 
     /// `GET /_sandbox/stats`, over a plain TCP connection.
