@@ -4,6 +4,7 @@
 mod common;
 
 mod bcdiploma;
+mod check;
 mod config;
 mod digicert;
 mod general;

@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use md5::{Digest, Md5};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Number, Value, json};
 
 use crate::engine::request::{Method, Request, Response};
@@ -43,16 +44,25 @@ impl Target {
             .secret_header("authorization", self.token.clone())
     }
 
-    /// The company segment, URL-encoded (the ID comes from a config file).
+    /// The company segment, encoded (the ID comes from a config file).
     fn company(&self) -> String {
-        encode(&self.company)
+        path_segment(&self.company)
     }
 }
 
-fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+/// What a path segment keeps as is: RFC 3986's unreserved characters. Everything
+/// else (space, `/`, `?`, `#`, `%`, non-ASCII as UTF-8 bytes) is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as one URL path segment, so that a value from a config file or the
+/// command line can add no segment, query or fragment to the URL. The one encoder
+/// of path segments: `check` builds its Sertifika probe with this module too.
+pub fn path_segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// A template ID: a GUID, checked before anything is sent.
@@ -779,6 +789,22 @@ mod tests {
         assert_eq!(req.url, format!("{base}/certificate/{TID}"));
         assert_eq!(req.headers[0].0, "authorization");
         assert_eq!(req.headers[0].1.exposed(), "tok");
+    }
+
+    #[test]
+    fn path_segments_encode_what_would_change_the_url() {
+        assert_eq!(path_segment("a b/c?d#e%f"), "a%20b%2Fc%3Fd%23e%25f");
+        assert_eq!(path_segment("şirket"), "%C5%9Firket");
+        assert_eq!(path_segment("Acme-1.0_x~"), "Acme-1.0_x~");
+        assert_eq!(path_segment("a+b&c=d"), "a%2Bb%26c%3Dd");
+        let t = Target {
+            company: "my co/1?x".into(),
+            ..target()
+        };
+        assert_eq!(
+            templates_list(&t).url,
+            "https://sertifikalarim.com/api/v1.0/company/my%20co%2F1%3Fx/certificate"
+        );
     }
 
     #[test]
