@@ -352,10 +352,8 @@ fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
     match resp.status {
         204 if resp.body.is_empty() => Ok(None),
         204 => undocumented("a body"),
+        201 if is_revoke_request(&resp.body) => Ok(resp.reply()),
         201 => match resp.json() {
-            Some(v @ Value::Object(_)) if v.get("id").is_some_and(Value::is_u64) => {
-                Ok(Some(Reply::from(v)))
-            }
             Some(Value::Object(_)) => undocumented("an object without the request's `id`"),
             Some(_) => undocumented("JSON that is not the revoke request object"),
             None if resp.body.is_empty() => undocumented("no body"),
@@ -363,6 +361,20 @@ fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
         },
         _ => undocumented("an undocumented status"),
     }
+}
+
+/// The part of a revoke request that certctl checks: the ID the API filed it under.
+#[derive(serde::Deserialize)]
+struct Filed {
+    #[serde(rename = "id")]
+    _id: u64,
+}
+
+/// Whether a body is a JSON object with an integer `id`, read without building a
+/// tree: the body is passed through to the report as it came (bulk revokes are
+/// the hot path). The `{` check keeps serde from reading an array as the struct.
+fn is_revoke_request(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'{') && serde_json::from_slice::<Filed>(body).is_ok()
 }
 
 /// Approving or rejecting succeeds with any 2xx (204 typically), with the JSON body
