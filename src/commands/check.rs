@@ -29,6 +29,7 @@ struct Row {
 }
 
 impl Row {
+    /// A check that passed, with what it found.
     fn passed(provider: &'static str, check: &'static str, detail: impl Into<String>) -> Row {
         Row {
             provider,
@@ -177,8 +178,9 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
         format!("{base} answered HTTP {}", resp.status),
     ));
     let setting = p.info().secret_key;
-    let refused = || {
-        fail(
+    rows.push(match kind_for_status(resp.status) {
+        // A host that refuses the credential is no passing check, verifiable or not.
+        ErrorKind::Auth => fail(
             name,
             "credentials",
             ErrorKind::Auth,
@@ -188,11 +190,7 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
                 name.to_uppercase(),
                 setting.to_uppercase()
             ),
-        )
-    };
-    rows.push(match kind_for_status(resp.status) {
-        // A host that refuses the credential is no passing check, verifiable or not.
-        ErrorKind::Auth => refused(),
+        ),
         _ if !verifies_credential => Row {
             unverified: true,
             ..Row::passed(name, "credentials", NOT_VERIFIED)

@@ -380,7 +380,8 @@ fn judge_issue(rows: usize, resp: &Response) -> Verdict {
                 None => Err(ItemError::new(
                     ErrorKind::InvalidResponse,
                     "the answer has no entry for this row",
-                )),
+                )
+                .status(resp.status)),
             }
         })
         .collect();
