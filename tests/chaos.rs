@@ -94,13 +94,21 @@ impl Bench {
         for (name, value) in self.sandbox.env_vars() {
             cmd.env(name, value);
         }
-        cmd.args(["-o", "json", "--yes", "--concurrency", "8", "--timeout", "10s"])
-            .args(global)
-            .args(self.bulk.args)
-            .arg("--from")
-            .arg(&self.ids_file)
-            .args(tail)
-            .stdin(Stdio::null());
+        cmd.args([
+            "-o",
+            "json",
+            "--yes",
+            "--concurrency",
+            "8",
+            "--timeout",
+            "10s",
+        ])
+        .args(global)
+        .args(self.bulk.args)
+        .arg("--from")
+        .arg(&self.ids_file)
+        .args(tail)
+        .stdin(Stdio::null());
         cmd
     }
 
@@ -206,14 +214,20 @@ impl Bench {
             .filter(|i| i["outcome"] == "unknown")
             .map(|i| i["id"].as_str().unwrap_or_default().to_string())
             .collect();
-        assert_eq!(unknown, reported_unknown, "journal show --unknown vs report");
+        assert_eq!(
+            unknown, reported_unknown,
+            "journal show --unknown vs report"
+        );
         for id in &self.ids {
             if !unknown.contains(id) {
                 assert_eq!(changes[id], 1, "{id} is done, so it changed exactly once");
             }
         }
         if self.bulk.idempotent {
-            assert!(unknown.is_empty(), "idempotent items are never left unknown");
+            assert!(
+                unknown.is_empty(),
+                "idempotent items are never left unknown"
+            );
         }
     }
 }
@@ -282,10 +296,15 @@ fn faults_never_apply_a_change_twice_and_resume_finishes_the_run() {
 /// Starts the bulk run and stops it with `signal` once `after` requests reached the
 /// emulator.
 fn cut(bench: &Bench, after: u64, signal: &str, rate: &str) -> Output {
+    // Files, not pipes: a report of 10,000 items would fill a pipe nobody reads yet
+    // and stall the run.
+    let (out_path, err_path) = (bench.env.path("stdout"), bench.env.path("stderr"));
+    let out_file = std::fs::File::create(&out_path).expect("stdout file");
+    let err_file = std::fs::File::create(&err_path).expect("stderr file");
     let mut child: Child = bench
         .command(&["--rate", rate], &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(out_file)
+        .stderr(err_file)
         .spawn()
         .expect("spawn certctl");
     let started = Instant::now();
@@ -298,7 +317,12 @@ fn cut(bench: &Bench, after: u64, signal: &str, rate: &str) -> Output {
     }
     let pid = child.id().to_string();
     let _ = Command::new("kill").args([signal, &pid]).status();
-    child.wait_with_output().expect("wait certctl")
+    let status = child.wait().expect("wait certctl");
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    }
 }
 
 /// Cut at 10 or more points spread over each run, by SIGKILL, SIGINT and SIGTERM,

@@ -5,6 +5,7 @@ mod common;
 
 mod bcdiploma;
 mod chaos;
+mod check;
 mod config;
 mod digicert;
 mod general;

@@ -366,9 +366,285 @@ async fn a_refused_api_key_is_exit_4() {
     assert_eq!(code(&out), 4);
     let error = &json(&out)["items"][0]["error"];
     assert_eq!(error["kind"], "auth");
-    assert_eq!(error["code"], "access_denied_invalid_key");
+    assert_eq!(error["http_status"], 403);
+    assert_eq!(error["code"], "access_denied|access_denied_invalid_key");
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains("refused the API key"), "{message}");
+    assert!(message.contains("api_key"), "{message}");
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+
+    // A read says it in the sentence on stderr.
+    answer(
+        &server,
+        "GET",
+        "/request/198",
+        403,
+        Some("error_invalid_key.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["digicert", "requests", "show", "198"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 4);
+    assert!(stderr(&out).contains("api_key"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("access_denied|access_denied_invalid_key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+}
+
+#[tokio::test]
+async fn the_one_object_form_of_errors_is_reported() {
+    let (env, server) = (Env::new(), server().await);
+    let at = "/order/certificate/1001/revoke";
+    answer(
+        &server,
+        "PUT",
+        at,
+        404,
+        Some("error_object_route_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
+    ])
+    .args(["--comment", "c"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    let error = &json(&out)["items"][0]["error"];
+    assert_eq!(error["kind"], "not_found");
+    assert_eq!(error["http_status"], 404);
+    assert_eq!(error["code"], "not_found|route");
+    assert_eq!(error["message"], "The requested route was not found.");
+
+    answer(
+        &server,
+        "GET",
+        "/request/7",
+        404,
+        Some("error_object_route_not_found.json"),
+    )
+    .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["digicert", "requests", "show", "7"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 5);
+    assert!(
+        stderr(&out).contains("The requested route was not found."),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("{"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn orders_revoke_sends_reason_and_skip_approval_and_a_204_succeeds() {
+    let (env, server) = (Env::new(), server().await);
+    answer(&server, "PUT", "/order/certificate/1001/revoke", 204, None).await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
+    ])
+    .args([
+        "--comment",
+        "domain sold",
+        "--reason",
+        "cessation-of-operation",
+        "--skip-approval",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method.as_str(), "PUT");
+    assert_eq!(reqs[0].url.path(), "/order/certificate/1001/revoke");
+    assert_headers(&reqs[0]);
+    assert_eq!(
+        String::from_utf8_lossy(&reqs[0].body),
+        r#"{"comments":"domain sold","revocation_reason":"cessationOfOperation","skip_approval":true}"#
+    );
+    let item = &json(&out)["items"][0];
+    assert_eq!(item["outcome"], "succeeded");
+    assert!(item.get("response").is_none(), "{item}");
+}
+
+#[tokio::test]
+async fn certificates_revoke_by_serial_puts_the_lowercase_serial_without_colons() {
+    let (env, server) = (Env::new(), server().await);
+    for serial in ["0a1b2c3d4e5f", "7"] {
+        answer(
+            &server,
+            "PUT",
+            &format!("/certificate/{serial}/revoke"),
+            201,
+            Some("revoke_request_pending.json"),
+        )
+        .await;
+    }
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-o", "json", "--yes", "digicert", "certificates", "revoke"])
+        .args(["--by", "serial", "0A:1B:2C:3D:4E:5F", "7", "--comment", "c"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = received(&server).await;
+    assert!(reqs.iter().all(|r| r.url.query().is_none()));
+    assert!(reqs.iter().all(|r| r.method.as_str() == "PUT"));
+    let mut paths: Vec<&str> = reqs.iter().map(|r| r.url.path()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/certificate/0a1b2c3d4e5f/revoke", "/certificate/7/revoke"]
+    );
+    let doc = json(&out);
+    let mut ids: Vec<&str> = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["0A:1B:2C:3D:4E:5F", "7"]);
+}
+
+#[tokio::test]
+async fn a_bad_serial_or_a_serial_without_by_serial_is_exit_2_before_any_request() {
+    let (env, server) = (Env::new(), server().await);
+    let too_long = "f".repeat(41);
+    let cases: [&[&str]; 5] = [
+        &["--by", "serial", "7", "0x1b"],
+        &["--by", "serial", "0a::1b"],
+        &["--by", "serial", "0g"],
+        &["--by", "serial", &too_long],
+        &["0a1b"],
+    ];
+    for args in cases {
+        let mut cmd = certctl(&env, &server);
+        cmd.args(["--yes", "digicert", "certificates", "revoke"])
+            .args(args)
+            .args(["--comment", "c"]);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let bad = args.last().copied().unwrap_or_default();
+        assert!(
+            stderr(&out).contains(&format!("`{bad}` is not a")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+    let file = env.file(
+        "serials.txt",
+        "0a1b
+not-hex
+",
+    );
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "--yes",
+        "digicert",
+        "certificates",
+        "revoke",
+        "--by",
+        "serial",
+    ])
+    .arg("--from")
+    .arg(&file)
+    .args(["--comment", "c"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("`not-hex`"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_2xx_that_is_not_the_documented_answer_is_an_invalid_response() {
+    let pending = fixture("digicert/revoke_request_pending.json");
+    let cases: [(&str, u16, String, &str); 7] = [
+        (
+            "orders",
+            200,
+            fixture("digicert/revoke_ok_html.html"),
+            "text/html",
+        ),
+        (
+            "orders",
+            201,
+            fixture("digicert/revoke_truncated.json"),
+            "application/json",
+        ),
+        ("orders", 201, String::new(), "application/json"),
+        (
+            "certificates",
+            201,
+            fixture("digicert/revoke_array.json"),
+            "application/json",
+        ),
+        (
+            "certificates",
+            201,
+            fixture("digicert/revoke_object_without_id.json"),
+            "application/json",
+        ),
+        ("certificates", 299, pending.clone(), "application/json"),
+        ("orders", 200, pending, "application/json"),
+    ];
+    for (noun, status, body, mime) in cases {
+        let (env, server) = (Env::new(), server().await);
+        let at = if noun == "orders" {
+            "/order/certificate/1001/revoke"
+        } else {
+            "/certificate/1001/revoke"
+        };
+        Mock::given(method("PUT"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(status).set_body_raw(body.clone(), mime))
+            .mount(&server)
+            .await;
+        let mut cmd = certctl(&env, &server);
+        cmd.args(["-o", "json", "--yes", "digicert", noun, "revoke", "1001"])
+            .args(["--comment", "c"]);
+        let out = run(cmd).await;
+        let case = format!("{noun} {status} {body:?}");
+        assert_ne!(code(&out), 0, "{case}");
+        // Never re-sent: the revoke may have been filed.
+        assert_eq!(received(&server).await.len(), 1, "{case}");
+        let error = &json(&out)["items"][0]["error"];
+        assert_eq!(error["kind"], "invalid_response", "{case}: {error}");
+        assert_eq!(error["http_status"], status, "{case}: {error}");
+        assert_ne!(json(&out)["items"][0]["outcome"], "succeeded", "{case}");
+    }
+}
+
+#[tokio::test]
+async fn the_emulator_takes_a_serial_where_an_id_goes() {
+    let env = Env::new();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "--sandbox",
+        "-o",
+        "json",
+        "--yes",
+        "digicert",
+        "certificates",
+    ])
+    .args(["revoke", "--by", "serial", "0A:1B:2C:3D:00:00:07:D7"])
+    .args(["--comment", "c", "--skip-approval"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["items"][0]["outcome"], "succeeded");
+
+    let mut cmd = env.cmd();
+    cmd.args(["--sandbox", "-o", "json", "--yes", "digicert", "orders"])
+        .args(["revoke", "1007", "--comment", "c", "--reason", "superseded"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["items"][0]["response"]["revocation_reason"],
+        "superseded"
+    );
 }
 
 #[tokio::test]
@@ -510,6 +786,7 @@ async fn a_non_integer_id_is_a_usage_error_before_any_request() {
     for args in [
         &["orders", "revoke", "1001", "10x2", "--comment", "c"][..],
         &["certificates", "revoke", "0", "--comment", "c"][..],
+        &["certificates", "revoke", "0a1b", "--comment", "c"][..],
         &["requests", "show", "abc"][..],
         &["requests", "approve", "1.5"][..],
     ] {

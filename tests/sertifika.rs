@@ -809,3 +809,148 @@ async fn revoke_all_reports_the_answer() {
     )));
     assert_eq!(received(&server).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_malformed_csv_is_exit_2_naming_the_line_before_any_request() {
+    let cases = [
+        (
+            "issue_ragged_more_fields.csv",
+            "line 2 has 6 field(s) where the header (line 1) has 4",
+        ),
+        (
+            "issue_ragged_fewer_fields.csv",
+            "line 3 has 2 field(s) where the header (line 1) has 4",
+        ),
+        (
+            "issue_bad_quoting.csv",
+            "line 2: text follows the closing quote of field 2",
+        ),
+        (
+            "issue_unclosed_quote.csv",
+            "line 3: a quoted field is never closed",
+        ),
+        (
+            "issue_no_email_column.csv",
+            "line 1: the header has no `email` column",
+        ),
+        (
+            "issue_no_name_column.csv",
+            "line 1: the header has no `name` column",
+        ),
+        ("issue_latin1.csv", "line 3 is not valid UTF-8 text"),
+        ("issue_empty.csv", "the file is empty"),
+    ];
+    for (file, expected) in cases {
+        let server = issue_server("issue_all_success.json").await;
+        let env = Env::new();
+        for dry_run in [false, true] {
+            let mut c = cmd(&env, &server);
+            if dry_run {
+                c.arg("--dry-run");
+            }
+            c.args(["sm", "certificates", "issue", "--template", TID, "--from"])
+                .arg(fixture_path(file));
+            let out = run(c).await;
+            assert_eq!(code(&out), 2, "{file}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains(expected), "{file}: {err}");
+            assert!(err.contains("nothing was sent"), "{file}: {err}");
+            assert!(!err.contains("panicked"), "{file}: {err}");
+            assert_eq!(stdout(&out), "", "{file}");
+        }
+        assert!(received(&server).await.is_empty(), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn a_2xx_issue_answer_that_is_not_200_with_the_message_list_is_an_invalid_response() {
+    for (status, body) in [
+        (201, fixture("sertifika/issue_all_success.json")),
+        (200, "<html><body>OK</body></html>".to_string()),
+        (204, String::new()),
+    ] {
+        let server = server().await;
+        answer(
+            &server,
+            "GET",
+            &format!("/api/v1.0/certificate/{TID}"),
+            200,
+            "template_detail.json",
+        )
+        .await;
+        Mock::given(method("POST"))
+            .and(path("/api/v1.0/certificate/"))
+            .respond_with(ResponseTemplate::new(status).set_body_raw(body.clone(), "text/html"))
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        let mut c = cmd(&env, &server);
+        c.args([
+            "-o",
+            "json",
+            "sm",
+            "certificates",
+            "issue",
+            "--template",
+            TID,
+        ])
+        .arg("--from")
+        .arg(fixture_path("issue_ok.csv"));
+        let out = run(c).await;
+        assert_ne!(code(&out), 0, "{status} {body}");
+        let report = json(&out);
+        for item in report["items"].as_array().expect("items") {
+            assert_eq!(
+                item["error"]["kind"], "invalid_response",
+                "{status}: {item}"
+            );
+            assert_eq!(item["error"]["http_status"], status, "{status}: {item}");
+        }
+        // Issuing is never re-sent.
+        let posts = received(&server)
+            .await
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .count();
+        assert_eq!(posts, 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoke_answer_that_is_not_the_documented_one_is_an_invalid_response() {
+    let one = format!("/api/v1.0/certificate/{TID}/user/{JOHN_CODE}");
+    let all = format!("/api/v1.0/certificate/{TID}/user");
+    let cases = [
+        (one.as_str(), 204, String::new()),
+        (one.as_str(), 200, "\"OK\"".to_string()),
+        (one.as_str(), 202, fixture("sertifika/revoke_deleted.json")),
+        (all.as_str(), 204, String::new()),
+        (all.as_str(), 200, "{\"status\":\"OK\"}".to_string()),
+        (all.as_str(), 201, fixture("sertifika/revoke_all.json")),
+    ];
+    for (at, status, body) in cases {
+        let server = server().await;
+        Mock::given(method("DELETE"))
+            .and(path(at))
+            .respond_with(
+                ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let env = Env::new();
+        let mut c = cmd(&env, &server);
+        c.args(["-o", "json", "--yes", "sm", "certificates", "revoke"])
+            .args(["--template", TID]);
+        if at == all {
+            c.arg("--all");
+        } else {
+            c.arg("john.doe@example.com");
+        }
+        let out = run(c).await;
+        let case = format!("{at} {status} {body:?}");
+        assert_ne!(code(&out), 0, "{case}");
+        let error = &json(&out)["items"][0]["error"];
+        assert_eq!(error["kind"], "invalid_response", "{case}: {error}");
+        assert_eq!(error["http_status"], status, "{case}: {error}");
+    }
+}

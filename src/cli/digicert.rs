@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::IdSource;
-use crate::providers::digicert::Reason;
+use crate::providers::digicert::{By, Reason};
 
 /// DigiCert CertCentral nouns.
 #[derive(Debug, Subcommand)]
@@ -27,7 +27,7 @@ pub enum OrderVerb {
     /// Each order gets a revoke request, which an administrator approves (see
     /// `digicert requests approve`) before DigiCert revokes the certificates.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 --comment \"key compromised\" --dry-run\n  certctl --yes -o json digicert orders revoke 1001 1002 --comment \"key compromised\"\n  certctl --yes digicert orders revoke --from orders.txt --comment \"domain sold\""
+        after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 --comment \"key compromised\" --dry-run\n  certctl --yes -o json digicert orders revoke 1001 1002 --comment \"key compromised\" --reason key-compromise\n  certctl --yes digicert orders revoke --from orders.txt --comment \"domain sold\" --reason cessation-of-operation --skip-approval"
     )]
     Revoke(OrderRevokeArgs),
 }
@@ -39,8 +39,9 @@ pub enum CertificateVerb {
     ///
     /// Each certificate gets a revoke request awaiting approval, unless
     /// --skip-approval is given (the API key's user must be allowed to do that).
+    /// Certificates are named by ID, or by serial number with --by serial.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl digicert certificates revoke 3001 --comment \"replaced\" --reason superseded --dry-run\n  certctl --yes digicert certificates revoke 3001 3002 --comment \"key leaked\" --reason key-compromise --skip-approval"
+        after_long_help = "EXAMPLES:\n  certctl digicert certificates revoke 3001 --comment \"replaced\" --reason superseded --dry-run\n  certctl --yes digicert certificates revoke 3001 3002 --comment \"key leaked\" --reason key-compromise --skip-approval\n  certctl --yes digicert certificates revoke --by serial 0a:1b:2c:3d:4e:5f --comment \"key leaked\""
     )]
     Revoke(CertificateRevokeArgs),
 }
@@ -76,13 +77,19 @@ pub struct OrderRevokeArgs {
     /// Why the certificates are revoked (stored with the revoke request)
     #[arg(long, required = true, value_name = "TEXT")]
     pub comment: String,
+    /// The revocation reason recorded in the CRL/OCSP answer
+    #[arg(long, value_enum, value_name = "REASON")]
+    pub reason: Option<Reason>,
+    /// Revoke at once instead of filing a request for approval
+    #[arg(long)]
+    pub skip_approval: bool,
 }
 
 /// Certificates to revoke.
 #[derive(Debug, Args)]
 pub struct CertificateRevokeArgs {
-    /// Certificate IDs (positive integers)
-    #[arg(value_name = "CERT_ID")]
+    /// Certificate IDs (positive integers), or serial numbers with --by serial
+    #[arg(value_name = "CERT")]
     pub ids: Vec<String>,
     #[command(flatten)]
     pub source: IdSource,
@@ -95,6 +102,12 @@ pub struct CertificateRevokeArgs {
     /// Revoke at once instead of filing a request for approval
     #[arg(long)]
     pub skip_approval: bool,
+    /// What CERT is: a certificate ID, or a serial number in hex
+    ///
+    /// A serial may be written `0A1B2C...` or `0a:1b:2c:...` (1 to 40 hex digits);
+    /// it is sent in lowercase without colons.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = By::Id)]
+    pub by: By,
 }
 
 /// Requests to show.
@@ -155,6 +168,51 @@ mod tests {
         assert!(parse(&["certificates", "revoke", "1"]).is_err());
         assert!(parse(&["requests", "reject", "1"]).is_err());
         assert!(parse(&["requests", "approve", "1"]).is_ok());
+    }
+
+    #[test]
+    fn order_revoke_takes_reason_and_skip_approval() {
+        match parse(&[
+            "orders",
+            "revoke",
+            "1001",
+            "--comment",
+            "c",
+            "--reason",
+            "superseded",
+            "--skip-approval",
+        ])
+        .unwrap()
+        {
+            Noun::Orders(OrderVerb::Revoke(a)) => {
+                assert_eq!(a.reason, Some(Reason::Superseded));
+                assert!(a.skip_approval);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["orders", "revoke", "1001", "--comment", "c"]).unwrap() {
+            Noun::Orders(OrderVerb::Revoke(a)) => {
+                assert_eq!(a.reason, None);
+                assert!(!a.skip_approval);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn certificate_revoke_is_by_id_unless_told_by_serial() {
+        let by = |extra: &[&str]| {
+            let mut args = vec!["certificates", "revoke", "0a1b", "--comment", "c"];
+            args.extend_from_slice(extra);
+            parse(&args).map(|noun| match noun {
+                Noun::Certificates(CertificateVerb::Revoke(a)) => a.by,
+                other => panic!("{other:?}"),
+            })
+        };
+        assert_eq!(by(&[]).unwrap(), By::Id);
+        assert_eq!(by(&["--by", "serial"]).unwrap(), By::Serial);
+        assert_eq!(by(&["--by", "id"]).unwrap(), By::Id);
+        assert!(by(&["--by", "fingerprint"]).is_err());
     }
 
     #[test]

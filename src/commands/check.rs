@@ -1,5 +1,10 @@
 //! `certctl check`: is each provider configured, reachable, and does it accept the
 //! credential? One row per check, so a CI log says exactly what is broken.
+//!
+//! DigiCert and Sertifika Merkezi have read-only requests that prove the credential
+//! (`user/me`, `templates list`). BCdiploma and Origin document none: their row says
+//! the credential was not verified, but the reachability probe carries the token
+//! anyway, so a host that refuses it (401/403) fails the check instead of passing.
 
 use serde_json::{Value, json};
 
@@ -8,7 +13,8 @@ use crate::config::{ProviderSettings, Source};
 use crate::engine::request::{Method, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::{print_read, table};
-use crate::providers::{ProviderId, kind_for_status};
+use crate::providers::{ProviderId, kind_for_status, sertifika};
+use crate::secret::Secret;
 
 /// One check's result.
 struct Row {
@@ -17,7 +23,36 @@ struct Row {
     ok: bool,
     kind: Option<ErrorKind>,
     detail: String,
+    /// Passed without proving anything (a credential the API cannot verify): shown
+    /// as `not verified` rather than `ok`, so nobody reads it as a verified one.
+    unverified: bool,
 }
+
+impl Row {
+    /// A check that passed, with what it found.
+    fn passed(provider: &'static str, check: &'static str, detail: impl Into<String>) -> Row {
+        Row {
+            provider,
+            check,
+            ok: true,
+            kind: None,
+            detail: detail.into(),
+            unverified: false,
+        }
+    }
+
+    /// `ok`, `failed` or `not verified`: the text table's column and the JSON `result`.
+    fn result(&self) -> &'static str {
+        match (self.ok, self.unverified) {
+            (false, _) => "failed",
+            (true, true) => "not verified",
+            (true, false) => "ok",
+        }
+    }
+}
+
+/// What `check` says of a credential no read-only request can prove.
+const NOT_VERIFIED: &str = "not verified: the API has no read-only request";
 
 /// Runs the checks of the named providers (or every configured one).
 pub async fn run(names: &[String], ctx: &Context) -> Result<u8> {
@@ -50,25 +85,14 @@ pub async fn run(names: &[String], ctx: &Context) -> Result<u8> {
         rows.iter()
             .map(|r| {
                 json!({"provider": r.provider, "check": r.check, "ok": r.ok,
-                       "kind": r.kind.map(|k| k.as_str()), "detail": r.detail})
+                       "result": r.result(), "kind": r.kind.map(|k| k.as_str()),
+                       "detail": r.detail})
             })
             .collect(),
     );
     print_read(ctx.engine.format, &value, |v| {
-        let shown: Vec<Value> = v
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| {
-                        let mut r = r.clone();
-                        r["result"] = json!(if r["ok"] == true { "ok" } else { "FAILED" });
-                        r
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
         table::of_objects(
-            &Value::Array(shown),
+            v,
             &[
                 ("provider", "provider"),
                 ("check", "check"),
@@ -104,86 +128,40 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
         rows.push(fail(name, "settings", ErrorKind::Config, detail.join("; ")));
         return;
     }
-    rows.push(Row {
-        provider: name,
-        check: "settings",
-        ok: true,
-        kind: None,
-        detail: "complete".into(),
-    });
+    rows.push(Row::passed(name, "settings", "complete"));
     let (Ok(base), Ok(secret)) = (p.base_url(), p.secret()) else {
         return;
     };
-    let probe = match p.info().id {
-        ProviderId::Digicert => Request::new(Method::Get, format!("{base}/user/me"))
-            .secret_header("x-dc-devkey", secret.clone())
-            .header("content-type", "application/json"),
+    let id = p.info().id;
+    let (probe, verifies_credential) = match id {
+        ProviderId::Digicert => (
+            Request::new(Method::Get, format!("{base}/user/me"))
+                .secret_header("x-dc-devkey", secret.clone())
+                .header("content-type", "application/json"),
+            true,
+        ),
         ProviderId::Sertifika => {
-            let company = p.extra("company_id").unwrap_or_default();
-            let company: String =
-                url::form_urlencoded::byte_serialize(company.as_bytes()).collect();
-            Request::new(
-                Method::Get,
-                format!("{base}/api/v1.0/company/{company}/certificate"),
-            )
-            .secret_header("authorization", secret.clone())
+            let target = sertifika::Target {
+                base: base.clone(),
+                token: secret.clone(),
+                company: p.extra("company_id").unwrap_or_default().to_string(),
+            };
+            (sertifika::templates_list(&target), true)
         }
-        ProviderId::Bcdiploma | ProviderId::Origin => Request::new(Method::Get, format!("{base}/")),
+        ProviderId::Bcdiploma | ProviderId::Origin => (
+            Request::new(Method::Get, format!("{base}/")).secret_header(
+                "authorization",
+                Secret::new(format!("Bearer {}", secret.expose())),
+            ),
+            false,
+        ),
     };
-    let verifies_credential = matches!(p.info().id, ProviderId::Digicert | ProviderId::Sertifika);
-    let pace = ctx.pace(p.info().id);
-    match ctx.engine.read(p.info().id, "check", probe, pace).await {
-        Ok(None) => rows.push(Row {
-            provider: name,
-            check: "reachable",
-            ok: true,
-            kind: None,
-            detail: "dry run: not contacted".into(),
-        }),
-        Ok(Some(resp)) => {
-            rows.push(Row {
-                provider: name,
-                check: "reachable",
-                ok: true,
-                kind: None,
-                detail: format!("{base} answered HTTP {}", resp.status),
-            });
-            if verifies_credential {
-                let kind = if resp.is_success() {
-                    None
-                } else {
-                    Some(kind_for_status(resp.status))
-                };
-                rows.push(match kind {
-                    None => Row {
-                        provider: name,
-                        check: "credentials",
-                        ok: true,
-                        kind: None,
-                        detail: "accepted by a read-only request".into(),
-                    },
-                    Some(ErrorKind::Auth) => fail(
-                        name,
-                        "credentials",
-                        ErrorKind::Auth,
-                        format!("refused (HTTP {})", resp.status),
-                    ),
-                    Some(k) => fail(
-                        name,
-                        "credentials",
-                        k,
-                        format!("the read-only request failed with HTTP {}", resp.status),
-                    ),
-                });
-            } else {
-                rows.push(Row {
-                    provider: name,
-                    check: "credentials",
-                    ok: true,
-                    kind: None,
-                    detail: "not verified: the API has no read-only request".into(),
-                });
-            }
+    let pace = ctx.pace(id);
+    let resp = match ctx.engine.read(id, "check", probe, pace).await {
+        Ok(Some(resp)) => resp,
+        Ok(None) => {
+            rows.push(Row::passed(name, "reachable", "dry run: not contacted"));
+            return;
         }
         Err(e) => {
             let kind = match e.kind() {
@@ -191,8 +169,42 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
                 _ => ErrorKind::Transient,
             };
             rows.push(fail(name, "reachable", kind, e.to_string()));
+            return;
         }
-    }
+    };
+    rows.push(Row::passed(
+        name,
+        "reachable",
+        format!("{base} answered HTTP {}", resp.status),
+    ));
+    let setting = p.info().secret_key;
+    rows.push(match kind_for_status(resp.status) {
+        // A host that refuses the credential is no passing check, verifiable or not.
+        ErrorKind::Auth => fail(
+            name,
+            "credentials",
+            ErrorKind::Auth,
+            format!(
+                "refused (HTTP {}): check the {setting} setting ({setting}, {setting}_file or CERTCTL_{}_{})",
+                resp.status,
+                name.to_uppercase(),
+                setting.to_uppercase()
+            ),
+        ),
+        _ if !verifies_credential => Row {
+            unverified: true,
+            ..Row::passed(name, "credentials", NOT_VERIFIED)
+        },
+        _ if resp.is_success() => {
+            Row::passed(name, "credentials", "accepted by a read-only request")
+        }
+        kind => fail(
+            name,
+            "credentials",
+            kind,
+            format!("the read-only request failed with HTTP {}", resp.status),
+        ),
+    });
 }
 
 fn fail(provider: &'static str, check: &'static str, kind: ErrorKind, detail: String) -> Row {
@@ -202,5 +214,6 @@ fn fail(provider: &'static str, check: &'static str, kind: ErrorKind, detail: St
         ok: false,
         kind: Some(kind),
         detail,
+        unverified: false,
     }
 }

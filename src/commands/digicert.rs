@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;
 use crate::output::{self, DryRun};
 use crate::providers::ProviderId;
-use crate::providers::digicert::{self, DigicertId, Target};
+use crate::providers::digicert::{self, DigicertId, RevokeOptions, Target};
 
 /// Runs a `digicert` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
@@ -23,18 +23,20 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
         Noun::Orders(OrderVerb::Revoke(args)) => {
             let comment = comment(&args.comment)?;
             let ids = open_ids(args.ids, &args.source)?;
-            digicert::revoke_orders(&target(ctx)?, ids, comment)
+            let options = RevokeOptions {
+                reason: args.reason,
+                skip_approval: args.skip_approval,
+            };
+            digicert::revoke_orders(&target(ctx)?, ids, comment, options)
         }
         Noun::Certificates(CertificateVerb::Revoke(args)) => {
             let comment = comment(&args.comment)?;
-            let ids = open_ids(args.ids, &args.source)?;
-            digicert::revoke_certificates(
-                &target(ctx)?,
-                ids,
-                comment,
-                args.reason,
-                args.skip_approval,
-            )
+            let ids = crate::input::open(args.ids, args.source.from.as_deref(), args.by.check())?;
+            let options = RevokeOptions {
+                reason: args.reason,
+                skip_approval: args.skip_approval,
+            };
+            digicert::revoke_certificates(&target(ctx)?, ids, comment, options, args.by)
         }
         Noun::Requests(RequestVerb::Show(args)) => return show(ctx, args).await,
         Noun::Requests(RequestVerb::Approve(args)) => {

@@ -203,9 +203,15 @@ fn template_text(v: &Value) -> String {
     )
 }
 
+/// `certificates issue`: the CSV's form is checked first, so a broken file is
+/// refused before any request (the template GET included); then the mistakes in
+/// its values and against the template's properties are listed together, and only
+/// a file without any is posted.
 async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<u8> {
     let template = template_id(&args.template)?;
     let data = read_input(&args.from)?;
+    let refused = |mistakes: Vec<String>| refuse_csv(&args.from, mistakes);
+    let sheet = sertifika::parse_csv(&data, &template).map_err(refused)?;
     let mut notes = Vec::new();
     let keys = if ctx.engine.dry_run {
         match &args.template_file {
@@ -242,20 +248,27 @@ async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<u8> {
             None => None,
         }
     };
-    let rows = sertifika::parse_rows(data.as_slice(), &template, keys.as_deref()).map_err(
-        |mistakes| {
-            Error::usage(format!(
-                "{} cannot be issued, nothing was sent ({} mistake(s)):\n  {}",
-                args.from.display(),
-                mistakes.len(),
-                mistakes.join("\n  ")
-            ))
-            .hint("fix the file and run again; `certctl sertifika templates show ID` lists the template's property keys")
-        },
-    )?;
+    let rows = sheet.rows(&template, keys.as_deref()).map_err(refused)?;
     let mut op = sertifika::issue(target, rows, args.batch_size as usize);
     op.notes = notes;
     ctx.run(op).await
+}
+
+/// The usage error of a CSV that cannot be issued: one sentence for one mistake,
+/// else every mistake on its own line, so the file can be fixed in one go.
+fn refuse_csv(path: &Path, mistakes: Vec<String>) -> Error {
+    let file = path.display();
+    let message = match mistakes.as_slice() {
+        [one] => format!("{file} cannot be issued, nothing was sent: {one}"),
+        all => format!(
+            "{file} cannot be issued, nothing was sent ({} mistakes):\n  {}",
+            all.len(),
+            all.join("\n  ")
+        ),
+    };
+    Error::usage(message).hint(
+        "fix the file and run again; `certctl sertifika templates show ID` lists the template's property keys",
+    )
 }
 
 fn template_keys(value: &Value, source: &str) -> Result<Vec<String>> {

@@ -3,11 +3,16 @@
 //!
 //! Every request carries `X-DC-DEVKEY` and `Content-Type: application/json`, bodies
 //! or not, as the vendor's examples do. One request per ID. Errors come as
-//! `{"errors":[{"code":"...","message":"..."}]}`; every code and message is reported,
-//! and `access_denied_invalid_key` is an authentication failure. Revokes and status
-//! changes are never re-sent once they may have reached the server: a second PUT
-//! could file a second revoke request. A 429 is retried by the engine anyway, since
-//! it is a refusal before anything was applied.
+//! `{"errors":[{"code":"...","message":"..."}]}`, or from some endpoints as one
+//! object (`{"errors":{"code":"not_found|route",...}}`); every code and message is
+//! reported. Codes are compound (`access_denied|access_denied_invalid_key`) and are
+//! matched by part. Revokes and status changes are never re-sent once they may have
+//! reached the server: a second PUT could file a second revoke request. A 429 is
+//! retried by the engine anyway, since it is a refusal before anything was applied.
+//!
+//! A revoke succeeds only with its documented answer (201 with the revoke request,
+//! or 204 with no body); any other 2xx is `invalid_response` with its status, so the
+//! engine can tell "may have been applied" from "done".
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,11 +23,19 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
+use crate::output::Reply;
 use crate::providers::{ProviderId, kind_for_status, operation, unreadable_error};
 use crate::secret::Secret;
 
-/// The error code DigiCert answers (with 403) when the API key is refused.
+/// The code part DigiCert answers (with 403, in `access_denied|access_denied_invalid_key`)
+/// when the API key is refused.
 pub const INVALID_KEY: &str = "access_denied_invalid_key";
+
+/// Whether a compound code (`not_found|order`) has `part` among its `|`-joined parts:
+/// the live API adds detail parts, so matching the whole code would miss them.
+pub fn code_has(code: &str, part: &str) -> bool {
+    code.split('|').any(|p| p.trim() == part)
+}
 
 /// An order, certificate or request ID: DigiCert numbers them with positive integers.
 ///
@@ -54,6 +67,68 @@ impl fmt::Display for DigicertId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }
+}
+
+/// How `certificates revoke` names a certificate: the API takes "the certificate ID
+/// or serial number" in the same place of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum By {
+    /// A certificate ID (a positive integer).
+    #[default]
+    Id,
+    /// A serial number in hex (`0A1B...` or `0a:1b:...`).
+    Serial,
+}
+
+impl By {
+    /// The check [`crate::input::open`] runs on every CERT before anything is sent.
+    pub fn check(self) -> crate::input::Check {
+        match self {
+            By::Id => DigicertId::check,
+            By::Serial => check_serial,
+        }
+    }
+
+    /// The path segment of a checked CERT: the ID as a number, or the serial in
+    /// lowercase hex without colons.
+    fn segment(self, text: &str) -> Result<String, String> {
+        match self {
+            By::Id => DigicertId::parse(text).map(|id| id.to_string()),
+            By::Serial => serial(text),
+        }
+    }
+}
+
+/// Most hex digits a serial number may have (RFC 5280 allows 20 octets).
+const SERIAL_DIGITS: usize = 40;
+
+/// A serial number as the API takes it: 1 to 40 hex digits, given plain
+/// (`0A1B2C`) or in colon-separated groups (`0a:1b:2c`), sent lowercase without
+/// colons. Anything else would address no certificate, or another one.
+pub fn serial(text: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("`{text}` is not a certificate serial number: {why}");
+    let groups: Vec<&str> = text.split(':').collect();
+    if groups.iter().any(|g| g.is_empty()) {
+        return Err(bad(
+            "expected hex digits, optionally in groups joined by `:`",
+        ));
+    }
+    if !groups
+        .iter()
+        .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(bad("expected hex digits (0-9, a-f)"));
+    }
+    let digits: String = groups.concat().to_ascii_lowercase();
+    if digits.len() > SERIAL_DIGITS {
+        return Err(bad("a serial has at most 40 hex digits"));
+    }
+    Ok(digits)
+}
+
+/// [`serial`] as an input check.
+pub fn check_serial(text: &str) -> Result<(), String> {
+    serial(text).map(|_| ())
 }
 
 /// The revocation reasons DigiCert accepts, as `--reason` spells them.
@@ -111,27 +186,31 @@ impl Target {
     }
 }
 
-/// One unit per ID, each with the request `build` makes for the parsed ID.
+/// One unit per ID, each with the request `build` makes for the path segment
+/// `segment` turns the ID into (a usage error when it cannot).
 fn units(
     ids: Ids,
-    build: impl Fn(DigicertId) -> Request + Send + 'static,
+    segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
+    build: impl Fn(&str) -> Request + Send + 'static,
 ) -> impl Iterator<Item = crate::error::Result<Unit>> + Send {
     ids.iter.map(move |id| {
         let id = id?;
-        let parsed = DigicertId::parse(&id).map_err(Error::usage)?;
+        let segment = segment(&id).map_err(Error::usage)?;
         Ok(Unit {
-            request: build(parsed),
+            request: build(&segment),
             ids: vec![id],
         })
     })
 }
 
-/// An operation of one non-idempotent PUT per ID.
+/// An operation of one non-idempotent PUT per ID, its answers judged by `judge`.
 fn one_per_id(
     name: &'static str,
     irreversible: bool,
     ids: Ids,
-    build: impl Fn(DigicertId) -> Request + Send + 'static,
+    segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
+    build: impl Fn(&str) -> Request + Send + 'static,
+    judge: fn(&Response) -> Result<Option<Reply>, ItemError>,
 ) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
     operation(
@@ -139,52 +218,88 @@ fn one_per_id(
         name,
         irreversible,
         false,
-        units(ids, build),
-        interpret(),
+        units(ids, segment, build),
+        Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(resp))),
     )
     .sized(count, count, preview)
 }
 
-/// `orders revoke ORDER_ID... --comment TEXT`: asks for every certificate of each
-/// order to be revoked; the answer (201) is the revoke request awaiting approval.
-pub fn revoke_orders(target: &Target, ids: Ids, comment: &str) -> Operation {
-    let target = target.clone();
-    let body = json!({"comments": comment});
-    one_per_id("orders.revoke", true, ids, move |id| {
-        target.request(
-            Method::Put,
-            &format!("/order/certificate/{id}/revoke"),
-            Some(&body),
-        )
-    })
+/// What a revoke asks besides the comment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RevokeOptions {
+    /// Sent as `revocation_reason` when given.
+    pub reason: Option<Reason>,
+    /// Sent as `"skip_approval":true` when set: revoke at once, no request to approve.
+    pub skip_approval: bool,
 }
 
-/// `certificates revoke CERT_ID... --comment TEXT [--reason R] [--skip-approval]`:
-/// 201 with the revoke request, or 204 when approval was skipped.
+/// The body of both revokes: `comments`, plus the reason and `skip_approval` when given.
+fn revoke_body(comment: &str, options: RevokeOptions) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert("comments".into(), comment.into());
+    if let Some(reason) = options.reason {
+        body.insert("revocation_reason".into(), reason.api_value().into());
+    }
+    if options.skip_approval {
+        body.insert("skip_approval".into(), true.into());
+    }
+    Value::Object(body)
+}
+
+/// `orders revoke ORDER_ID... --comment TEXT [--reason R] [--skip-approval]`: asks
+/// for every certificate of each order to be revoked; 201 with the revoke request
+/// awaiting approval, or 204 when approval was skipped.
+pub fn revoke_orders(
+    target: &Target,
+    ids: Ids,
+    comment: &str,
+    options: RevokeOptions,
+) -> Operation {
+    let target = target.clone();
+    let body = revoke_body(comment, options);
+    let segment = |id: &str| DigicertId::parse(id).map(|id| id.to_string());
+    one_per_id(
+        "orders.revoke",
+        true,
+        ids,
+        segment,
+        move |id| {
+            target.request(
+                Method::Put,
+                &format!("/order/certificate/{id}/revoke"),
+                Some(&body),
+            )
+        },
+        judge_revoke,
+    )
+}
+
+/// `certificates revoke CERT... --comment TEXT [--reason R] [--skip-approval]
+/// [--by id|serial]`: 201 with the revoke request, or 204 when approval was skipped.
+/// CERT is an ID or, with `--by serial`, a serial sent as lowercase hex.
 pub fn revoke_certificates(
     target: &Target,
     ids: Ids,
     comment: &str,
-    reason: Option<Reason>,
-    skip_approval: bool,
+    options: RevokeOptions,
+    by: By,
 ) -> Operation {
     let target = target.clone();
-    let mut body = serde_json::Map::new();
-    body.insert("comments".into(), comment.into());
-    if let Some(reason) = reason {
-        body.insert("revocation_reason".into(), reason.api_value().into());
-    }
-    if skip_approval {
-        body.insert("skip_approval".into(), true.into());
-    }
-    let body = Value::Object(body);
-    one_per_id("certificates.revoke", true, ids, move |id| {
-        target.request(
-            Method::Put,
-            &format!("/certificate/{id}/revoke"),
-            Some(&body),
-        )
-    })
+    let body = revoke_body(comment, options);
+    one_per_id(
+        "certificates.revoke",
+        true,
+        ids,
+        move |cert| by.segment(cert),
+        move |cert| {
+            target.request(
+                Method::Put,
+                &format!("/certificate/{cert}/revoke"),
+                Some(&body),
+            )
+        },
+        judge_revoke,
+    )
 }
 
 /// `requests approve|reject REQUEST_ID... [--comment TEXT]`: sets the status of
@@ -205,33 +320,93 @@ pub fn set_request_status(
         Some(c) => json!({"status": status, "processor_comment": c}),
         None => json!({"status": status}),
     };
-    one_per_id(name, false, ids, move |id| {
-        target.request(Method::Put, &format!("/request/{id}/status"), Some(&body))
-    })
+    let segment = |id: &str| DigicertId::parse(id).map(|id| id.to_string());
+    one_per_id(
+        name,
+        false,
+        ids,
+        segment,
+        move |id| target.request(Method::Put, &format!("/request/{id}/status"), Some(&body)),
+        judge_status_change,
+    )
 }
 
-/// A 2xx is success, with the JSON body (the revoke request) as the item's
-/// response when there is one; anything else is an error read from the body.
-fn interpret() -> Arc<crate::engine::Interpret> {
-    Arc::new(|_unit: &Unit, resp: &Response| {
-        if resp.is_success() {
-            Verdict::All(Ok(resp.reply()))
-        } else {
-            Verdict::All(Err(error(resp)))
-        }
-    })
+/// A revoke's documented success: 201 with the revoke request (a JSON object with
+/// an integer `id`) as the item's response, or 204 with no body. Any other 2xx is
+/// `invalid_response` with its status: the revoke may have been filed, and the
+/// engine must not call that a failure nor a success.
+fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let undocumented = |what: &str| {
+        Err(ItemError::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "DigiCert answered HTTP {} with {what} instead of the documented 201 with the revoke request or 204 with no body; check with `certctl digicert requests show` before sending again",
+                resp.status
+            ),
+        )
+        .status(resp.status))
+    };
+    match resp.status {
+        204 if resp.body.is_empty() => Ok(None),
+        204 => undocumented("a body"),
+        201 if is_revoke_request(&resp.body) => Ok(resp.reply()),
+        201 => match resp.json() {
+            Some(Value::Object(_)) => undocumented("an object without the request's `id`"),
+            Some(_) => undocumented("JSON that is not the revoke request object"),
+            None if resp.body.is_empty() => undocumented("no body"),
+            None => undocumented("a body that is not JSON"),
+        },
+        _ => undocumented("an undocumented status"),
+    }
+}
+
+/// The part of a revoke request that certctl checks: the ID the API filed it under.
+#[derive(serde::Deserialize)]
+struct Filed {
+    #[serde(rename = "id")]
+    _id: u64,
+}
+
+/// Whether a body is a JSON object with an integer `id`, read without building a
+/// tree: the body is passed through to the report as it came (bulk revokes are
+/// the hot path). The `{` check keeps serde from reading an array as the struct.
+fn is_revoke_request(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'{') && serde_json::from_slice::<Filed>(body).is_ok()
+}
+
+/// Approving or rejecting succeeds with any 2xx (204 typically), with the JSON body
+/// as the item's response when there is one.
+fn judge_status_change(resp: &Response) -> Result<Option<Reply>, ItemError> {
+    if resp.is_success() {
+        Ok(resp.reply())
+    } else {
+        Err(error(resp))
+    }
+}
+
+/// The entries of a DigiCert error body: `errors` as an array, or as one object.
+fn error_entries(body: &Value) -> Vec<&Value> {
+    match body.get("errors") {
+        Some(Value::Array(entries)) => entries.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
 }
 
 /// The item error for a DigiCert error answer: every code (joined with `, `) and
-/// message (joined with `; `); a refused key is `auth` whatever the status.
+/// message (joined with `; `), from either form of `errors`; a refused key is
+/// `auth` whatever the status, and its message names the `api_key` setting.
 pub fn error(resp: &Response) -> ItemError {
-    let Some(entries) = resp
-        .json()
-        .and_then(|v| v.get("errors").and_then(Value::as_array).cloned())
-        .filter(|e| !e.is_empty())
-    else {
+    let Some(body) = resp.json() else {
         return unreadable_error(resp.status, &resp.body);
     };
+    let entries = error_entries(&body);
+    if entries.is_empty() {
+        return unreadable_error(resp.status, &resp.body);
+    }
     let field = |e: &Value, key: &str| -> Option<String> {
         e.get(key)
             .and_then(Value::as_str)
@@ -241,14 +416,16 @@ pub fn error(resp: &Response) -> ItemError {
     };
     let codes: Vec<String> = entries.iter().filter_map(|e| field(e, "code")).collect();
     let messages: Vec<String> = entries.iter().filter_map(|e| field(e, "message")).collect();
-    let invalid_key = codes.iter().any(|c| c == INVALID_KEY);
+    let invalid_key = codes.iter().any(|c| code_has(c, INVALID_KEY));
     let mut message = if messages.is_empty() {
         format!("DigiCert answered HTTP {} with no message", resp.status)
     } else {
         messages.join("; ")
     };
     let kind = if invalid_key {
-        message = format!("DigiCert refused the API key ({message}): check api_key");
+        message = format!(
+            "DigiCert refused the API key ({message}): check the api_key setting (api_key, api_key_file or CERTCTL_DIGICERT_API_KEY)"
+        );
         ErrorKind::Auth
     } else {
         kind_for_status(resp.status)
@@ -344,7 +521,12 @@ mod tests {
 
     #[test]
     fn order_revokes_are_one_put_each() {
-        let op = revoke_orders(&target(), ids(&["1001", "1002"]), "key lost");
+        let op = revoke_orders(
+            &target(),
+            ids(&["1001", "1002"]),
+            "key lost",
+            RevokeOptions::default(),
+        );
         assert!(op.irreversible);
         assert!(!op.idempotent);
         assert_eq!(op.name, "orders.revoke");
@@ -367,30 +549,93 @@ mod tests {
     }
 
     #[test]
+    fn order_revokes_carry_reason_and_skip_approval_when_given() {
+        let options = RevokeOptions {
+            reason: Some(Reason::KeyCompromise),
+            skip_approval: true,
+        };
+        let reqs = requests(revoke_orders(&target(), ids(&["1001"]), "c", options));
+        assert_eq!(
+            body(&reqs[0]),
+            json!({"comments": "c", "revocation_reason": "keyCompromise", "skip_approval": true})
+        );
+    }
+
+    #[test]
     fn certificate_revokes_carry_reason_and_skip_approval_when_given() {
         let reqs = requests(revoke_certificates(
             &target(),
             ids(&["5"]),
             "c",
-            None,
-            false,
+            RevokeOptions::default(),
+            By::Id,
         ));
         assert_eq!(
             reqs[0].url,
             "https://www.digicert.com/services/v2/certificate/5/revoke"
         );
         assert_eq!(body(&reqs[0]), json!({"comments": "c"}));
+        let options = RevokeOptions {
+            reason: Some(Reason::CessationOfOperation),
+            skip_approval: true,
+        };
         let reqs = requests(revoke_certificates(
             &target(),
             ids(&["5"]),
             "c",
-            Some(Reason::CessationOfOperation),
-            true,
+            options,
+            By::Id,
         ));
         assert_eq!(
             body(&reqs[0]),
             json!({"comments": "c", "revocation_reason": "cessationOfOperation", "skip_approval": true})
         );
+    }
+
+    #[test]
+    fn serials_are_sent_lowercase_without_colons() {
+        let list = ["0A1B2C3D", "0a:1b:2c:3d", "7"];
+        let certs = test_support::ids(&list, By::Serial.check());
+        let reqs = requests(revoke_certificates(
+            &target(),
+            certs,
+            "c",
+            RevokeOptions::default(),
+            By::Serial,
+        ));
+        let urls: Vec<&str> = reqs.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://www.digicert.com/services/v2/certificate/0a1b2c3d/revoke",
+                "https://www.digicert.com/services/v2/certificate/0a1b2c3d/revoke",
+                "https://www.digicert.com/services/v2/certificate/7/revoke",
+            ]
+        );
+        assert_eq!(serial(&"F".repeat(40)), Ok("f".repeat(40)));
+        for bad in [
+            "",
+            ":",
+            "0a:",
+            ":0a",
+            "0a::1b",
+            "0x1b",
+            "0g",
+            "0a 1b",
+            "0a-1b",
+            "é1",
+            &"f".repeat(41),
+        ] {
+            let e = serial(bad).unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn without_by_serial_a_serial_is_not_an_id() {
+        assert!(By::Id.check()("0a1b").is_err());
+        assert!(By::Id.check()("1001").is_ok());
+        assert!(By::Serial.check()("0a1b").is_ok());
     }
 
     #[test]
@@ -453,61 +698,165 @@ mod tests {
         );
     }
 
-    #[test]
-    fn answers_become_outcomes() {
-        let interpret = interpret();
+    /// A recorded answer from `fixtures/digicert/`.
+    fn recorded(name: &str) -> String {
+        let path = format!("{}/fixtures/digicert/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The verdict of a revoke operation's own interpreter on `answer`.
+    fn revoke_verdict(answer: &Response) -> Result<Option<Reply>, ItemError> {
+        let op = revoke_orders(&target(), ids(&["1"]), "c", RevokeOptions::default());
         let unit = Unit {
             ids: vec!["1".into()],
             request: Request::new(Method::Put, "x"),
         };
-        match interpret(&unit, &resp(201, r#"{"id":7,"status":"pending"}"#)) {
-            Verdict::All(Ok(Some(v))) => {
-                assert_eq!(*v.value(), json!({"id": 7, "status": "pending"}))
-            }
+        match (op.interpret)(&unit, answer) {
+            Verdict::All(result) => result,
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            interpret(&unit, &resp(204, "")),
-            Verdict::All(Ok(None))
+    }
+
+    #[test]
+    fn a_created_revoke_request_is_the_response() {
+        let body = recorded("revoke_request_pending.json");
+        let reply = revoke_verdict(&resp(201, &body)).unwrap().unwrap();
+        assert_eq!(reply.value()["id"], 1);
+        assert_eq!(reply.value()["status"], "pending");
+        assert!(revoke_verdict(&resp(204, "")).unwrap().is_none());
+    }
+
+    #[test]
+    fn undocumented_2xx_answers_are_invalid_responses_with_their_status() {
+        let pending = recorded("revoke_request_pending.json");
+        let cases = [
+            (200, recorded("revoke_ok_html.html")),
+            (201, recorded("revoke_truncated.json")),
+            (201, recorded("revoke_array.json")),
+            (201, recorded("revoke_object_without_id.json")),
+            (201, String::new()),
+            (201, "\"pending\"".to_string()),
+            (200, pending.clone()),
+            (202, pending.clone()),
+            (299, pending),
+            (204, "{}".to_string()),
+        ];
+        for (status, body) in cases {
+            let e = revoke_verdict(&resp(status, &body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{status} {body}");
+            assert_eq!(e.http_status, Some(status), "{status} {body}");
+            assert!(
+                e.message.contains(&format!("HTTP {status}")),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains('\n'), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn status_changes_succeed_on_any_2xx() {
+        let op = set_request_status(&target(), ids(&["9"]), true, None);
+        let unit = Unit {
+            ids: vec!["9".into()],
+            request: Request::new(Method::Put, "x"),
+        };
+        for (status, body) in [(204, ""), (200, "{}"), (200, "")] {
+            assert!(
+                matches!(
+                    (op.interpret)(&unit, &resp(status, body)),
+                    Verdict::All(Ok(_))
+                ),
+                "{status} {body}"
+            );
+        }
+        let refused = (op.interpret)(&unit, &resp(403, &recorded("error_invalid_key.json")));
+        assert!(
+            matches!(refused, Verdict::All(Err(ref e)) if e.kind == ErrorKind::Auth),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn compound_codes_match_by_part() {
+        assert!(code_has(
+            "access_denied|access_denied_invalid_key",
+            INVALID_KEY
         ));
+        assert!(code_has("access_denied_invalid_key", INVALID_KEY));
+        assert!(code_has("not_found | order", "order"));
+        assert!(!code_has("access_denied", INVALID_KEY));
+        assert!(!code_has("access_denied_invalid_key_x", INVALID_KEY));
+    }
+
+    #[test]
+    fn the_object_form_of_errors_is_read() {
+        let e = error(&resp(404, &recorded("error_object_route_not_found.json")));
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(e.code.as_deref(), Some("not_found|route"));
+        assert_eq!(e.message, "The requested route was not found.");
+        assert_eq!(e.http_status, Some(404));
+    }
+
+    #[test]
+    fn a_compound_not_found_code_is_reported_whole() {
+        let e = error(&resp(404, &recorded("error_order_not_found.json")));
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(e.code.as_deref(), Some("not_found|order"));
+        assert_eq!(e.message, "Order not found.");
     }
 
     #[test]
     fn every_error_code_and_message_is_reported() {
-        let e = error(&resp(
-            400,
-            r#"{"errors":[{"code":"invalid_id","message":"Bad ID."},{"code":"missing_field","message":"comments is required."}]}"#,
-        ));
+        let e = error(&resp(400, &recorded("error_invalid_request.json")));
         assert_eq!(e.kind, ErrorKind::Rejected);
-        assert_eq!(e.code.as_deref(), Some("invalid_id, missing_field"));
-        assert_eq!(e.message, "Bad ID.; comments is required.");
+        assert_eq!(e.code.as_deref(), Some("invalid_status, missing_param"));
+        assert_eq!(
+            e.message,
+            "The order is not in a state that allows revocation.; comments is required."
+        );
         assert_eq!(e.http_status, Some(400));
     }
 
     #[test]
-    fn a_refused_key_is_auth_and_says_so() {
-        let e = error(&resp(
-            403,
-            r#"{"errors":[{"code":"access_denied_invalid_key","message":"Invalid API key."}]}"#,
-        ));
+    fn a_refused_key_is_auth_and_names_the_setting() {
+        let e = error(&resp(403, &recorded("error_invalid_key.json")));
         assert_eq!(e.kind, ErrorKind::Auth);
-        assert_eq!(e.code.as_deref(), Some(INVALID_KEY));
+        assert_eq!(
+            e.code.as_deref(),
+            Some("access_denied|access_denied_invalid_key")
+        );
         assert!(e.message.contains("refused the API key"), "{}", e.message);
-        assert!(e.message.contains("Invalid API key."), "{}", e.message);
+        assert!(e.message.contains("api_key"), "{}", e.message);
+        assert!(
+            e.message.contains("Access denied: Invalid API key."),
+            "{}",
+            e.message
+        );
+        // The bare part alone, and whatever the status, is the same refusal.
+        let bare = r#"{"errors":{"code":"access_denied_invalid_key","message":"Invalid."}}"#;
+        assert_eq!(error(&resp(400, bare)).kind, ErrorKind::Auth);
     }
 
     #[test]
     fn statuses_decide_the_kind_otherwise() {
-        let not_found = r#"{"errors":[{"code":"not_found","message":"Not found."}]}"#;
-        assert_eq!(error(&resp(404, not_found)).kind, ErrorKind::NotFound);
-        let limit = r#"{"errors":[{"code":"request_limit_exceeded","message":"Slow down."}]}"#;
-        assert_eq!(error(&resp(429, limit)).kind, ErrorKind::Transient);
+        let not_found = recorded("error_not_found.json");
+        assert_eq!(error(&resp(404, &not_found)).kind, ErrorKind::NotFound);
+        let limit = error(&resp(429, &recorded("error_limit_exceeded.json")));
+        assert_eq!(limit.kind, ErrorKind::Transient);
+        assert_eq!(limit.code.as_deref(), Some("request_limit_exceeded"));
+        let server = error(&resp(500, &recorded("error_server.json")));
+        assert_eq!(server.kind, ErrorKind::Transient);
         let html = error(&resp(502, "<html>bad gateway</html>"));
         assert_eq!(html.kind, ErrorKind::Transient);
         assert!(html.message.contains("HTML page"));
         assert_eq!(
             error(&resp(400, r#"{"errors":[]}"#)).kind,
             ErrorKind::Rejected
+        );
+        assert_eq!(
+            error(&resp(403, r#"{"errors":"denied"}"#)).kind,
+            ErrorKind::Auth
         );
     }
 

@@ -2,17 +2,23 @@
 //!
 //! Every request carries `Authorization: <token>` (the WebAPI token as is). Users are
 //! addressed by `userCode`, the lowercase hex MD5 of the trimmed, lowercased e-mail.
-//! This module builds the read requests, checks IDs and e-mails, turns an issuing CSV
-//! into request bodies (refusing a bad file with every mistake listed), and judges
-//! the answers: the per-row `messageList` of an issue, the bare strings of a revoke.
-//! It does no I/O: the caller reads files, the engine sends.
+//! This module builds the read requests, checks IDs and e-mails, posts the rows of
+//! an issuing CSV (read by [`issue_csv`]), and judges the answers strictly: only
+//! the documented success (200 with the per-row `messageList` of an issue, the bare
+//! strings of a revoke) is one, and any other 2xx is `invalid_response`. It does no
+//! I/O: the caller reads files, the engine sends.
+
+mod issue_csv;
+
+pub use issue_csv::{Row, parse as parse_csv};
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
 use md5::{Digest, Md5};
-use serde_json::{Map, Number, Value, json};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
 
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
@@ -43,16 +49,25 @@ impl Target {
             .secret_header("authorization", self.token.clone())
     }
 
-    /// The company segment, URL-encoded (the ID comes from a config file).
+    /// The company segment, encoded (the ID comes from a config file).
     fn company(&self) -> String {
-        encode(&self.company)
+        path_segment(&self.company)
     }
 }
 
-fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+/// What a path segment keeps as is: RFC 3986's unreserved characters. Everything
+/// else (space, `/`, `?`, `#`, `%`, non-ASCII as UTF-8 bytes) is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as one URL path segment, so that a value from a config file or the
+/// command line can add no segment, query or fragment to the URL. The one encoder
+/// of path segments: `check` builds its Sertifika probe with this module too.
+pub fn path_segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// A template ID: a GUID, checked before anything is sent.
@@ -267,226 +282,6 @@ pub fn template_keys(template: &Value) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// One row of an issuing CSV, checked, as the API wants it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The recipient's e-mail (trimmed): the item ID in the report.
-    pub email: String,
-    /// The `certificateItem` object for this row.
-    pub item: Value,
-}
-
-/// What the fixed columns of a CSV are called.
-const REQUIRED: [&str; 3] = ["name", "surname", "email"];
-const OPTIONAL: [&str; 4] = ["hour", "point", "educator", "tags"];
-
-/// Where each column of the CSV goes.
-enum Column {
-    Fixed(&'static str),
-    Prop(String),
-}
-
-/// Reads an issuing CSV and checks it, against the template's property keys when
-/// `keys` is given. Every mistake is collected: a bad file is refused with all of
-/// them listed, one per line, so it can be fixed in one go.
-pub fn parse_rows(
-    data: impl std::io::Read,
-    template: &TemplateId,
-    keys: Option<&[String]>,
-) -> Result<Vec<Row>, Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(data);
-    let mut mistakes = Vec::new();
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => return Err(vec![format!("cannot read the header row: {e}")]),
-    };
-    let mut columns = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (i, raw) in headers.iter().enumerate() {
-        let name = raw.trim_start_matches('\u{feff}').trim();
-        let lower = name.to_lowercase();
-        let prop = name
-            .get(..5)
-            .filter(|p| p.eq_ignore_ascii_case("prop:"))
-            .map(|_| name[5..].trim());
-        let column = if let Some(key) = prop {
-            if key.is_empty() {
-                mistakes.push(format!("column {}: `{name}` names no property", i + 1));
-            }
-            Column::Prop(key.to_string())
-        } else if let Some(fixed) = REQUIRED.iter().chain(&OPTIONAL).find(|c| **c == lower) {
-            Column::Fixed(fixed)
-        } else {
-            mistakes.push(format!(
-                "column {}: `{name}` is not a known column (name, surname, email, hour, point, educator, tags, prop:KEY)",
-                i + 1
-            ));
-            Column::Fixed("")
-        };
-        let label = match &column {
-            Column::Fixed(f) => f.to_string(),
-            Column::Prop(k) => format!("prop:{k}"),
-        };
-        if !label.is_empty() && !seen.insert(label.clone()) {
-            mistakes.push(format!("column {}: `{label}` appears twice", i + 1));
-        }
-        columns.push(column);
-    }
-    for required in REQUIRED {
-        if !seen.contains(required) {
-            mistakes.push(format!("the required column `{required}` is missing"));
-        }
-    }
-    if let Some(keys) = keys {
-        let props: BTreeSet<&str> = columns
-            .iter()
-            .filter_map(|c| match c {
-                Column::Prop(k) => Some(k.as_str()),
-                Column::Fixed(_) => None,
-            })
-            .collect();
-        for key in &props {
-            if !keys.iter().any(|k| k == key) {
-                mistakes.push(format!(
-                    "column `prop:{key}`: template {template} has no property `{key}` (it has: {})",
-                    if keys.is_empty() {
-                        "none".to_string()
-                    } else {
-                        keys.join(", ")
-                    }
-                ));
-            }
-        }
-        for key in keys {
-            if !props.contains(key.as_str()) {
-                mistakes.push(format!(
-                    "column `prop:{key}` is missing: template {template} has that property"
-                ));
-            }
-        }
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                mistakes.push(format!("cannot read a row: {e}"));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        match row(&record, &columns, template, line) {
-            Ok(r) => rows.push(r),
-            Err(mut m) => mistakes.append(&mut m),
-        }
-    }
-    if rows.is_empty() && mistakes.is_empty() {
-        mistakes.push("the file has no rows after its header".into());
-    }
-    if mistakes.is_empty() {
-        Ok(rows)
-    } else {
-        Err(mistakes)
-    }
-}
-
-/// One record turned into a `certificateItem`, or every mistake in it.
-fn row(
-    record: &csv::StringRecord,
-    columns: &[Column],
-    template: &TemplateId,
-    line: u64,
-) -> Result<Row, Vec<String>> {
-    let mut mistakes = Vec::new();
-    let position = |name: &str| {
-        columns
-            .iter()
-            .position(|c| matches!(c, Column::Fixed(f) if *f == name))
-    };
-    let cell = |name: &str| -> &str { position(name).and_then(|i| record.get(i)).unwrap_or("") };
-    let mut item = Map::new();
-    item.insert("id".into(), Value::String(template.to_string()));
-    for (field, column) in [("Name", "name"), ("Surname", "surname"), ("Email", "email")] {
-        let value = cell(column);
-        if value.is_empty() {
-            // A missing column is reported once, with the header.
-            if position(column).is_some() {
-                mistakes.push(format!("line {line}: `{column}` is empty"));
-            }
-        } else if column == "email"
-            && let Err(m) = check_email(value)
-        {
-            mistakes.push(format!("line {line}: `email` {m}"));
-        }
-        item.insert(field.into(), Value::String(value.to_string()));
-    }
-    for (field, column) in [("Hour", "hour"), ("Point", "point")] {
-        let value = cell(column);
-        if value.is_empty() {
-            continue;
-        }
-        match number(value) {
-            Some(n) => {
-                item.insert(field.into(), Value::Number(n));
-            }
-            None => mistakes.push(format!(
-                "line {line}: `{column}` is not a number: `{value}` (use a dot for decimals)"
-            )),
-        }
-    }
-    let educator = cell("educator");
-    if !educator.is_empty() {
-        item.insert("Educator".into(), Value::String(educator.to_string()));
-    }
-    let properties: Vec<Value> = columns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| match c {
-            Column::Prop(key) => Some(json!({"key": key, "value": record.get(i).unwrap_or("")})),
-            Column::Fixed(_) => None,
-        })
-        .collect();
-    item.insert("Properties".into(), Value::Array(properties));
-    let tags: Vec<Value> = cell("tags")
-        .split(';')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| json!({"value": t}))
-        .collect();
-    if !tags.is_empty() {
-        item.insert("metaTag".into(), Value::Array(tags));
-    }
-    if mistakes.is_empty() {
-        Ok(Row {
-            email: cell("email").to_string(),
-            item: Value::Object(item),
-        })
-    } else {
-        Err(mistakes)
-    }
-}
-
-/// A finite decimal number, kept an integer when written as one (`90`, not `90.0`).
-fn number(text: &str) -> Option<Number> {
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(Number::from(i));
-    }
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-    {
-        return None;
-    }
-    text.parse::<f64>().ok().and_then(Number::from_f64)
-}
-
 /// `certificates issue`: the checked rows posted in batches; never retried once
 /// a request may have reached the server, since a second POST issues twice.
 pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
@@ -534,11 +329,17 @@ fn judge_issue(rows: usize, resp: &Response) -> Verdict {
         )
         .status(resp.status)))
     };
+    if resp.status != 200 {
+        return invalid(format!(
+            "HTTP {} instead of the documented 200",
+            resp.status
+        ));
+    }
     let Some(list) = resp
         .json()
         .and_then(|v| v.get("messageList").and_then(Value::as_array).cloned())
     else {
-        return invalid("no `messageList`".into());
+        return invalid(format!("HTTP {} without a `messageList`", resp.status));
     };
     let mut entries = Vec::new();
     let (mut successes, mut errors) = (None, None);
@@ -579,7 +380,8 @@ fn judge_issue(rows: usize, resp: &Response) -> Verdict {
                 None => Err(ItemError::new(
                     ErrorKind::InvalidResponse,
                     "the answer has no entry for this row",
-                )),
+                )
+                .status(resp.status)),
             }
         })
         .collect();
@@ -636,8 +438,10 @@ pub fn revoke(target: &Target, template: &TemplateId, ids: Ids) -> Operation {
     .sized(count, count, preview)
 }
 
-/// A single revoke answers 200 with a bare string: `... is deleted` or
-/// `... is undefined or is deleted` (nothing to revoke: not found).
+/// A single revoke answers 200 with a bare string: `userCode : 'HEX' is deleted`
+/// is success, `userCode : 'HEX' is undefined or is deleted` means there was nothing
+/// to revoke (not found). Any other 2xx is `invalid_response`: certctl cannot tell
+/// what happened.
 fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
     if !resp.is_success() {
         return Err(item_error(resp));
@@ -646,16 +450,51 @@ fn judge_revoke(resp: &Response) -> Result<Option<Reply>, ItemError> {
         Some(Value::String(s)) => s,
         _ => String::from_utf8_lossy(&resp.body).trim().to_string(),
     };
-    if text.contains("is undefined") {
-        Err(ItemError::new(ErrorKind::NotFound, text).status(resp.status))
-    } else if text.trim_end().ends_with("is deleted") {
-        Ok(Some(Reply::from(Value::String(text))))
-    } else {
+    let invalid = |why: &str| {
+        let excerpt: String = text.chars().take(120).collect();
         Err(ItemError::new(
             ErrorKind::InvalidResponse,
-            format!("unexpected answer to a revoke: {text}"),
+            format!(
+                "the revoke answer (HTTP {}) {why}, not the documented `userCode : 'HEX' is deleted`: `{excerpt}`",
+                resp.status
+            ),
         )
         .status(resp.status))
+    };
+    if resp.status != 200 {
+        return invalid("has an undocumented status");
+    }
+    match revoke_answer(&text) {
+        Some(RevokeAnswer::Deleted) => Ok(Some(Reply::from(Value::String(text)))),
+        Some(RevokeAnswer::Undefined) => {
+            Err(ItemError::new(ErrorKind::NotFound, text).status(resp.status))
+        }
+        None => invalid("is something else"),
+    }
+}
+
+/// The two documented answers to the revoke of one user.
+#[derive(Debug, PartialEq)]
+enum RevokeAnswer {
+    /// `userCode : 'HEX' is deleted`.
+    Deleted,
+    /// `userCode : 'HEX' is undefined or is deleted`: nothing to revoke.
+    Undefined,
+}
+
+/// Reads `userCode : 'HEX' is deleted` or `... is undefined or is deleted`, with
+/// any spacing around the colon; anything else is none of them.
+fn revoke_answer(text: &str) -> Option<RevokeAnswer> {
+    let rest = text.trim().strip_prefix("userCode")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().strip_prefix('\'')?;
+    let (code, rest) = rest.split_once('\'')?;
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    match rest.trim() {
+        "is deleted" => Some(RevokeAnswer::Deleted),
+        "is undefined or is deleted" => Some(RevokeAnswer::Undefined),
+        _ => None,
     }
 }
 
@@ -673,29 +512,42 @@ pub fn revoke_all(target: &Target, template: &TemplateId) -> Operation {
     )
 }
 
-/// `--all` answers `{"status":"OK","messageList":[...]}`; the answer is the response.
+/// `--all` answers 200 with `{"status":"OK","messageList":[...]}` (one entry per
+/// revoked user): the answer is the item's response. Another `status` is a
+/// rejection; any other 2xx is `invalid_response`.
 fn judge_revoke_all(resp: &Response) -> Result<Option<Reply>, ItemError> {
     if !resp.is_success() {
         return Err(item_error(resp));
     }
-    match resp.json() {
-        Some(v @ Value::Object(_)) => match v.get("status").and_then(Value::as_str) {
-            Some(s) if s.eq_ignore_ascii_case("ok") => Ok(Some(Reply::from(v))),
-            Some(s) => Err(ItemError::new(
-                ErrorKind::Rejected,
-                list_text(&v).unwrap_or_else(|| format!("status {s}")),
-            )
-            .status(resp.status)),
-            None => Err(
-                ItemError::new(ErrorKind::InvalidResponse, "the answer has no `status`")
-                    .status(resp.status),
-            ),
-        },
-        _ => Err(ItemError::new(
+    let invalid = |why: &str| {
+        Err(ItemError::new(
             ErrorKind::InvalidResponse,
-            "the answer is not the documented JSON object",
+            format!(
+                "the revoke answer (HTTP {}) {why}, not the documented {{\"status\":\"OK\",\"messageList\":[...]}}",
+                resp.status
+            ),
+        )
+        .status(resp.status))
+    };
+    if resp.status != 200 {
+        return invalid("has an undocumented status");
+    }
+    let Some(v @ Value::Object(_)) = resp.json() else {
+        return invalid("is not a JSON object");
+    };
+    let listed = v
+        .get("messageList")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().all(Value::is_string));
+    match v.get("status").and_then(Value::as_str) {
+        Some(s) if s.eq_ignore_ascii_case("ok") && listed => Ok(Some(Reply::from(v))),
+        Some(s) if s.eq_ignore_ascii_case("ok") => invalid("has no `messageList` of strings"),
+        Some(s) => Err(ItemError::new(
+            ErrorKind::Rejected,
+            list_text(&v).unwrap_or_else(|| format!("status {s}")),
         )
         .status(resp.status)),
+        None => invalid("has no `status`"),
     }
 }
 
@@ -782,45 +634,19 @@ mod tests {
     }
 
     #[test]
-    fn csv_rows_become_certificate_items() {
-        let csv = "name,surname,email,hour,point,educator,prop:k1,tags\nAyşe,Yılmaz, a@b.c ,1.5,90,Öğretmen,v1,x; y\nB,C,b@c.d,,,,v2,\n";
-        let keys = vec!["k1".to_string()];
-        let rows = parse_rows(csv.as_bytes(), &tid(), Some(&keys)).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].email, "a@b.c");
+    fn path_segments_encode_what_would_change_the_url() {
+        assert_eq!(path_segment("a b/c?d#e%f"), "a%20b%2Fc%3Fd%23e%25f");
+        assert_eq!(path_segment("şirket"), "%C5%9Firket");
+        assert_eq!(path_segment("Acme-1.0_x~"), "Acme-1.0_x~");
+        assert_eq!(path_segment("a+b&c=d"), "a%2Bb%26c%3Dd");
+        let t = Target {
+            company: "my co/1?x".into(),
+            ..target()
+        };
         assert_eq!(
-            rows[0].item,
-            json!({"id": TID, "Name": "Ayşe", "Surname": "Yılmaz", "Email": "a@b.c",
-                   "Hour": 1.5, "Point": 90, "Educator": "Öğretmen",
-                   "Properties": [{"key": "k1", "value": "v1"}],
-                   "metaTag": [{"value": "x"}, {"value": "y"}]})
+            templates_list(&t).url,
+            "https://sertifikalarim.com/api/v1.0/company/my%20co%2F1%3Fx/certificate"
         );
-        assert_eq!(
-            rows[1].item,
-            json!({"id": TID, "Name": "B", "Surname": "C", "Email": "b@c.d",
-                   "Properties": [{"key": "k1", "value": "v2"}]})
-        );
-    }
-
-    #[test]
-    fn every_mistake_is_listed() {
-        let csv = "name,surname,email,hour,prop:k9\n,X,a@b.c,1\nA,B,not-mail,abc\nA,B,c@d.e,NaN\n";
-        let keys = vec!["k1".to_string()];
-        let mistakes = parse_rows(csv.as_bytes(), &tid(), Some(&keys)).unwrap_err();
-        let text = mistakes.join("\n");
-        for needle in [
-            "prop:k9",
-            "prop:k1",
-            "line 2: `name` is empty",
-            "line 3: `email`",
-            "line 3: `hour`",
-            "line 4: `hour`",
-        ] {
-            assert!(text.contains(needle), "{needle} in\n{text}");
-        }
-        let shape =
-            parse_rows("name,email,hours\nA,a@b.c,1\n".as_bytes(), &tid(), None).unwrap_err();
-        assert_eq!(shape.len(), 2, "{shape:?}");
     }
 
     #[test]
@@ -856,6 +682,85 @@ mod tests {
                 assert_eq!(e.message, "Authorization has been denied");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// A recorded answer from `fixtures/sertifika/`.
+    fn recorded(name: &str) -> String {
+        let path = format!("{}/fixtures/sertifika/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn only_a_200_with_the_message_list_is_an_issue_answer() {
+        let ok = recorded("issue_all_success.json");
+        assert!(matches!(judge_issue(3, &resp(200, &ok)), Verdict::Each(_)));
+        for (status, body) in [
+            (201, ok.as_str()),
+            (204, ""),
+            (200, ""),
+            (200, "<html>ok</html>"),
+            (200, "[]"),
+            (200, r#"{"status":"OK"}"#),
+        ] {
+            match judge_issue(3, &resp(status, body)) {
+                Verdict::All(Err(e)) => {
+                    assert_eq!(e.kind, ErrorKind::InvalidResponse, "{status} {body}");
+                    assert_eq!(e.http_status, Some(status), "{status} {body}");
+                }
+                other => panic!("{status} {body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_documented_strings_are_revoke_answers() {
+        let deleted = recorded("revoke_deleted.json");
+        assert!(judge_revoke(&resp(200, &deleted)).unwrap().is_some());
+        let undefined = judge_revoke(&resp(200, &recorded("revoke_undefined.json"))).unwrap_err();
+        assert_eq!(undefined.kind, ErrorKind::NotFound);
+        assert_eq!(undefined.http_status, Some(200));
+        // The bare text, unquoted, and other spacing read the same.
+        assert!(judge_revoke(&resp(200, "userCode:'ab12' is deleted")).is_ok());
+        for (status, body) in [
+            (204, ""),
+            (201, deleted.as_str()),
+            (200, ""),
+            (200, "{}"),
+            (200, "\"OK\""),
+            (200, "<html>deleted</html>"),
+            (200, "\"userCode : 'ab' is deleted, and more\""),
+            (200, "\"userCode : 'xyz' is deleted\""),
+            (200, "\"email : 'a@b.c' is deleted\""),
+        ] {
+            let e = judge_revoke(&resp(status, body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{status} {body}");
+            assert_eq!(e.http_status, Some(status), "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn only_a_200_with_status_ok_and_its_list_revokes_all() {
+        let all = recorded("revoke_all.json");
+        let reply = judge_revoke_all(&resp(200, &all)).unwrap().unwrap();
+        assert_eq!(
+            reply.value()["messageList"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let refused = judge_revoke_all(&resp(200, r#"{"status":"ERROR","messageList":["no"]}"#));
+        assert_eq!(refused.unwrap_err().kind, ErrorKind::Rejected);
+        for (status, body) in [
+            (204, ""),
+            (202, all.as_str()),
+            (200, ""),
+            (200, "[]"),
+            (200, r#"{"status":"OK"}"#),
+            (200, r#"{"status":"OK","messageList":[1]}"#),
+            (200, r#"{"messageList":[]}"#),
+        ] {
+            let e = judge_revoke_all(&resp(status, body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{status} {body}");
+            assert_eq!(e.http_status, Some(status), "{status} {body}");
         }
     }
 

@@ -1,12 +1,16 @@
 //! Emulated DigiCert CertCentral API under `/digicert/services/v2`: order and
 //! certificate revoke requests, their approval or rejection, and `user/me`, with
-//! DigiCert's `{"errors":[{code,message}]}` shape.
+//! DigiCert's `{"errors":[{code,message}]}` shape and the compound codes the live
+//! API answers (`access_denied|access_denied_invalid_key`, `not_found|order`, ...);
+//! an unknown route gets the one-object form, `{"errors":{code,message}}`, as live.
 //!
 //! Seed: orders 1001..1010, each with certificate 2000 + (order - 1000), all issued;
 //! for rehearsing bulk runs, orders 10001..12000, each with certificate order + 10000;
 //! revoke request 1 on order 1010, pending. New requests are numbered from 2. A
 //! revoke request stays `pending` until approved, which revokes its order (and the
-//! order's certificate) or certificate.
+//! order's certificate) or certificate; `skip_approval` revokes at once (204).
+//! Certificate N has the serial number `0a1b2c3d` followed by N in 8 hex digits
+//! (2001: `0a1b2c3d000007d1`), and a certificate revoke takes either in its path.
 
 use std::collections::BTreeMap;
 
@@ -105,6 +109,24 @@ impl State {
     }
 }
 
+/// What the seeded serial numbers start with; the certificate ID follows in hex.
+const SERIAL_PREFIX: &str = "0a1b2c3d";
+
+/// The serial number of seeded certificate `id`.
+fn serial_of(id: u64) -> String {
+    format!("{SERIAL_PREFIX}{id:08x}")
+}
+
+/// The certificate a serial number (any case) names, if it has the seeded form.
+fn id_of_serial(serial: &str) -> Option<u64> {
+    let serial = serial.to_ascii_lowercase();
+    let hex = serial.strip_prefix(SERIAL_PREFIX)?;
+    (hex.len() == 8)
+        .then(|| u64::from_str_radix(hex, 16).ok())
+        .flatten()
+        .filter(|id| serial_of(*id) == serial)
+}
+
 fn now() -> String {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     stamp.replace('Z', "+00:00")
@@ -117,14 +139,17 @@ fn errors(status: StatusCode, code: &str, message: &str) -> Resp {
     )
 }
 
+/// The code the live API refuses an API key with (403).
+const INVALID_KEY: &str = "access_denied|access_denied_invalid_key";
+
 /// DigiCert's error body, its code chosen from the status (auth failures and faults).
 pub(super) fn error(status: StatusCode, message: &str) -> Resp {
     let code = match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "access_denied_invalid_key",
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => INVALID_KEY,
         StatusCode::TOO_MANY_REQUESTS => "request_limit_exceeded",
         StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::BAD_REQUEST => "invalid_request",
+        StatusCode::NOT_FOUND => "not_found|route",
+        StatusCode::BAD_REQUEST => "invalid_request|body",
         _ => "internal_server_error",
     };
     errors(status, code, message)
@@ -151,7 +176,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
     if call.header("x-dc-devkey") != Some(TOKEN) {
         return errors(
             StatusCode::FORBIDDEN,
-            "access_denied_invalid_key",
+            INVALID_KEY,
             "The API key is missing or invalid.",
         );
     }
@@ -161,7 +186,10 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
         ("GET", ["request", id]) => show_request(id, world),
         ("PUT", ["request", id, "status"]) => set_status(id, call, world),
         ("GET", ["user", "me"]) => json(StatusCode::OK, user()),
-        _ => errors(StatusCode::NOT_FOUND, "not_found", "No such endpoint."),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            json!({ "errors": { "code": "not_found|route", "message": "The requested route was not found." } }),
+        ),
     }
 }
 
@@ -169,7 +197,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
 fn parse_id(raw: &str, what: &str) -> Result<u64, Resp> {
     raw.parse::<u64>().ok().filter(|&id| id > 0).ok_or_else(|| {
         bad(
-            "invalid_param",
+            &format!("invalid_param|{what}"),
             &format!("{what} must be a positive integer, not '{raw}'."),
         )
     })
@@ -179,7 +207,7 @@ fn parse_id(raw: &str, what: &str) -> Result<u64, Resp> {
 fn body_with_comments(call: &Call<'_>) -> Result<(Value, String), Resp> {
     let Some(body) = call.json().filter(Value::is_object) else {
         return Err(bad(
-            "invalid_json",
+            "invalid_request|body",
             "The request body must be a JSON object.",
         ));
     };
@@ -190,6 +218,36 @@ fn body_with_comments(call: &Call<'_>) -> Result<(Value, String), Resp> {
         .map(str::to_owned)
         .ok_or_else(|| bad("missing_param|comments", "comments is required."))?;
     Ok((body, comments))
+}
+
+/// `revocation_reason` and `skip_approval` of a revoke body, checked as the API does.
+fn revoke_options(body: &Value) -> Result<(Option<String>, bool), Resp> {
+    let reason = match body.get("revocation_reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) if REASONS.contains(&r.as_str()) => Some(r.clone()),
+        Some(_) => {
+            let message = format!("revocation_reason must be one of {}.", REASONS.join(", "));
+            return Err(bad("invalid_param|revocation_reason", &message));
+        }
+    };
+    let skip = match body.get("skip_approval") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(skip)) => *skip,
+        Some(_) => {
+            return Err(bad(
+                "invalid_param|skip_approval",
+                "skip_approval must be true or false.",
+            ));
+        }
+    };
+    Ok((reason, skip))
+}
+
+/// Revoke at once (approval skipped): the change is counted and the answer is 204.
+fn revoke_now(world: &mut World, target: Target) -> Resp {
+    world.digicert.revoke(target);
+    world.stats.change(target.stats_key());
+    empty(StatusCode::NO_CONTENT)
 }
 
 /// Record a new pending revoke request and answer 201 with it.
@@ -221,8 +279,12 @@ fn revoke_order(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
         Ok(id) => id,
         Err(response) => return response,
     };
-    let (_, comments) = match body_with_comments(call) {
+    let (body, comments) = match body_with_comments(call) {
         Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let (reason, skip) = match revoke_options(&body) {
+        Ok(options) => options,
         Err(response) => return response,
     };
     match world.digicert.orders.get(&id) {
@@ -231,13 +293,42 @@ fn revoke_order(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
             "not_found|order",
             &format!("Order {id} not found."),
         ),
-        Some((_, true)) => bad("invalid_status", &format!("Order {id} is already revoked.")),
-        Some(_) => create_request(world, Target::Order(id), comments, None),
+        Some((_, true)) => bad(
+            "invalid_status|order",
+            &format!("Order {id} is already revoked."),
+        ),
+        Some(_) if skip => revoke_now(world, Target::Order(id)),
+        Some(_) => create_request(world, Target::Order(id), comments, reason),
     }
 }
 
+/// The certificate a revoke path names: an ID, or else a serial number (the API
+/// takes "the certificate ID or serial number" in the same place).
+fn certificate_of(raw: &str, world: &World) -> Result<u64, Resp> {
+    let certificates = &world.digicert.certificates;
+    if let Ok(id) = raw.parse::<u64>()
+        && certificates.contains_key(&id)
+    {
+        return Ok(id);
+    }
+    if let Some(id) = id_of_serial(raw).filter(|id| certificates.contains_key(id)) {
+        return Ok(id);
+    }
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(
+            "invalid_param|certificate_id",
+            &format!("'{raw}' is neither a certificate ID nor a serial number."),
+        ));
+    }
+    Err(errors(
+        StatusCode::NOT_FOUND,
+        "not_found|certificate",
+        &format!("Certificate {raw} not found."),
+    ))
+}
+
 fn revoke_certificate(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
-    let id = match parse_id(raw, "certificate_id") {
+    let id = match certificate_of(raw, world) {
         Ok(id) => id,
         Err(response) => return response,
     };
@@ -245,35 +336,17 @@ fn revoke_certificate(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let reason = match body.get("revocation_reason") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(r)) if REASONS.contains(&r.as_str()) => Some(r.clone()),
-        Some(_) => {
-            let message = format!("revocation_reason must be one of {}.", REASONS.join(", "));
-            return bad("invalid_revocation_reason", &message);
-        }
-    };
-    let skip = match body.get("skip_approval") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(skip)) => *skip,
-        Some(_) => return bad("invalid_param", "skip_approval must be true or false."),
+    let (reason, skip) = match revoke_options(&body) {
+        Ok(options) => options,
+        Err(response) => return response,
     };
     match world.digicert.certificates.get(&id) {
-        None => errors(
-            StatusCode::NOT_FOUND,
-            "not_found|certificate",
-            &format!("Certificate {id} not found."),
-        ),
         Some(true) => bad(
-            "invalid_status",
+            "invalid_status|certificate",
             &format!("Certificate {id} is already revoked."),
         ),
-        Some(false) if skip => {
-            world.digicert.revoke(Target::Certificate(id));
-            world.stats.change(Target::Certificate(id).stats_key());
-            empty(StatusCode::NO_CONTENT)
-        }
-        Some(false) => create_request(world, Target::Certificate(id), comments, reason),
+        _ if skip => revoke_now(world, Target::Certificate(id)),
+        _ => create_request(world, Target::Certificate(id), comments, reason),
     }
 }
 
@@ -321,7 +394,10 @@ fn set_status(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
         Err(response) => return response,
     };
     let Some(body) = call.json().filter(Value::is_object) else {
-        return bad("invalid_json", "The request body must be a JSON object.");
+        return bad(
+            "invalid_request|body",
+            "The request body must be a JSON object.",
+        );
     };
     let status = match body.get("status").and_then(Value::as_str) {
         Some("approved") => "approved",
@@ -336,7 +412,12 @@ fn set_status(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
     let comment = match body.get("processor_comment") {
         None | Some(Value::Null) => None,
         Some(Value::String(c)) => Some(c.clone()),
-        Some(_) => return bad("invalid_param", "processor_comment must be a string."),
+        Some(_) => {
+            return bad(
+                "invalid_param|processor_comment",
+                "processor_comment must be a string.",
+            );
+        }
     };
     let state = &mut world.digicert;
     let Some(request) = state.requests.get_mut(&id) else {

@@ -338,10 +338,79 @@ async fn digicert_revoke_requests_and_approval() {
     )
     .await;
     assert_eq!(status, 403);
-    assert_eq!(err["errors"][0]["code"], "access_denied_invalid_key");
+    assert_eq!(
+        err["errors"][0]["code"],
+        "access_denied|access_denied_invalid_key"
+    );
+
+    // A certificate is addressed by serial number too, in any case.
+    let skip = json!({"comments": "x", "skip_approval": true});
+    let (status, _) = send(
+        call(
+            &c,
+            &h,
+            Method::PUT,
+            &format!("{v2}/certificate/0A1B2C3D000007D5/revoke"),
+        )
+        .json(&skip),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, err) = send(
+        call(
+            &c,
+            &h,
+            Method::PUT,
+            &format!("{v2}/certificate/2005/revoke"),
+        )
+        .json(&comment),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    let (status, err) = send(
+        call(
+            &c,
+            &h,
+            Method::PUT,
+            &format!("{v2}/certificate/0a1b2c3d0000ffff/revoke"),
+        )
+        .json(&comment),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(err["errors"][0]["code"], "not_found|certificate");
+    // An order revoke takes skip_approval as well, and its certificate goes with it.
+    let (status, _) = send(
+        call(
+            &c,
+            &h,
+            Method::PUT,
+            &format!("{v2}/order/certificate/1006/revoke"),
+        )
+        .json(&skip),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = send(
+        call(
+            &c,
+            &h,
+            Method::PUT,
+            &format!("{v2}/certificate/2006/revoke"),
+        )
+        .json(&comment),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // An unknown route answers the one-object form of `errors`.
+    let (status, err) = send(call(&c, &h, Method::GET, &format!("{v2}/nowhere"))).await;
+    assert_eq!(status, 404);
+    assert_eq!(err["errors"]["code"], "not_found|route");
 
     let s = stats(&c, &h).await;
     assert_eq!(s["changes"]["digicert:order:1001"], 2);
+    assert_eq!(s["changes"]["digicert:certificate:2005"], 1);
+    assert_eq!(s["changes"]["digicert:order:1006"], 1);
     assert_eq!(s["changes"]["digicert:certificate:2002"], 1);
 }
 
