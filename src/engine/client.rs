@@ -28,8 +28,10 @@ pub enum Failure {
 /// temporary one, and is never retried.
 fn failed_attempt(attempt: Attempt, message: &str, idempotent: bool) -> ItemError {
     match attempt {
+        // `auth`: the item kinds a report may carry are fixed (SPEC §5), and this is
+        // the one among them that means "fix the configuration" (exit 4).
         Attempt::Tls => ItemError::new(
-            ErrorKind::Config,
+            ErrorKind::Auth,
             format!(
                 "the provider's TLS certificate could not be verified ({message}): check base_url (a wrong host?), an intercepting proxy, or a missing CA certificate"
             ),
@@ -104,6 +106,7 @@ impl Http {
     ) -> Result<Response, Failure> {
         let mut attempt_no = 0u32;
         let mut last: Option<ItemError> = None;
+        let mut lost_before = false;
         loop {
             attempt_no += 1;
             tokio::select! {
@@ -151,10 +154,16 @@ impl Http {
             }
             let failure = match outcome {
                 Ok(resp) if retry => crate::providers::unreadable_error(resp.status, &resp.body),
-                Ok(resp) => return Ok(resp),
-                Err((attempt, message)) => failed_attempt(attempt, &message, idempotent),
+                Ok(mut resp) => {
+                    resp.after_lost_attempt = lost_before;
+                    return Ok(resp);
+                }
+                Err((attempt, message)) => {
+                    lost_before |= attempt == Attempt::Lost;
+                    failed_attempt(attempt, &message, idempotent)
+                }
             };
-            if !retry || failure.kind == ErrorKind::Config {
+            if !retry {
                 return Err(Failure::Item(failure));
             }
             let wait = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
@@ -196,6 +205,7 @@ impl Http {
             status,
             retry_after,
             body,
+            after_lost_attempt: false,
         })
     }
 }

@@ -130,6 +130,9 @@ impl Ended {
             (n, ok) => format!("; {} others failed too, {ok} succeeded", n - 1),
         };
         let hint = match e.kind {
+            ErrorKind::Auth if e.http_status.is_none() => Some(
+                "check base_url, any proxy in HTTPS_PROXY, and that the CA that signed the provider's certificate is trusted (SSL_CERT_FILE)".to_string(),
+            ),
             ErrorKind::Auth | ErrorKind::Config => {
                 let key = self.provider.info().secret_key;
                 Some(format!(

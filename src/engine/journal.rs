@@ -979,7 +979,7 @@ impl Resume {
                 let e = ItemError::new(
                     ErrorKind::Transient,
                     format!(
-                        "its outcome is unknown since an earlier run of chain {} (the change may have been applied), and this operation is not safe to send twice, so it was not sent: check it at the provider, then resume with --retry-unknown to send it",
+                        "not sent: its outcome is unknown since chain {} (the change may have been applied) and this operation is not safe to send twice; check it at the provider, then resume with --retry-unknown to send it",
                         self.root
                     ),
                 );

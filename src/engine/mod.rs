@@ -536,6 +536,24 @@ fn judge(result: Result<Option<Reply>, ItemError>, idempotent: bool) -> ItemResu
     }
 }
 
+/// Adds to the errors of a verdict that an earlier attempt may have been applied:
+/// a key deleted by a first attempt whose answer was lost is "unknown" to the retry.
+fn explain_after_loss(verdict: Verdict) -> Verdict {
+    let explain = |r: Result<Option<Reply>, ItemError>| {
+        r.map_err(|mut e| {
+            e.message.push_str(
+                " (an earlier attempt got no answer and may have been applied, which can explain this answer)",
+            );
+            e
+        })
+    };
+    match verdict {
+        Verdict::All(r) => Verdict::All(explain(r)),
+        Verdict::Each(list) => Verdict::Each(list.into_iter().map(explain).collect()),
+        pending => pending,
+    }
+}
+
 /// Resolves once the run is interrupted; never, for requests outside a run.
 #[derive(Debug, Clone)]
 pub struct Stop(Option<tokio::sync::watch::Receiver<bool>>);
@@ -633,6 +651,9 @@ impl TaskContext {
                 Err(e) => e.http_status.or(status),
             };
             let verdict = match sent {
+                Ok(resp) if resp.after_lost_attempt => {
+                    explain_after_loss((self.interpret)(unit, &resp))
+                }
                 Ok(resp) => (self.interpret)(unit, &resp),
                 Err(e) => Verdict::All(Err(e)),
             };

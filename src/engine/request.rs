@@ -156,6 +156,9 @@ pub struct Response {
     pub retry_after: Option<String>,
     /// The body, unparsed.
     pub body: Bytes,
+    /// Whether an earlier attempt of the same request got no answer and may have
+    /// been applied: a refusal now may be the consequence (a key already deleted).
+    pub after_lost_attempt: bool,
 }
 
 impl Response {

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
-use crate::error::{ItemError, Result};
+use crate::error::{ErrorKind, ItemError, Result};
 use crate::input::Ids;
 use crate::json;
+use crate::output::Reply;
 use crate::providers::{
     ProviderId, batched, find_message, operation, request_count, single, unreadable_error,
 };
@@ -48,7 +49,7 @@ pub fn delete_history(target: &Target, campaign: &str) -> Operation {
         true,
         campaign.to_string(),
         request,
-        interpret(),
+        interpret_with(Success::NoContent),
     )
 }
 
@@ -146,16 +147,54 @@ pub fn toggle(
     }
 }
 
-/// Success is a 2xx (the API documents 200, or 204 for a campaign); anything else
-/// is an error read from the body.
-fn interpret() -> Arc<crate::engine::Interpret> {
-    Arc::new(move |_unit: &Unit, resp: &Response| {
-        if resp.is_success() {
-            Verdict::All(Ok(resp.reply()))
-        } else {
-            Verdict::All(Err(error(resp)))
+/// The documented success answer of an operation (SPEC §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Success {
+    /// 204 (deleting a campaign's history).
+    NoContent,
+    /// 2xx with an empty or JSON body (the key operations).
+    EmptyOrJson,
+}
+
+/// Judges an answer: the documented success succeeds, another 2xx is an
+/// `invalid_response` (an HTML page from a proxy, a truncated body), anything else is
+/// an error read from the body.
+fn judge(success: Success, resp: &Response) -> Result<Option<Reply>, ItemError> {
+    if !resp.is_success() {
+        return Err(error(resp));
+    }
+    let empty = resp.body.iter().all(u8::is_ascii_whitespace);
+    let documented = match success {
+        Success::NoContent => resp.status == 204,
+        Success::EmptyOrJson => {
+            empty || resp.reply().is_some() || resp.body.trim_ascii() == b"null"
         }
-    })
+    };
+    if documented {
+        return Ok(if empty { None } else { resp.reply() });
+    }
+    let expected = match success {
+        Success::NoContent => "204",
+        Success::EmptyOrJson => "an empty or JSON body",
+    };
+    Err(ItemError::new(
+        ErrorKind::InvalidResponse,
+        format!(
+            "BCdiploma answered HTTP {} {}, not the documented {expected}, so certctl cannot tell whether it worked",
+            resp.status,
+            if empty { "with no body" } else { "with a body that is not JSON" }
+        ),
+    )
+    .status(resp.status))
+}
+
+fn interpret_with(success: Success) -> Arc<crate::engine::Interpret> {
+    Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(success, resp)))
+}
+
+/// The key operations' judge: 2xx with an empty or JSON body.
+fn interpret() -> Arc<crate::engine::Interpret> {
+    interpret_with(Success::EmptyOrJson)
 }
 
 /// The item error for a BCdiploma error answer.
@@ -282,5 +321,41 @@ mod tests {
             interpret(&unit, &resp(200, "")),
             Verdict::All(Ok(None))
         ));
+    }
+
+    #[test]
+    fn only_the_documented_answers_succeed() {
+        let keys = Success::EmptyOrJson;
+        for (status, body) in [
+            (200, ""),
+            (204, ""),
+            (200, r#"{"message":"2 disabled."}"#),
+            (299, ""),
+        ] {
+            assert!(judge(keys, &resp(status, body)).is_ok(), "{status} {body}");
+        }
+        for (status, body) in [
+            (200, "<html><body>proxy</body></html>"),
+            (200, r#"{"message":"#),
+            (201, "done"),
+        ] {
+            let e = judge(keys, &resp(status, body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{status} {body}");
+            assert_eq!(e.http_status, Some(status));
+        }
+        let history = Success::NoContent;
+        assert!(judge(history, &resp(204, "")).is_ok());
+        let e = judge(history, &resp(200, "{}")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn every_bcdiploma_operation_is_safe_to_send_twice() {
+        let t = target();
+        assert!(delete_history(&t, "c").idempotent);
+        let k = || Some(test_support::ids(&["k"], crate::input::any_id));
+        assert!(delete(&t, test_support::ids(&["k"], crate::input::any_id), 100).idempotent);
+        assert!(toggle(&t, k(), None, false, 100).idempotent);
+        assert!(toggle(&t, None, Some("c".into()), true, 100).idempotent);
     }
 }

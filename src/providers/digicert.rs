@@ -203,10 +203,13 @@ fn units(
     })
 }
 
-/// An operation of one non-idempotent PUT per ID, its answers judged by `judge`.
+/// An operation of one PUT per ID, its answers judged by `judge`. Whether sending
+/// it twice is harmless is declared by the caller (SPEC §8): a revoke creates a
+/// revoke request each time, a status change does not.
 fn one_per_id(
     name: &'static str,
     irreversible: bool,
+    idempotent: bool,
     ids: Ids,
     segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
     build: impl Fn(&str) -> Request + Send + 'static,
@@ -217,7 +220,7 @@ fn one_per_id(
         ProviderId::Digicert,
         name,
         irreversible,
-        false,
+        idempotent,
         units(ids, segment, build),
         Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(resp))),
     )
@@ -261,6 +264,7 @@ pub fn revoke_orders(
     one_per_id(
         "orders.revoke",
         true,
+        false,
         ids,
         segment,
         move |id| {
@@ -289,6 +293,7 @@ pub fn revoke_certificates(
     one_per_id(
         "certificates.revoke",
         true,
+        false,
         ids,
         move |cert| by.segment(cert),
         move |cert| {
@@ -324,6 +329,7 @@ pub fn set_request_status(
     one_per_id(
         name,
         false,
+        true,
         ids,
         segment,
         move |id| target.request(Method::Put, &format!("/request/{id}/status"), Some(&body)),
@@ -663,7 +669,7 @@ mod tests {
     #[test]
     fn status_changes_omit_a_missing_comment() {
         let op = set_request_status(&target(), ids(&["9"]), true, None);
-        assert!(!op.irreversible && !op.idempotent);
+        assert!(!op.irreversible && op.idempotent);
         assert_eq!(op.name, "requests.approve");
         let reqs = requests(op);
         assert_eq!(

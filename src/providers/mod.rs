@@ -259,6 +259,7 @@ pub mod test_support {
             status,
             retry_after: None,
             body: bytes::Bytes::from(body.to_string()),
+            after_lost_attempt: false,
         }
     }
 
