@@ -212,6 +212,17 @@ async fn init_writes_a_private_file_and_refuses_to_overwrite() {
     let mut c = env.cmd();
     c.args(["config", "show"]);
     assert_eq!(code(&run(c).await), 0, "the written file must load");
+    // After init, `check` says to fill the file in, not to run init again.
+    let mut c = env.cmd();
+    c.arg("check");
+    let out = run(c).await;
+    assert_eq!(code(&out), 4);
+    assert!(
+        stderr(&out).contains(&format!("edit {}", path.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("config init"), "{}", stderr(&out));
 }
 
 #[tokio::test]

@@ -399,3 +399,66 @@ async fn ctrl_c_ends_an_origin_wait_at_once_with_one_json_document() {
     );
     assert_eq!(received(&server).await.len(), 4, "no poll after Ctrl-C");
 }
+
+#[tokio::test]
+async fn a_run_that_pacing_will_make_long_says_so_once() {
+    use std::io::BufRead;
+    let env = Env::new();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
+        .args(["--sandbox", "-y", "-o", "json", "--rate", "1"])
+        .args(["digicert", "orders", "revoke", "--comment", "slow"])
+        .args((10_001..10_016).map(|i| i.to_string()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let pid = child.id().to_string();
+    let line = tokio::task::spawn_blocking(move || {
+        let first = std::io::BufReader::new(stderr).lines().next();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let _ = child.wait();
+        first
+    })
+    .await
+    .unwrap()
+    .unwrap()
+    .unwrap();
+    assert!(line.contains("15 requests paced to --rate 1"), "{line}");
+    assert!(line.contains("take at least 14s"), "{line}");
+    assert!(line.contains("--rate 0"), "{line}");
+}
+
+#[tokio::test]
+async fn sandbox_runs_stay_out_of_the_production_journal() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "--sandbox",
+        "-o",
+        "json",
+        "bcdiploma",
+        "certificates",
+        "disable",
+    ])
+    .args(["--campaign", "demo-campaign"]);
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let run_id = json(&out)["run_id"].as_str().unwrap().to_string();
+    let list = |sandbox: bool| {
+        let mut c = env.cmd();
+        if sandbox {
+            c.arg("--sandbox");
+        }
+        c.args(["-o", "json", "journal", "list"]);
+        c
+    };
+    let production = json(&run(list(false)).await);
+    assert_eq!(production, serde_json::json!([]), "{production}");
+    let rehearsals = json(&run(list(true)).await);
+    assert_eq!(rehearsals[0]["run_id"], run_id.as_str(), "{rehearsals}");
+}

@@ -65,8 +65,20 @@ pub async fn run(names: &[String], ctx: &Context) -> Result<u8> {
             .map(|p| p.info().id)
             .collect();
         if configured.is_empty() {
-            return Err(Error::config("no provider is configured in this profile")
-                .hint("run `certctl config init`, set CERTCTL_<PROVIDER>_* variables, or name the providers to check"));
+            let path = &ctx.settings.path.value;
+            let profile = &ctx.settings.profile.value;
+            let hint = if path.exists() {
+                format!(
+                    "edit {} and fill in the settings of the providers you use under [profiles.{profile}.PROVIDER] (e.g. `token_file` under [profiles.{profile}.bcdiploma]), or set CERTCTL_<PROVIDER>_* variables",
+                    path.display()
+                )
+            } else {
+                "run `certctl config init`, set CERTCTL_<PROVIDER>_* variables, or name the providers to check".to_string()
+            };
+            return Err(
+                Error::config(format!("no provider is configured in profile `{profile}`"))
+                    .hint(hint),
+            );
         }
         configured
     } else {

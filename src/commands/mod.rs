@@ -140,8 +140,34 @@ impl Context {
     /// after saying on stderr what failed, if anything did.
     pub async fn run(&self, op: Operation) -> Result<u8> {
         let pace = self.pace(op.provider);
+        self.say_when_pacing_dominates(&op, &pace);
         let ended = self.engine.run(op, pace).await?;
         Ok(conclude(&ended))
+    }
+}
+
+impl Context {
+    /// Says once on stderr when pacing, not the network, will make a run long, with
+    /// the expected time and how to change it, so a slow bulk run is not a mystery.
+    fn say_when_pacing_dominates(&self, op: &Operation, pace: &crate::engine::rate::Pace) {
+        let Some(requests) = op.requests else { return };
+        let least = pace.least_time(requests as u64);
+        if self.engine.dry_run || least < std::time::Duration::from_secs(10) {
+            return;
+        }
+        let why = match self.rate.as_ref() {
+            Some(rate) => format!("--rate {} ({})", rate.value, rate.source),
+            None => format!("{}'s documented rate limits", op.provider.name()),
+        };
+        let change = if self.pace_scale.is_some() {
+            "the emulator enforces no limit unless CERTCTL_SANDBOX_LIMITS=1, so --rate 0 runs this rehearsal at full speed"
+        } else {
+            "--rate N (or `rate = N` in the provider's settings) sets your own pace; --rate 0 sends as fast as --concurrency allows"
+        };
+        tracing::warn!(
+            "{requests} requests paced to {why} take at least {}: {change}",
+            humantime::format_duration(std::time::Duration::from_secs(least.as_secs()))
+        );
     }
 }
 

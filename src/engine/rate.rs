@@ -75,6 +75,27 @@ impl Pace {
         }
     }
 
+    /// The least time `requests` requests take at this pace: what a user waits for
+    /// when pacing, not the network, bounds a bulk run.
+    pub fn least_time(&self, requests: u64) -> Duration {
+        let gaps = requests.saturating_sub(1);
+        match self {
+            Pace::Unlimited => Duration::ZERO,
+            Pace::Even(interval) => {
+                interval.saturating_mul(u32::try_from(gaps).unwrap_or(u32::MAX))
+            }
+            Pace::Windows(windows) => windows
+                .iter()
+                .map(|w| {
+                    let full = gaps / u64::from(w.limit.max(1));
+                    w.period
+                        .saturating_mul(u32::try_from(full).unwrap_or(u32::MAX))
+                })
+                .max()
+                .unwrap_or(Duration::ZERO),
+        }
+    }
+
     /// The documented budget; none means unlimited.
     pub fn windows(windows: &[Window]) -> Pace {
         if windows.is_empty() {
@@ -173,6 +194,21 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn least_time_follows_the_strictest_window() {
+        let bcdiploma = Pace::Windows(vec![
+            Window::new(100, Duration::from_secs(5)),
+            Window::new(500, Duration::from_secs(60)),
+        ]);
+        assert_eq!(bcdiploma.least_time(100), Duration::ZERO);
+        assert_eq!(bcdiploma.least_time(1000), Duration::from_secs(60));
+        assert_eq!(
+            Pace::per_second(10.0).least_time(11),
+            Duration::from_secs(1)
+        );
+        assert_eq!(Pace::Unlimited.least_time(1_000_000), Duration::ZERO);
     }
 
     #[test]
