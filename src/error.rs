@@ -169,6 +169,32 @@ impl ItemError {
     }
 }
 
+/// The error kind an HTTP status means when the body says nothing more precise.
+pub fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Auth,
+        404 => ErrorKind::NotFound,
+        408 | 429 | 500..=599 => ErrorKind::Transient,
+        300..=399 => ErrorKind::Refused,
+        _ => ErrorKind::Rejected,
+    }
+}
+
+/// An error for a status whose body could not be read as the provider's error shape:
+/// the status decides the kind, and a short excerpt of the body is the message.
+pub fn unreadable_error(status: u16, body: &[u8]) -> ItemError {
+    let text = String::from_utf8_lossy(body);
+    let excerpt: String = text.trim().chars().take(200).collect();
+    let message = if excerpt.is_empty() {
+        format!("the provider answered HTTP {status} with no message")
+    } else if excerpt.starts_with('<') {
+        format!("the provider answered HTTP {status} with an HTML page instead of its API error")
+    } else {
+        format!("the provider answered HTTP {status}: {excerpt}")
+    };
+    ItemError::new(kind_for_status(status), message).status(status)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +222,24 @@ mod tests {
         let json = serde_json::to_string(&ErrorKind::InvalidResponse).unwrap();
         assert_eq!(json, "\"invalid_response\"");
         assert_eq!(ErrorKind::NotFound.as_str(), "not_found");
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(kind_for_status(400), ErrorKind::Rejected);
+        assert_eq!(kind_for_status(401), ErrorKind::Auth);
+        assert_eq!(kind_for_status(403), ErrorKind::Auth);
+        assert_eq!(kind_for_status(404), ErrorKind::NotFound);
+        assert_eq!(kind_for_status(429), ErrorKind::Transient);
+        assert_eq!(kind_for_status(500), ErrorKind::Transient);
+        assert_eq!(kind_for_status(302), ErrorKind::Refused);
+        assert_eq!(kind_for_status(422), ErrorKind::Rejected);
+    }
+
+    #[test]
+    fn html_bodies_are_not_dumped() {
+        let e = unreadable_error(502, b"<html><body>Bad gateway</body></html>");
+        assert!(e.message.contains("HTML page"), "{}", e.message);
+        assert_eq!(e.kind, ErrorKind::Transient);
     }
 }

@@ -153,7 +153,7 @@ impl Http {
                 ));
             }
             let failure = match outcome {
-                Ok(resp) if retry => crate::providers::unreadable_error(resp.status, &resp.body),
+                Ok(resp) if retry => crate::error::unreadable_error(resp.status, &resp.body),
                 Ok(mut resp) => {
                     resp.after_lost_attempt = lost_before;
                     return Ok(resp);

@@ -4,13 +4,15 @@
 
 use crate::error::{ErrorKind, ItemError};
 use crate::output::{Summary, describe};
-use crate::providers::ProviderId;
 
 /// How an operation ended: what the exit code and the closing sentence come from.
 #[derive(Debug, Clone)]
 pub struct Ended {
-    /// The provider it ran against.
-    pub provider: ProviderId,
+    /// The name of the provider it ran against.
+    pub provider: &'static str,
+    /// The setting holding that provider's credential (`token`, `api_key`), named
+    /// when the credential was refused.
+    pub secret_key: &'static str,
     /// The operation's name.
     pub operation: &'static str,
     /// The counts.
@@ -31,9 +33,10 @@ pub struct Ended {
 
 impl Ended {
     /// A run of `operation` that has not ended yet.
-    pub fn new(provider: ProviderId, operation: &'static str) -> Ended {
+    pub fn new(provider: &'static str, secret_key: &'static str, operation: &'static str) -> Ended {
         Ended {
             provider,
+            secret_key,
             operation,
             summary: Summary::default(),
             first_failure: None,
@@ -71,7 +74,7 @@ impl Ended {
     /// that says what to do; `None` when there is nothing to say.
     pub fn sentence(&self) -> Option<(String, Option<String>)> {
         let s = &self.summary;
-        let what = format!("{} {}", self.provider.name(), self.operation);
+        let what = format!("{} {}", self.provider, self.operation);
         let run = self.run_id.as_deref().unwrap_or("-");
         let resume = |extra: &str| {
             if self.journaled {
@@ -134,11 +137,11 @@ impl Ended {
                 "check base_url, any proxy in HTTPS_PROXY, and that the CA that signed the provider's certificate is trusted (SSL_CERT_FILE)".to_string(),
             ),
             ErrorKind::Auth | ErrorKind::Config => {
-                let key = self.provider.info().secret_key;
+                let key = self.secret_key;
                 Some(format!(
                     "check the `{key}` setting of the {} provider (`certctl config show` says where it comes from; CERTCTL_{}_{} overrides it)",
-                    self.provider.name(),
-                    self.provider.name().to_uppercase(),
+                    self.provider,
+                    self.provider.to_uppercase(),
                     key.to_uppercase()
                 ))
             }
@@ -166,7 +169,7 @@ mod tests {
     use super::*;
 
     fn ended(succeeded: u64, failed: u64, unknown: u64, kind: ErrorKind) -> Ended {
-        let mut e = Ended::new(ProviderId::Digicert, "orders.revoke");
+        let mut e = Ended::new("digicert", "api_key", "orders.revoke");
         e.summary = Summary {
             total: succeeded + failed + unknown,
             succeeded,

@@ -189,7 +189,7 @@ impl Engine {
         if let Some(resume) = &self.resume {
             resume.attach(info.name, op.name, op.idempotent)?;
         }
-        let mut ended = Ended::new(op.provider, op.name);
+        let mut ended = Ended::new(info.name, info.secret_key, op.name);
         if self.dry_run {
             return self.dry_run(op, ended);
         }

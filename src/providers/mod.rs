@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::engine::rate::Window;
 use crate::engine::request::Request;
 use crate::engine::{Operation, Unit};
-use crate::error::{ErrorKind, ItemError, Result};
+use crate::error::Result;
 use crate::input::Ids;
 
 /// One of the four providers.
@@ -120,31 +120,7 @@ impl ProviderId {
     }
 }
 
-/// The error kind an HTTP status means when the body says nothing more precise.
-pub fn kind_for_status(status: u16) -> ErrorKind {
-    match status {
-        401 | 403 => ErrorKind::Auth,
-        404 => ErrorKind::NotFound,
-        408 | 429 | 500..=599 => ErrorKind::Transient,
-        300..=399 => ErrorKind::Refused,
-        _ => ErrorKind::Rejected,
-    }
-}
-
-/// An error for a status whose body could not be read as the provider's error shape:
-/// the status decides the kind, and a short excerpt of the body is the message.
-pub fn unreadable_error(status: u16, body: &[u8]) -> ItemError {
-    let text = String::from_utf8_lossy(body);
-    let excerpt: String = text.trim().chars().take(200).collect();
-    let message = if excerpt.is_empty() {
-        format!("the provider answered HTTP {status} with no message")
-    } else if excerpt.starts_with('<') {
-        format!("the provider answered HTTP {status} with an HTML page instead of its API error")
-    } else {
-        format!("the provider answered HTTP {status}: {excerpt}")
-    };
-    ItemError::new(kind_for_status(status), message).status(status)
-}
+pub use crate::error::{kind_for_status, unreadable_error};
 
 /// Groups a stream of IDs into units of at most `size`, each with the request
 /// `build` makes for it; lazily, so only the batches in flight are in memory.
@@ -282,24 +258,5 @@ mod tests {
         }
         assert_eq!(ProviderId::from_name("sm"), Some(ProviderId::Sertifika));
         assert_eq!(ProviderId::from_name("acme"), None);
-    }
-
-    #[test]
-    fn statuses_map_to_kinds() {
-        assert_eq!(kind_for_status(400), ErrorKind::Rejected);
-        assert_eq!(kind_for_status(401), ErrorKind::Auth);
-        assert_eq!(kind_for_status(403), ErrorKind::Auth);
-        assert_eq!(kind_for_status(404), ErrorKind::NotFound);
-        assert_eq!(kind_for_status(429), ErrorKind::Transient);
-        assert_eq!(kind_for_status(500), ErrorKind::Transient);
-        assert_eq!(kind_for_status(302), ErrorKind::Refused);
-        assert_eq!(kind_for_status(422), ErrorKind::Rejected);
-    }
-
-    #[test]
-    fn html_bodies_are_not_dumped() {
-        let e = unreadable_error(502, b"<html><body>Bad gateway</body></html>");
-        assert!(e.message.contains("HTML page"), "{}", e.message);
-        assert_eq!(e.kind, ErrorKind::Transient);
     }
 }
