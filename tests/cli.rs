@@ -7,6 +7,7 @@ mod bcdiploma;
 mod chaos;
 mod check;
 mod config;
+mod contract;
 mod digicert;
 mod general;
 mod journal;

@@ -570,6 +570,23 @@ mod tests {
         TemplateId::parse(TID).unwrap()
     }
 
+    /// SPEC §8: issuing creates certificates each time it is sent; a revoke of a
+    /// revoked certificate changes nothing.
+    #[test]
+    fn issuing_is_not_safe_to_send_twice_and_revoking_is() {
+        let row = Row {
+            email: "a@b.c".into(),
+            item: serde_json::json!({"Email": "a@b.c"}),
+        };
+        let op = issue(&target(), vec![row], 50);
+        assert!(!op.idempotent && !op.irreversible);
+        let ids = crate::providers::test_support::ids(&["a@b.c"], check_email_or_code);
+        let op = revoke(&target(), &tid(), ids);
+        assert!(op.idempotent && op.irreversible);
+        let op = revoke_all(&target(), &tid());
+        assert!(op.idempotent && op.irreversible);
+    }
+
     #[test]
     fn user_codes_are_md5_of_the_normalised_email() {
         // python3: hashlib.md5(b"jane.doe@example.com").hexdigest()
