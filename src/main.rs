@@ -13,6 +13,7 @@ mod input;
 mod json;
 mod output;
 mod providers;
+mod registry;
 mod sandbox;
 mod secret;
 

@@ -79,11 +79,7 @@ impl Context {
         let sandbox = if global.sandbox {
             let (handle, scale) = sandbox::start_in_process().await?;
             pace_scale = Some(scale);
-            settings.use_sandbox(
-                &handle.base_url(),
-                crate::sandbox::TOKEN,
-                crate::sandbox::COMPANY,
-            );
+            settings.use_sandbox(&handle.base_url(), crate::sandbox::TOKEN);
             settings.profile = Valued::new("sandbox".into(), Source::Flag);
             Some(handle)
         } else {
@@ -386,7 +382,7 @@ fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
     }
-    file.write_all(crate::config::INIT_TEMPLATE.as_bytes())
+    file.write_all(crate::config::init_template().as_bytes())
         .map_err(|e| {
             Error::new(
                 ErrorKind::Config,

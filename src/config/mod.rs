@@ -10,7 +10,7 @@
 mod file;
 mod init;
 
-pub use init::TEMPLATE as INIT_TEMPLATE;
+pub use init::template as init_template;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -144,12 +144,12 @@ impl ProviderSettings {
     }
 
     /// Points the provider at the sandbox emulator with its fixed credentials.
-    pub fn use_sandbox(&mut self, base: &str, token: &str, company: &str) {
+    pub fn use_sandbox(&mut self, base: &str, token: &str) {
         self.base_url = Valued::new(format!("{base}{}", self.info.sandbox_prefix), Source::Flag);
         self.secret = Some(Valued::new(Secret::new(token), Source::Flag));
-        for key in self.info.extra_keys {
+        for (key, value) in self.info.extra_keys.iter().zip(self.info.sandbox_extras) {
             self.extras
-                .insert(key, Valued::new(company.to_string(), Source::Flag));
+                .insert(key, Valued::new(value.to_string(), Source::Flag));
         }
     }
 
@@ -307,9 +307,9 @@ impl Settings {
     }
 
     /// Points every provider at the sandbox emulator at `base`.
-    pub fn use_sandbox(&mut self, base: &str, token: &str, company: &str) {
+    pub fn use_sandbox(&mut self, base: &str, token: &str) {
         for p in &mut self.providers {
-            p.use_sandbox(base, token, company);
+            p.use_sandbox(base, token);
         }
     }
 }

@@ -89,7 +89,7 @@ fn inline_and_file_secrets_together_are_refused() {
 #[test]
 fn sandbox_overrides_every_provider() {
     let mut s = load("", &[]).unwrap();
-    s.use_sandbox("http://127.0.0.1:5", "sandbox-token", "sandbox-company");
+    s.use_sandbox("http://127.0.0.1:5", "sandbox-token");
     let p = s.provider(ProviderId::Digicert);
     assert_eq!(
         p.base_url().unwrap(),
@@ -115,6 +115,6 @@ fn tls_is_needed_unless_every_provider_is_plain_http() {
     )
     .unwrap();
     assert!(s2.needs_tls(), "three providers are still https");
-    s.use_sandbox("http://127.0.0.1:5", "sandbox-token", "sandbox-company");
+    s.use_sandbox("http://127.0.0.1:5", "sandbox-token");
     assert!(!s.needs_tls());
 }

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, ItemError, Result};
 use crate::output::Reply;
 use crate::output::{self, DryRun, Format, ItemOutcome, ItemResult, Meta, Reporter, Summary};
-use crate::providers::ProviderId;
+use crate::registry::ProviderId;
 use client::{Failure, Http};
 pub use ended::Ended;
 use rate::{Pace, Pacer};

@@ -7,38 +7,12 @@
 //! only decides *when* the next request may start.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// At most `limit` requests in any `period`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Window {
-    /// Requests allowed in one period.
-    pub limit: u32,
-    /// The length of the sliding window.
-    pub period: Duration,
-}
-
-impl Window {
-    /// A window of `limit` requests per `period`.
-    pub const fn new(limit: u32, period: Duration) -> Self {
-        Window { limit, period }
-    }
-}
-
-impl fmt::Display for Window {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} per {}",
-            self.limit,
-            humantime::format_duration(self.period)
-        )
-    }
-}
+pub use crate::registry::Window;
 
 /// How requests to one provider are paced.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,126 +1,23 @@
-//! The providers certctl speaks to, as data, and what their adapters share.
+//! The provider adapters and what they share.
 //!
 //! Each provider module turns parsed arguments into [`crate::engine::Operation`]s
 //! (request descriptions) and turns responses into per-item outcomes. None of them
-//! does I/O: the engine sends, retries, paces, journals and prints. The table here
-//! is what config, `config show`, the sandbox and pacing read, so a fifth provider
-//! is one entry plus one module.
+//! does I/O: the engine sends, retries, paces, journals and prints. What certctl
+//! knows of each provider as data (names, settings, budgets, emulator prefix) is
+//! its row in [`crate::registry::PROVIDERS`], re-exported here.
 
 pub mod bcdiploma;
 pub mod digicert;
 pub mod origin;
 pub mod sertifika;
 
-use std::time::Duration;
-
-use crate::engine::rate::Window;
 use crate::engine::request::Request;
 use crate::engine::{Operation, Unit};
 use crate::error::Result;
 use crate::input::Ids;
 
-/// One of the four providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProviderId {
-    /// BCdiploma blockchain diplomas.
-    Bcdiploma,
-    /// Origin construction-product certifications.
-    Origin,
-    /// DigiCert CertCentral.
-    Digicert,
-    /// Sertifika Merkezi.
-    Sertifika,
-}
-
-/// The facts certctl needs about a provider before it can talk to it.
-#[derive(Debug)]
-pub struct ProviderInfo {
-    /// The provider this entry describes.
-    pub id: ProviderId,
-    /// The name used on the command line, in config tables and environment variables.
-    pub name: &'static str,
-    /// Where requests go when `base_url` is not set.
-    pub default_base_url: &'static str,
-    /// The config key of the credential (`token` or `api_key`); `<key>_file` reads it from a file.
-    pub secret_key: &'static str,
-    /// Other settings the provider needs besides `base_url` and the credential.
-    pub extra_keys: &'static [&'static str],
-    /// The documented request budget, paced by default so bulk runs never see a 429.
-    pub budget: &'static [Window],
-    /// Where the provider lives inside the sandbox emulator.
-    pub sandbox_prefix: &'static str,
-}
-
-/// Every provider, in the order `config show` and `check` list them.
-pub static PROVIDERS: [ProviderInfo; 4] = [
-    ProviderInfo {
-        id: ProviderId::Bcdiploma,
-        name: "bcdiploma",
-        default_base_url: "https://api.bcdiploma.com",
-        secret_key: "token",
-        extra_keys: &[],
-        budget: &[
-            Window::new(100, Duration::from_secs(5)),
-            Window::new(500, Duration::from_secs(60)),
-        ],
-        sandbox_prefix: "/bcdiploma",
-    },
-    ProviderInfo {
-        id: ProviderId::Origin,
-        name: "origin",
-        default_base_url: "https://origin.build/equinox",
-        secret_key: "token",
-        extra_keys: &[],
-        budget: &[],
-        sandbox_prefix: "/origin",
-    },
-    ProviderInfo {
-        id: ProviderId::Digicert,
-        name: "digicert",
-        default_base_url: "https://www.digicert.com/services/v2",
-        secret_key: "api_key",
-        extra_keys: &[],
-        budget: &[
-            Window::new(100, Duration::from_secs(5)),
-            Window::new(1000, Duration::from_secs(300)),
-        ],
-        sandbox_prefix: "/digicert/services/v2",
-    },
-    ProviderInfo {
-        id: ProviderId::Sertifika,
-        name: "sertifika",
-        default_base_url: "https://sertifikalarim.com",
-        secret_key: "token",
-        extra_keys: &["company_id"],
-        budget: &[],
-        sandbox_prefix: "/sertifika",
-    },
-];
-
-impl ProviderId {
-    /// This provider's entry in [`PROVIDERS`].
-    pub fn info(self) -> &'static ProviderInfo {
-        match self {
-            ProviderId::Bcdiploma => &PROVIDERS[0],
-            ProviderId::Origin => &PROVIDERS[1],
-            ProviderId::Digicert => &PROVIDERS[2],
-            ProviderId::Sertifika => &PROVIDERS[3],
-        }
-    }
-
-    /// The provider's command-line and config name.
-    pub fn name(self) -> &'static str {
-        self.info().name
-    }
-
-    /// Looks a provider up by its command-line name (or the `sm` alias).
-    pub fn from_name(name: &str) -> Option<ProviderId> {
-        let name = if name == "sm" { "sertifika" } else { name };
-        PROVIDERS.iter().find(|p| p.name == name).map(|p| p.id)
-    }
-}
-
 pub use crate::error::{kind_for_status, unreadable_error};
+pub use crate::registry::{PROVIDERS, ProviderId, ProviderInfo};
 
 /// Groups a stream of IDs into units of at most `size`, each with the request
 /// `build` makes for it; lazily, so only the batches in flight are in memory.
@@ -243,20 +140,5 @@ pub mod test_support {
     pub fn ids(list: &[&str], check: Check) -> Ids {
         crate::input::open(list.iter().map(|s| s.to_string()).collect(), None, check)
             .expect("test IDs are valid")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn info_table_matches_ids() {
-        for p in &PROVIDERS {
-            assert_eq!(p.id.info().name, p.name);
-            assert_eq!(ProviderId::from_name(p.name), Some(p.id));
-        }
-        assert_eq!(ProviderId::from_name("sm"), Some(ProviderId::Sertifika));
-        assert_eq!(ProviderId::from_name("acme"), None);
     }
 }

@@ -162,17 +162,11 @@ pub(super) struct Limiter {
 }
 
 impl Limiter {
-    /// Windows from `(max, period in seconds)`, every period multiplied by `scale`.
-    pub(super) fn new(spec: &[(usize, u64)], scale: f64) -> Self {
-        let windows = spec
+    /// The windows of a provider's budget, every period multiplied by `scale`.
+    pub(super) fn new(budget: &[crate::registry::Window], scale: f64) -> Self {
+        let windows = budget
             .iter()
-            .map(|&(max, secs)| {
-                (
-                    max,
-                    Duration::from_secs(secs).mul_f64(scale),
-                    VecDeque::new(),
-                )
-            })
+            .map(|w| (w.limit as usize, w.period.mul_f64(scale), VecDeque::new()))
             .collect();
         Limiter { windows }
     }
@@ -245,7 +239,10 @@ mod tests {
 
     #[test]
     fn window_refuses_then_frees() {
-        let mut limiter = Limiter::new(&[(2, 1)], 1.0);
+        let mut limiter = Limiter::new(
+            &[crate::registry::Window::new(2, Duration::from_secs(1))],
+            1.0,
+        );
         let t0 = Instant::now();
         assert!(limiter.admit(t0).is_ok());
         assert!(limiter.admit(t0).is_ok());

@@ -47,6 +47,8 @@ pub const TOKEN: &str = "sandbox-token";
 /// the real API refuses any other.
 pub const COMPANY: &str = "sandbox-company";
 
+use crate::registry::{PROVIDERS, ProviderId};
+
 /// Largest request body read; bigger ones get the provider's 400.
 const BODY_LIMIT: usize = 16 << 20;
 
@@ -168,27 +170,24 @@ pub async fn start(listener: TcpListener, options: Options) -> std::io::Result<H
 }
 
 /// The ready-to-paste configuration profile for a server at `base`, printed by
-/// `sandbox serve` so a user can point certctl at it without reading docs.
+/// `sandbox serve` so a user can point certctl at it without reading docs: one table
+/// per row of the registry, with the emulator's fixed credential.
 pub fn profile_toml(base: &str) -> String {
     let base = base.trim_end_matches('/');
-    format!(
-        "[profiles.sandbox.bcdiploma]\n\
-         base_url = \"{base}/bcdiploma\"\n\
-         token = \"{TOKEN}\"\n\
-         \n\
-         [profiles.sandbox.origin]\n\
-         base_url = \"{base}/origin\"\n\
-         token = \"{TOKEN}\"\n\
-         \n\
-         [profiles.sandbox.digicert]\n\
-         base_url = \"{base}/digicert/services/v2\"\n\
-         api_key = \"{TOKEN}\"\n\
-         \n\
-         [profiles.sandbox.sertifika]\n\
-         base_url = \"{base}/sertifika\"\n\
-         token = \"{TOKEN}\"\n\
-         company_id = \"{COMPANY}\"\n"
-    )
+    let mut out = String::new();
+    for p in &PROVIDERS {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "[profiles.sandbox.{}]\nbase_url = \"{base}{}\"\n{} = \"{TOKEN}\"\n",
+            p.name, p.sandbox_prefix, p.secret_key
+        ));
+        for (key, value) in p.extra_keys.iter().zip(p.sandbox_extras) {
+            out.push_str(&format!("{key} = \"{value}\"\n"));
+        }
+    }
+    out
 }
 
 /// What every connection task shares: the configuration and the one locked world.
@@ -238,57 +237,43 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, lo
     }
 }
 
-/// The four emulated APIs, told apart by their path prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Provider {
-    Bcdiploma,
-    Origin,
-    Digicert,
-    Sertifika,
+/// How the emulator dispatches on a provider of the registry: to its own handlers
+/// and error shapes (the emulator is the oracle the adapters are tested against, so
+/// it shares no code with them; only where each API lives comes from the registry).
+trait Emulated: Sized {
+    /// The provider owning `path` and the path below its prefix.
+    fn split(path: &str) -> Option<(Self, &str)>;
+    /// An error answer in this provider's documented shape.
+    fn error(self, status: StatusCode, message: &str) -> Resp;
+    /// A 429, with `Retry-After` only where the real API sends one (BCdiploma).
+    fn too_many(self, retry_after_secs: u64) -> Resp;
+    /// Answers a call past faults and limits.
+    fn handle(self, call: &Call<'_>, world: &mut World) -> Resp;
 }
 
-impl Provider {
-    const ALL: [Provider; 4] = [
-        Provider::Bcdiploma,
-        Provider::Origin,
-        Provider::Digicert,
-        Provider::Sertifika,
-    ];
-
-    fn prefix(self) -> &'static str {
-        match self {
-            Provider::Bcdiploma => "/bcdiploma",
-            Provider::Origin => "/origin",
-            Provider::Digicert => "/digicert/services/v2",
-            Provider::Sertifika => "/sertifika",
-        }
-    }
-
-    /// The provider owning `path` and the path below its prefix.
-    fn split(path: &str) -> Option<(Provider, &str)> {
-        Provider::ALL.into_iter().find_map(|provider| {
-            let rest = path.strip_prefix(provider.prefix())?;
-            (rest.is_empty() || rest.starts_with('/')).then_some((provider, rest))
+impl Emulated for ProviderId {
+    fn split(path: &str) -> Option<(ProviderId, &str)> {
+        PROVIDERS.iter().find_map(|p| {
+            let rest = path.strip_prefix(p.sandbox_prefix)?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((p.id, rest))
         })
     }
 
-    /// An error answer in this provider's documented shape.
     fn error(self, status: StatusCode, message: &str) -> Resp {
         match self {
-            Provider::Bcdiploma => bcdiploma::error(status, message),
-            Provider::Origin => origin::error(status, message),
-            Provider::Digicert => digicert::error(status, message),
-            Provider::Sertifika => sertifika::error(status, message),
+            ProviderId::Bcdiploma => bcdiploma::error(status, message),
+            ProviderId::Origin => origin::error(status, message),
+            ProviderId::Digicert => digicert::error(status, message),
+            ProviderId::Sertifika => sertifika::error(status, message),
         }
     }
 
-    /// A 429, with `Retry-After` only where the real API sends one (BCdiploma).
     fn too_many(self, retry_after_secs: u64) -> Resp {
         let mut response = self.error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, slow down.",
         );
-        if self == Provider::Bcdiploma {
+        if self == ProviderId::Bcdiploma {
             response.retry_after = Some(retry_after_secs);
         }
         response
@@ -296,10 +281,10 @@ impl Provider {
 
     fn handle(self, call: &Call<'_>, world: &mut World) -> Resp {
         match self {
-            Provider::Bcdiploma => bcdiploma::handle(call, world),
-            Provider::Origin => origin::handle(call, world),
-            Provider::Digicert => digicert::handle(call, world),
-            Provider::Sertifika => sertifika::handle(call, world),
+            ProviderId::Bcdiploma => bcdiploma::handle(call, world),
+            ProviderId::Origin => origin::handle(call, world),
+            ProviderId::Digicert => digicert::handle(call, world),
+            ProviderId::Sertifika => sertifika::handle(call, world),
         }
     }
 }
@@ -404,8 +389,12 @@ async fn handle_request(
             _ => empty(StatusCode::METHOD_NOT_ALLOWED),
         });
     }
-    let Some((provider, rest)) = Provider::split(path) else {
-        let message = "No emulated API under this path; use /bcdiploma, /origin, /digicert/services/v2 or /sertifika.";
+    let Some((provider, rest)) = ProviderId::split(path) else {
+        let prefixes: Vec<&str> = PROVIDERS.iter().map(|p| p.sandbox_prefix).collect();
+        let message = format!(
+            "No emulated API under this path; use {}.",
+            prefixes.join(", ")
+        );
         return Ok(json(
             StatusCode::NOT_FOUND,
             serde_json::json!({ "message": message }),
@@ -460,7 +449,7 @@ async fn handle_request(
 
 /// The answer of a fault that stops the request before it is handled, if `fault` is
 /// one of those.
-fn early_answer(provider: Provider, fault: Fault) -> Option<Result<Resp, Dropped>> {
+fn early_answer(provider: ProviderId, fault: Fault) -> Option<Result<Resp, Dropped>> {
     Some(Ok(match fault {
         Fault::TooMany => provider.too_many(1),
         Fault::Unavailable => provider.error(

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::faults::{Fault, Faults, Limiter, Rng};
-use super::{Provider, bcdiploma, digicert, origin, sertifika};
+use super::{bcdiploma, digicert, origin, sertifika};
+use crate::registry::{PROVIDERS, ProviderId};
 
 /// Everything that changes while the emulator runs.
 pub(super) struct World {
     rng: Rng,
-    limiters: HashMap<Provider, Limiter>,
+    limiters: HashMap<ProviderId, Limiter>,
     pub(super) stats: Stats,
     pub(super) bcdiploma: bcdiploma::State,
     pub(super) origin: origin::State,
@@ -27,18 +28,15 @@ pub(super) struct World {
 impl World {
     /// A freshly seeded world; `limits` is the window scale when `--limits` is on.
     pub(super) fn new(seed: u64, limits: Option<f64>) -> Self {
+        // The documented windows of the registry: what certctl paces to is what the
+        // emulator enforces.
         let limiters = limits
             .map(|scale| {
-                HashMap::from([
-                    (
-                        Provider::Bcdiploma,
-                        Limiter::new(&[(100, 5), (500, 60)], scale),
-                    ),
-                    (
-                        Provider::Digicert,
-                        Limiter::new(&[(100, 5), (1000, 300)], scale),
-                    ),
-                ])
+                PROVIDERS
+                    .iter()
+                    .filter(|p| !p.budget.is_empty())
+                    .map(|p| (p.id, Limiter::new(p.budget, scale)))
+                    .collect()
             })
             .unwrap_or_default();
         World {
@@ -57,7 +55,7 @@ impl World {
     }
 
     /// Pass the request through the provider's windows, if it has any.
-    pub(super) fn admit(&mut self, provider: Provider, now: Instant) -> Result<(), Duration> {
+    pub(super) fn admit(&mut self, provider: ProviderId, now: Instant) -> Result<(), Duration> {
         self.limiters
             .get_mut(&provider)
             .map_or(Ok(()), |l| l.admit(now))

@@ -695,3 +695,19 @@ fn user_code_is_md5_of_the_normalised_email() {
         "8eb1b522f60d11fa897de1dc6351b7e8"
     );
 }
+
+/// The emulator's own company is the one the registry hands to `--sandbox`.
+#[test]
+fn the_registry_names_the_emulators_credentials() {
+    let sertifika = crate::registry::ProviderId::Sertifika.info();
+    assert_eq!(sertifika.sandbox_extras, [super::COMPANY]);
+    let profile = super::profile_toml("http://127.0.0.1:9");
+    for p in &crate::registry::PROVIDERS {
+        assert!(profile.contains(&format!(
+            "base_url = \"http://127.0.0.1:9{}\"",
+            p.sandbox_prefix
+        )));
+    }
+    assert!(profile.contains("api_key = \"sandbox-token\""));
+    assert!(profile.contains("company_id = \"sandbox-company\""));
+}
