@@ -1,0 +1,418 @@
+//! The journal: an append-only NDJSON record of every state-changing request, read
+//! back by `certctl journal` and by `--resume`.
+//!
+//! A run appends one `"phase":"sent"` line per request, made durable (written and
+//! fdatasync'ed) before the request leaves, and `"phase":"done"` lines once its
+//! outcome is known. A unit whose items ended differently gets one `done` line per
+//! outcome group (same outcome, error kind and HTTP status), each naming its IDs;
+//! the outcome is `succeeded`, `failed` or `unknown`. Besides those, a `done` line
+//! may say `not_sent` (journaled as about to go, but the run stopped first),
+//! `skipped` (a resumed run found it done) or `unknown` with `"held":true` (a resumed
+//! run held it back unsent). Lines carry IDs, never a request body or a credential.
+//!
+//! A resumed run is a run of its own whose every line carries `"resumes"`: the first
+//! run of its chain. Reading a chain ([`Chain`]) replays the lines of all its runs in
+//! file order, so each item's latest state decides what `--resume` does with it and
+//! what `journal show` says of it.
+//!
+//! One writer thread owns the file: it gathers every line queued while it was busy
+//! into one `write` of whole lines on an `O_APPEND` file (so concurrent certctl
+//! processes never interleave partial lines) and one fdatasync, which is what makes
+//! a bulk run with the journal cost little more than one without. `done` lines are
+//! synced with the next batch, at least every second, and at the end of the run.
+//!
+//! The engine decides when lines are written; this module owns the file format
+//! (paths, [`Entry`], [`scan`]); [`writer`] appends, [`read`] answers `journal
+//! list`/`show`, and [`resume`] decides what `--resume` sends.
+
+mod read;
+mod resume;
+mod writer;
+
+pub use read::{Chain, chain_items, no_such_run, runs};
+pub use resume::Resume;
+pub use writer::{Durable, RunInfo, Writer};
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The environment variable naming another journal file.
+pub const ENV: &str = "CERTCTL_JOURNAL";
+
+/// The journal file: `$CERTCTL_JOURNAL`, else `$XDG_STATE_HOME/certctl/journal.ndjson`.
+/// `--sandbox` runs go to a file of their own beside it (`journal-sandbox.ndjson`,
+/// or `NAME-sandbox.EXT` beside `$CERTCTL_JOURNAL`), so rehearsals never mix with
+/// the record of production changes.
+pub fn path(sandbox: bool) -> Result<PathBuf> {
+    let path = production_path()?;
+    if !sandbox {
+        return Ok(path);
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "journal".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-sandbox.{}", ext.to_string_lossy()),
+        None => format!("{stem}-sandbox"),
+    };
+    Ok(path.with_file_name(name))
+}
+
+fn production_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().map_err(|e| {
+        refused_journal(
+            Path::new("$XDG_STATE_HOME/certctl/journal.ndjson"),
+            &format!("cannot find the home directory: {e}"),
+        )
+    })?;
+    let dir = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
+    Ok(dir.join("certctl").join("journal.ndjson"))
+}
+
+/// The error that stops a command whose journal cannot be written.
+pub(super) fn refused_journal(path: &Path, why: &str) -> Error {
+    Error::new(
+        ErrorKind::Refused,
+        format!(
+            "cannot write the journal {} ({why}), so nothing more was sent",
+            path.display()
+        ),
+    )
+    .hint(format!(
+        "make it writable, name another file with {ENV}=PATH, or set `journal = false` in the profile to run without a journal"
+    ))
+}
+
+/// One journal line as read back; unknown fields are ignored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    /// The run it belongs to.
+    pub run_id: String,
+    /// When it was written (RFC 3339).
+    pub time: String,
+    /// `sent` or `done`.
+    pub phase: String,
+    /// The profile of the run.
+    #[serde(default)]
+    pub profile: String,
+    /// The provider's name.
+    pub provider: String,
+    /// The operation's name.
+    pub operation: String,
+    /// The items of the request (of the outcome group, for `done`).
+    pub ids: Vec<String>,
+    /// `done`: the HTTP status of the last answer, if there was one.
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// `done`: `succeeded`, `failed`, `unknown`, `not_sent` or `skipped`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// `done`, failed or unknown items: the error kind.
+    #[serde(default)]
+    pub error_kind: Option<String>,
+    /// The first run of the chain this run resumes (`resume_of`, the run it resumed
+    /// directly, in journals of earlier versions).
+    #[serde(default, alias = "resume_of")]
+    pub resumes: Option<String>,
+    /// `done` with `unknown`: held back by a resumed run, not sent.
+    #[serde(default)]
+    pub held: bool,
+}
+
+/// Reads every well-formed line of the journal in order; a line that does not parse
+/// (one cut short by a killed process) is skipped with one warning. A missing file
+/// reads as empty and says so by returning `false`.
+pub fn scan(path: &Path, each: impl FnMut(Entry)) -> Result<bool> {
+    scan_lines(path, true, each)
+}
+
+/// [`scan`], warning about unreadable lines only when `warn` (a second pass of the
+/// same file stays quiet).
+pub(super) fn scan_lines(path: &Path, warn: bool, mut each: impl FnMut(Entry)) -> Result<bool> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!("cannot read the journal {}: {e}", path.display()),
+            ));
+        }
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    let mut bad: Vec<usize> = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
+            Error::new(
+                ErrorKind::Refused,
+                format!("cannot read the journal {}: {e}", path.display()),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Entry>(text) {
+            Ok(e) if e.phase == "sent" || e.phase == "done" => each(e),
+            _ => bad.push(line_no),
+        }
+    }
+    if let Some(first) = bad.first().filter(|_| warn) {
+        tracing::warn!(
+            "skipped {} unreadable line(s) of the journal {} (first: line {first}); a process killed while writing can leave one",
+            bad.len(),
+            path.display()
+        );
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resume::Plan;
+    use super::*;
+    use crate::error::ItemError;
+    use crate::output::ItemResult;
+    use std::io::Write;
+
+    fn info(run: &str, resumes: Option<&str>, idempotent: bool) -> RunInfo {
+        RunInfo {
+            run_id: run.into(),
+            profile: "default".into(),
+            provider: "digicert",
+            operation: "orders.revoke",
+            idempotent,
+            resumes: resumes.map(String::from),
+        }
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn ok() -> ItemResult {
+        ItemResult::Succeeded(None)
+    }
+
+    fn failed(status: u16) -> ItemResult {
+        ItemResult::Failed(ItemError::new(ErrorKind::Rejected, "no").status(status))
+    }
+
+    fn unknown() -> ItemResult {
+        ItemResult::Unknown(ItemError::new(ErrorKind::Transient, "dropped").maybe_applied())
+    }
+
+    #[tokio::test]
+    async fn lines_are_written_read_and_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/certctl/journal.ndjson");
+        let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
+        let (a, b, c, d) = (ids(&["a"]), ids(&["b", "c"]), ids(&["d"]), ids(&["e"]));
+        w.sent([a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice()])
+            .await
+            .unwrap()
+            .unwrap();
+        w.done(&a, Some(201), &[ok()]);
+        w.done(&b, Some(400), &[ok(), failed(400)]);
+        w.not_sent([d.as_slice()]);
+        w.finish().await.unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let mode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        // A partial line left by a killed process is skipped, and the next writer
+        // starts on a fresh line.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"run_id\":\"R0\",\"ti")
+            .unwrap();
+        let list = runs(&path).unwrap();
+        let r1 = list.iter().find(|r| r.run_id == "R1").unwrap();
+        assert_eq!(
+            (r1.items, r1.succeeded, r1.failed, r1.unknown, r1.not_sent),
+            (5, 2, 1, 1, 1)
+        );
+
+        // R2 resumes R1: `d` (sent, no outcome) is held, `c` and `e` are sent again.
+        let resume = Resume::load(&path, "R1", false).unwrap();
+        assert!(
+            resume
+                .attach("digicert", "certificates.revoke", false)
+                .is_err()
+        );
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        use Plan::*;
+        let plans: Vec<Plan> = ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .map(|id| resume.plan(id))
+            .collect();
+        assert_eq!(plans, [Skip, Skip, Send, Hold, Send, Send]);
+        assert_eq!(resume.root(), "R1");
+        let w = Writer::open(path.clone(), info("R2", Some("R1"), false)).unwrap();
+        let (c, e) = (ids(&["c"]), ids(&["e"]));
+        w.not_sent_by_resume(&ids(&["a", "b"]), &ids(&["d"]));
+        w.sent([c.as_slice(), e.as_slice()]).await.unwrap().unwrap();
+        w.done(&c, Some(201), &[ok()]);
+        w.done(&e, None, &[unknown()]);
+        w.finish().await.unwrap();
+
+        // Resuming R2 (or R1) reads the whole chain: only `d` and `e` are left, both
+        // unknown, held unless --retry-unknown.
+        for named in ["R1", "R2"] {
+            let resume = Resume::load(&path, named, false).unwrap();
+            resume.attach("digicert", "orders.revoke", false).unwrap();
+            let plans: Vec<Plan> = ["a", "b", "c", "d", "e"]
+                .iter()
+                .map(|id| resume.plan(id))
+                .collect();
+            assert_eq!(plans, [Skip, Skip, Skip, Hold, Hold], "{named}");
+            assert_eq!(resume.root(), "R1");
+        }
+        let retry = Resume::load(&path, "R2", true).unwrap();
+        retry.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(retry.plan("d"), Send);
+        assert!(!retry.admit("a"));
+        assert_eq!(retry.skipped(), 1);
+        assert_eq!(retry.take_skipped(), ids(&["a"]));
+
+        let chain = Chain::find(&path, "R2").unwrap().unwrap();
+        assert_eq!(chain.root, "R1");
+        assert_eq!(chain.runs.len(), 2);
+        let items = chain_items(&path, &chain).unwrap();
+        let shown: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("a", "succeeded"),
+                ("b", "succeeded"),
+                ("c", "succeeded"),
+                ("d", "unknown"),
+                ("e", "unknown")
+            ]
+        );
+        assert_eq!(items[2].run_id, "R2");
+        let list = runs(&path).unwrap();
+        let r2 = list.iter().find(|r| r.run_id == "R2").unwrap();
+        assert_eq!(r2.resumes.as_deref(), Some("R1"));
+        assert_eq!(
+            (r2.items, r2.succeeded, r2.unknown, r2.skipped),
+            (5, 1, 2, 2)
+        );
+        assert!(Chain::find(&path, "nope").unwrap().is_none());
+        assert_eq!(
+            Resume::load(&path, "nope", false).unwrap_err().kind(),
+            ErrorKind::Usage
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resume_that_sent_nothing_can_itself_be_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
+        let a = ids(&["a"]);
+        w.sent([a.as_slice()]).await.unwrap().unwrap();
+        w.finish().await.unwrap();
+        let w = Writer::open(path.clone(), info("R2", Some("R1"), false)).unwrap();
+        w.not_sent_by_resume(&[], &a);
+        w.finish().await.unwrap();
+        let resume = Resume::load(&path, "R2", false).unwrap();
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(resume.plan("a"), Plan::Hold);
+    }
+
+    #[test]
+    fn older_journals_chain_through_resume_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let line = |run: &str, phase: &str, extra: &str| {
+            format!(
+                "{{\"run_id\":\"{run}\",\"time\":\"2026-01-01T00:00:0{}Z\",\"phase\":\"{phase}\",\"profile\":\"p\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[\"x\"]{extra}}}\n",
+                &run[1..]
+            )
+        };
+        let text = line("R1", "sent", "")
+            + &line("R2", "sent", ",\"resume_of\":\"R1\"")
+            + &line("R3", "sent", ",\"resume_of\":\"R2\"")
+            + &line(
+                "R3",
+                "done",
+                ",\"outcome\":\"succeeded\",\"http_status\":201",
+            );
+        std::fs::write(&path, text).unwrap();
+        let chain = Chain::find(&path, "R3").unwrap().unwrap();
+        assert_eq!(chain.root, "R1");
+        assert_eq!(chain.runs.len(), 3);
+        let resume = Resume::load(&path, "R1", false).unwrap();
+        resume.attach("digicert", "orders.revoke", false).unwrap();
+        assert_eq!(resume.plan("x"), Plan::Skip);
+    }
+
+    #[test]
+    fn unknown_items_are_resent_when_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        std::fs::write(
+            &path,
+            "{\"run_id\":\"R\",\"time\":\"t\",\"phase\":\"sent\",\"provider\":\"p\",\"operation\":\"o\",\"ids\":[\"x\"]}\n",
+        )
+        .unwrap();
+        let resume = Resume::load(&path, "R", false).unwrap();
+        assert_eq!(resume.plan("x"), Plan::Send);
+        resume.attach("p", "o", true).unwrap();
+        assert_eq!(resume.plan("x"), Plan::Send);
+        assert!(resume.admit_unit(&ids(&["x"])));
+    }
+
+    #[test]
+    fn sandbox_runs_have_a_journal_of_their_own() {
+        let prod = path(false).unwrap();
+        let sandbox = path(true).unwrap();
+        assert_ne!(prod, sandbox);
+        assert_eq!(prod.parent(), sandbox.parent());
+        assert!(
+            sandbox
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("-sandbox")
+        );
+    }
+
+    #[test]
+    fn an_unwritable_journal_is_refused() {
+        let err = Writer::open(PathBuf::from("/proc/nope/journal"), info("R", None, true))
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), ErrorKind::Refused);
+        assert!(err.hint_text().unwrap().contains("journal = false"));
+    }
+}

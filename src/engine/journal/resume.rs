@@ -1,0 +1,215 @@
+//! What `--resume` sends again: each item's latest state across the chain of runs,
+//! kept as 16-byte fingerprints so resuming a million-item run costs megabytes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use md5::{Digest, Md5};
+
+use super::read::{Chain, State};
+use crate::error::{Error, ErrorKind, ItemError, Result};
+
+/// What `--resume` does with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Send it: never sent, failed, not sent, or unknown and safe to send again.
+    Send,
+    /// It succeeded earlier in the chain: count it as skipped.
+    Skip,
+    /// Unknown and not safe to send twice: report it unknown again for the user to
+    /// check, unless `--retry-unknown`.
+    Hold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Succeeded,
+    Unknown,
+    Other,
+}
+
+/// What `--resume RUN_ID` knows of a chain of runs: which items succeeded and which
+/// are unknown, keyed by a 16-byte fingerprint of each ID (as the input reader
+/// deduplicates), so resuming a million-item run costs megabytes.
+///
+/// Any run of a chain may be named: the whole chain is read, each item's latest
+/// state deciding, and the new run joins the chain (its lines carry `resumes` =
+/// [`Resume::root`]), so a run can be resumed again and again until every item is done.
+#[derive(Debug)]
+pub struct Resume {
+    run_id: String,
+    root: String,
+    provider: String,
+    operation: String,
+    seen: HashMap<u128, Seen>,
+    idempotent: OnceLock<bool>,
+    retry_unknown: bool,
+    skipped: AtomicU64,
+    skipped_ids: Mutex<Vec<String>>,
+    held: Mutex<Vec<String>>,
+}
+
+fn fingerprint(id: &str) -> u128 {
+    let digest = Md5::digest(id.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest);
+    u128::from_le_bytes(bytes)
+}
+
+impl Resume {
+    /// Reads the chain of run `run_id` from the journal at `path`. With
+    /// `retry_unknown`, unknown items of a non-idempotent operation are sent again
+    /// (the operator checked them). A run the journal does not hold is a usage error.
+    pub fn load(path: &Path, run_id: &str, retry_unknown: bool) -> Result<Resume> {
+        let Some(chain) = Chain::find(path, run_id)? else {
+            return Err(Error::usage(format!(
+                "--resume {run_id}: the journal {} has no run `{run_id}`",
+                path.display()
+            ))
+            .hint("`certctl journal list` shows the recorded runs (with --sandbox, the sandbox's runs)"));
+        };
+        let (provider, operation) = match chain.first() {
+            Some(r) => (r.provider.clone(), r.operation.clone()),
+            None => (String::new(), String::new()),
+        };
+        let mut seen = HashMap::new();
+        chain.replay(path, false, |e| {
+            for id in &e.ids {
+                let key = fingerprint(id);
+                let prev = seen.get(&key).map(|s| match s {
+                    Seen::Succeeded => State::Succeeded,
+                    Seen::Unknown => State::Unknown,
+                    Seen::Other => State::Failed,
+                });
+                let state = match State::after(prev, e) {
+                    Some(State::Succeeded) => Seen::Succeeded,
+                    Some(State::Unknown) => Seen::Unknown,
+                    _ => Seen::Other,
+                };
+                seen.insert(key, state);
+            }
+        })?;
+        Ok(Resume {
+            run_id: run_id.to_string(),
+            root: chain.root,
+            provider,
+            operation,
+            seen,
+            idempotent: OnceLock::new(),
+            retry_unknown,
+            skipped: AtomicU64::new(0),
+            skipped_ids: Mutex::new(Vec::new()),
+            held: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The run named with `--resume`.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The first run of the chain, which the new run's lines name in `resumes`.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// Checks the operation is the one the chain ran and learns whether it may be
+    /// sent twice; another provider or operation is a usage error.
+    pub fn attach(&self, provider: &str, operation: &str, idempotent: bool) -> Result<()> {
+        if provider != self.provider || operation != self.operation {
+            return Err(Error::usage(format!(
+                "--resume {}: that run was {} {}, not {provider} {operation}; --resume only continues the same operation",
+                self.run_id, self.provider, self.operation
+            )));
+        }
+        let _ = self.idempotent.set(idempotent);
+        Ok(())
+    }
+
+    /// What to do with `id`. Before [`Resume::attach`], an unknown item is sent
+    /// (the engine checks it again per request once it knows the operation).
+    pub fn plan(&self, id: &str) -> Plan {
+        match self.seen.get(&fingerprint(id)) {
+            Some(Seen::Succeeded) => Plan::Skip,
+            Some(Seen::Unknown) if self.idempotent.get() == Some(&false) && !self.retry_unknown => {
+                Plan::Hold
+            }
+            _ => Plan::Send,
+        }
+    }
+
+    /// Whether `id` succeeded earlier in the chain (it will not be sent).
+    pub fn is_settled(&self, id: &str) -> bool {
+        self.plan(id) == Plan::Skip
+    }
+
+    /// Decides and records: `true` to send `id`; otherwise it is counted as skipped
+    /// or held back for the user to check.
+    pub fn admit(&self, id: &str) -> bool {
+        match self.plan(id) {
+            Plan::Send => true,
+            Plan::Skip => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut list) = self.skipped_ids.lock() {
+                    list.push(id.to_string());
+                }
+                false
+            }
+            Plan::Hold => {
+                if let Ok(mut held) = self.held.lock() {
+                    held.push(id.to_string());
+                }
+                false
+            }
+        }
+    }
+
+    /// Whether a request over `ids` is sent: yes when any item needs it (a request
+    /// cannot be split, so a mixed request goes whole); otherwise each item is
+    /// recorded as skipped or held.
+    pub fn admit_unit(&self, ids: &[String]) -> bool {
+        if ids.iter().any(|id| self.plan(id) == Plan::Send) {
+            return true;
+        }
+        for id in ids {
+            self.admit(id);
+        }
+        false
+    }
+
+    /// How many items were skipped so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// The IDs skipped since the last call, for the journal.
+    pub fn take_skipped(&self) -> Vec<String> {
+        match self.skipped_ids.lock() {
+            Ok(mut list) => std::mem::take(&mut *list),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The items held back since the last call, each with the error that says why
+    /// it stays unknown.
+    pub fn take_held(&self) -> Vec<(String, ItemError)> {
+        let held = match self.held.lock() {
+            Ok(mut h) => std::mem::take(&mut *h),
+            Err(_) => Vec::new(),
+        };
+        held.into_iter()
+            .map(|id| {
+                let e = ItemError::new(
+                    ErrorKind::Transient,
+                    format!(
+                        "not sent: its outcome is unknown since chain {} (the change may have been applied) and this operation is not safe to send twice; check it at the provider, then resume with --retry-unknown to send it",
+                        self.root
+                    ),
+                );
+                (id, e)
+            })
+            .collect()
+    }
+}
