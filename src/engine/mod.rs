@@ -11,6 +11,7 @@
 pub mod client;
 mod ended;
 pub mod journal;
+pub mod plan;
 pub mod prefetch;
 pub mod rate;
 pub mod request;
@@ -121,6 +122,9 @@ pub struct Engine {
     pub sandbox: bool,
     /// `--resume RUN_ID`: what that run already did.
     pub resume: Option<Arc<journal::Resume>>,
+    /// `certctl apply`: the digest of the plan being applied, shown when asking
+    /// for confirmation and written on every journal line of the run.
+    pub plan: Option<String>,
 }
 
 /// A unit waiting for its turn, with its place in input order.
@@ -191,7 +195,7 @@ impl Engine {
         }
         let mut ended = Ended::new(op.provider, op.name);
         if self.dry_run {
-            return self.dry_run(op, ended);
+            return self.dry_run(op, ended, None);
         }
         let run_id = ulid::Ulid::generate().to_string();
         let journal = if self.journal {
@@ -204,6 +208,7 @@ impl Engine {
                     operation: op.name,
                     idempotent: op.idempotent,
                     resumes: self.resume.as_ref().map(|r| r.root().to_string()),
+                    plan: self.plan.clone(),
                 },
             )?)
         } else {
@@ -449,7 +454,24 @@ impl Engine {
         reporter.items(&items).map_err(io_error)
     }
 
-    fn dry_run(&self, op: Operation, mut ended: Ended) -> Result<Ended> {
+    /// `--plan-out FILE`: a dry run of `op` that also writes its requests to the
+    /// plan file `out` names, for review and a later `certctl apply`.
+    pub fn plan(&self, op: Operation, out: plan::Out) -> Result<Ended> {
+        if let Some(resume) = &self.resume {
+            resume.attach(op.provider.name(), op.name, op.idempotent)?;
+        }
+        let ended = Ended::new(op.provider, op.name);
+        self.dry_run(op, ended, Some(plan::Recorder::new(out)))
+    }
+
+    /// Prints the requests of `op` without sending them; with a `recorder`, also
+    /// writes them as a plan once they are all known (and only if there are any).
+    fn dry_run(
+        &self,
+        op: Operation,
+        mut ended: Ended,
+        mut recorder: Option<plan::Recorder>,
+    ) -> Result<Ended> {
         let mut printer =
             DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
         let mut count = 0u64;
@@ -459,7 +481,20 @@ impl Engine {
             if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
                 count += unit.ids.len() as u64;
                 printer.request(&unit.request).map_err(io_error)?;
+                if let Some(recorder) = recorder.as_mut() {
+                    recorder.record(&unit)?;
+                }
             }
+        }
+        if let Some(recorder) = recorder.filter(|_| count > 0) {
+            let path = recorder.path().display().to_string();
+            let digest = recorder.write(op.provider.name(), op.name)?;
+            if op.wait.is_some() {
+                notes.push("a plan does not keep --wait: `certctl apply` reports each batch's pooling callback, to follow with `certctl origin results show`".into());
+            }
+            notes.push(format!(
+                "plan written to {path} ({count} item(s), digest {digest}): review it, then send exactly these requests with `certctl apply {path}`"
+            ));
         }
         if let Some(resume) = &self.resume {
             let (skipped, held) = (resume.skipped(), resume.take_held());
@@ -501,9 +536,14 @@ impl Engine {
         if op.count.is_some_and(|n| n > op.preview.len()) {
             preview.push_str(", ...");
         }
+        let plan = self
+            .plan
+            .as_ref()
+            .map(|digest| format!(" from the plan {digest}"))
+            .unwrap_or_default();
         let _ = write!(
             stderr,
-            "About to run {what}: {preview}\nThis cannot be undone. Proceed? [y/N] "
+            "About to run {what}{plan}: {preview}\nThis cannot be undone. Proceed? [y/N] "
         );
         let _ = stderr.flush();
         let mut answer = String::new();

@@ -12,7 +12,7 @@ use crate::error::{ItemError, Result};
 use crate::input::Ids;
 use crate::json;
 use crate::providers::{
-    ProviderId, batched, find_message, operation, request_count, single, unreadable_error,
+    ProviderId, Replay, batched, find_message, operation, request_count, single, unreadable_error,
 };
 use crate::secret::Secret;
 
@@ -146,6 +146,24 @@ pub fn toggle(
     }
 }
 
+/// The rules of the operation named `operation`, for `certctl apply`: every
+/// BCdiploma operation is safe to repeat; deleting asks for confirmation.
+pub fn replay(operation: &str) -> Option<Replay> {
+    let (name, irreversible) = match operation {
+        "campaigns.delete_history" => ("campaigns.delete_history", true),
+        "certificates.delete" => ("certificates.delete", true),
+        "certificates.disable" => ("certificates.disable", false),
+        "certificates.enable" => ("certificates.enable", false),
+        _ => return None,
+    };
+    Some(Replay {
+        name,
+        irreversible,
+        idempotent: true,
+        interpret: interpret(),
+    })
+}
+
 /// Success is a 2xx (the API documents 200, or 204 for a campaign); anything else
 /// is an error read from the body.
 fn interpret() -> Arc<crate::engine::Interpret> {
@@ -203,6 +221,23 @@ mod tests {
 
     fn ids(list: &[&str]) -> Ids {
         test_support::ids(list, crate::input::any_id)
+    }
+
+    #[test]
+    fn replay_keeps_the_rules_of_each_operation() {
+        let ops = [
+            delete_history(&target(), "c1"),
+            delete(&target(), ids(&["k1"]), 100),
+            toggle(&target(), Some(ids(&["k1"])), None, false, 100),
+            toggle(&target(), None, Some("c1".into()), true, 100),
+        ];
+        for op in ops {
+            let replay = replay(op.name).unwrap();
+            assert_eq!(replay.name, op.name);
+            assert_eq!(replay.irreversible, op.irreversible, "{}", op.name);
+            assert_eq!(replay.idempotent, op.idempotent, "{}", op.name);
+        }
+        assert!(replay("campaigns.list").is_none());
     }
 
     #[test]
