@@ -518,6 +518,11 @@ impl Engine {
     }
 
     /// Asks before an irreversible operation; only `y` or `yes` goes on.
+    ///
+    /// The answer is read from standard input when it is a terminal. When it is not
+    /// (IDs piped in with `--from -`) but someone watches stderr, it is read from the
+    /// controlling terminal, `/dev/tty`, as git and rm do. Otherwise nobody can answer:
+    /// a usage error naming `--yes`.
     fn confirm(&self, op: &Operation) -> Result<()> {
         let what = format!(
             "{} {} on {} item(s) with profile `{}`",
@@ -527,10 +532,19 @@ impl Engine {
                 .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string()),
             self.profile
         );
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!("{what} is irreversible and needs confirmation, but standard input is not a terminal"))
+        let mut terminal: Option<Box<dyn std::io::BufRead>> = if std::io::stdin().is_terminal() {
+            Some(Box::new(std::io::stdin().lock()))
+        } else if std::io::stderr().is_terminal() {
+            std::fs::File::open("/dev/tty")
+                .ok()
+                .map(|tty| Box::new(std::io::BufReader::new(tty)) as Box<dyn std::io::BufRead>)
+        } else {
+            None
+        };
+        let Some(answers) = terminal.as_mut() else {
+            return Err(Error::usage(format!("{what} is irreversible and needs confirmation, but standard input is not a terminal and no terminal is there to answer on"))
                 .hint("run again with --yes to confirm, or --dry-run to see the requests first"));
-        }
+        };
         let mut stderr = std::io::stderr().lock();
         let mut preview = op.preview.join(", ");
         if op.count.is_some_and(|n| n > op.preview.len()) {
@@ -547,7 +561,7 @@ impl Engine {
         );
         let _ = stderr.flush();
         let mut answer = String::new();
-        std::io::stdin()
+        answers
             .read_line(&mut answer)
             .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
         match answer.trim().to_lowercase().as_str() {
