@@ -539,6 +539,29 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_names_exactly_the_operations_that_can_be_planned() {
+        use crate::providers::{PROVIDERS, changes_state};
+        let schema: Value = serde_json::from_str(include_str!("../../schemas/plan.json")).unwrap();
+        let names = |key: &str| -> Vec<String> {
+            schema["properties"][key]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        let providers: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
+        assert_eq!(names("provider"), providers);
+        for operation in names("operation") {
+            assert!(
+                PROVIDERS.iter().any(|p| changes_state(p.id, &operation)),
+                "{operation}"
+            );
+        }
+        assert_eq!(schema["properties"]["certctl_plan"]["const"], VERSION);
+    }
+
+    #[test]
     fn urls_lie_under_their_base_only_at_a_boundary() {
         let base = "https://api.example";
         assert!(lies_under("https://api.example/admin/keys", base));
