@@ -424,3 +424,28 @@ async fn plan_out_is_refused_where_nothing_changes() {
     assert_eq!(code(&run(cmd).await), 2);
     assert!(received(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_plan_is_applied_with_its_own_profile_only() {
+    let (env, server) = (Env::new(), server().await);
+    let plan = plan_revoke(&env, &server, &["1001"]).await;
+    accept_revokes(&server).await;
+    let mut cmd = digicert(&env, &server, APPLY_KEY);
+    cmd.args(["--profile", "prod"]);
+    let out = run(apply(cmd, &plan, &["--yes"])).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("`default`"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
+
+    // The file's default profile is another one: the plan's own is used.
+    let config = env.config(&format!(
+        "default_profile = \"prod\"\n\n[profiles.prod.digicert]\nbase_url = \"https://www.digicert.com/services/v2\"\n\n[profiles.default.digicert]\nbase_url = \"{}\"\n",
+        server.uri()
+    ));
+    let mut cmd = env.cmd();
+    cmd.env("CERTCTL_CONFIG", &config)
+        .env("CERTCTL_DIGICERT_API_KEY", APPLY_KEY);
+    let out = run(apply(cmd, &plan, &["--yes"])).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(received(&server).await.len(), 1);
+}
