@@ -1,9 +1,10 @@
 //! The shared engine: runs an operation built by a provider adapter.
 //!
-//! It confirms irreversible operations, prints the requests of a dry run, or sends
-//! them with bounded concurrency, pacing and retries, turns each answer into
-//! per-item outcomes through the adapter, reports them as they complete, and
-//! decides the exit code. Every state-changing request passes through
+//! It confirms irreversible operations, prints the requests of a dry run (and with
+//! `--plan-out` writes them to a plan file, see [`plan`]), or sends them with
+//! bounded concurrency, pacing and retries, turns each answer into per-item
+//! outcomes through the adapter, reports them as they complete, and decides the
+//! exit code. Every state-changing request passes through
 //! [`Engine::run`], so nothing bypasses confirmation, dry run, pacing or the
 //! journal: a request leaves only after its `sent` line is on disk, and its `done`
 //! line follows its outcome, also when Ctrl-C cuts the run.

@@ -182,7 +182,7 @@ impl Recorder {
             _ => Err(Error::new(
                 ErrorKind::Refused,
                 format!(
-                    "cannot write the plan: the `{name}` header is not built from the {} setting, so it cannot be left out (a bug: please report it)",
+                    "cannot write the plan: the `{name}` header does not end with the {} setting's value or holds it twice, so it cannot be left out",
                     self.out.secret_key
                 ),
             )),
@@ -210,6 +210,16 @@ impl Recorder {
         let mut bytes = serde_json::to_vec_pretty(&Value::Object(plan))
             .map_err(|e| Error::new(ErrorKind::Refused, format!("cannot write the plan: {e}")))?;
         bytes.push(b'\n');
+        let secret = self.out.secret.expose().as_bytes();
+        if !secret.is_empty() && memchr::memmem::find(&bytes, secret).is_some() {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "cannot write the plan: the {} setting's value also appears in the requests (an ID, a URL or a body), and a plan never holds a credential",
+                    self.out.secret_key
+                ),
+            ));
+        }
         write_whole(&self.out.path, &bytes).map_err(|e| {
             Error::usage(format!(
                 "cannot write the plan {}: {e}",
@@ -286,10 +296,12 @@ pub struct Planned {
     pub ids: Vec<String>,
 }
 
-/// The fields of a plan file besides its requests.
+/// The fields of a plan file; its version is checked before the rest is read.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Head {
-    certctl_plan: Value,
+    #[serde(rename = "certctl_plan")]
+    _version: serde::de::IgnoredAny,
     created: String,
     profile: String,
     provider: String,
@@ -318,7 +330,6 @@ impl Plan {
         }
         let head: Head = serde_json::from_value(value)
             .map_err(|e| Error::usage(format!("{name} is not a valid plan: {e}")))?;
-        let _ = head.certctl_plan;
         let computed = digest(&head.requests);
         if computed != head.digest {
             return Err(Error::usage(format!(
@@ -641,6 +652,27 @@ mod tests {
         foreign.requests[0].url = "https://dc.example/services/v2.evil.org/x".into();
         let refused = foreign.units(&target("https://dc.example/services/v2", &secret));
         assert_eq!(refused.unwrap_err().kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn a_credential_found_outside_its_header_stops_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut recorder = Recorder::new(Out {
+            path: dir.path().join("p.json"),
+            profile: "p".into(),
+            base_url: "https://x".into(),
+            sandbox_root: None,
+            secret_key: "api_key",
+            secret: Secret::new("1001"),
+        });
+        let unit = Unit {
+            ids: vec!["1001".into()],
+            request: Request::new(Method::Put, "https://x/order/certificate/1001/revoke")
+                .secret_header("x-dc-devkey", Secret::new("1001")),
+        };
+        recorder.record(&unit).unwrap();
+        assert!(recorder.write("digicert", "orders.revoke").is_err());
+        assert!(!dir.path().join("p.json").exists());
     }
 
     #[test]
