@@ -374,6 +374,19 @@ async fn an_applied_plan_with_a_failed_item_resumes_with_only_that_item() {
     let doc = json(&out);
     assert_eq!(doc["summary"]["skipped"], 2);
     assert_eq!(doc["summary"]["succeeded"], 1);
+
+    // Another plan of the same operation does not continue this run.
+    server.reset().await;
+    let other = plan_revoke(&env, &server, &["1002", "1004"]).await;
+    let out = run(apply(
+        digicert(&env, &server, APPLY_KEY),
+        &other,
+        &["--yes", "--resume", &run_id],
+    ))
+    .await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("same plan"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
 }
 
 #[tokio::test]

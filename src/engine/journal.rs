@@ -443,6 +443,9 @@ pub struct Entry {
     /// `done` with `unknown`: held back by a resumed run, not sent.
     #[serde(default)]
     pub held: bool,
+    /// The digest of the plan the run applied (`certctl apply`).
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// Reads every well-formed line of the journal in order; a line that does not parse
@@ -824,6 +827,8 @@ pub struct Resume {
     root: String,
     provider: String,
     operation: String,
+    /// The digest of the plan the chain's first run applied, if it applied one.
+    plan: Option<String>,
     seen: HashMap<u128, Seen>,
     idempotent: OnceLock<bool>,
     retry_unknown: bool,
@@ -856,7 +861,11 @@ impl Resume {
             None => (String::new(), String::new()),
         };
         let mut seen = HashMap::new();
+        let mut plan = None;
         chain.replay(path, false, |e| {
+            if e.run_id == chain.root && plan.is_none() {
+                plan.clone_from(&e.plan);
+            }
             for id in &e.ids {
                 let key = fingerprint(id);
                 let prev = seen.get(&key).map(|s| match s {
@@ -877,6 +886,7 @@ impl Resume {
             root: chain.root,
             provider,
             operation,
+            plan,
             seen,
             idempotent: OnceLock::new(),
             retry_unknown,
@@ -907,6 +917,22 @@ impl Resume {
         }
         let _ = self.idempotent.set(idempotent);
         Ok(())
+    }
+
+    /// Checks that a plan being applied with `--resume` is the plan the chain
+    /// applied: continuing another plan's run would skip and resend by the wrong list.
+    pub fn check_plan(&self, digest: &str) -> Result<()> {
+        if self.plan.as_deref() == Some(digest) {
+            return Ok(());
+        }
+        let what = match &self.plan {
+            Some(other) => format!("applied the plan {other}"),
+            None => "did not apply a plan".to_string(),
+        };
+        Err(Error::usage(format!(
+            "--resume {}: that run {what}, not this plan {digest}; --resume only continues the same plan",
+            self.run_id
+        )))
     }
 
     /// What to do with `id`. Before [`Resume::attach`], an unknown item is sent
@@ -1009,6 +1035,24 @@ mod tests {
             resumes: resumes.map(String::from),
             plan: None,
         }
+    }
+
+    #[test]
+    fn resume_of_a_plan_checks_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ndjson");
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"run_id":"R1","time":"2026-11-29T10:00:00Z","phase":"sent","profile":"p","provider":"digicert","operation":"orders.revoke","ids":["1"],"plan":"sha256:aa","idempotent":false}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let resume = Resume::load(&path, "R1", false).unwrap();
+        assert!(resume.check_plan("sha256:aa").is_ok());
+        let other = resume.check_plan("sha256:bb").unwrap_err();
+        assert_eq!(other.kind(), ErrorKind::Usage);
     }
 
     fn ids(list: &[&str]) -> Vec<String> {

@@ -193,6 +193,9 @@ impl Engine {
         let info = op.provider.info();
         if let Some(resume) = &self.resume {
             resume.attach(info.name, op.name, op.idempotent)?;
+            if let Some(digest) = &self.plan {
+                resume.check_plan(digest)?;
+            }
         }
         let mut ended = Ended::new(op.provider, op.name);
         if self.dry_run {
