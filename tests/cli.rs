@@ -13,5 +13,6 @@ mod general;
 mod journal;
 mod origin;
 mod outcomes;
+mod plans;
 mod sandbox;
 mod sertifika;

@@ -74,6 +74,14 @@ pub struct GlobalArgs {
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,
 
+    /// Write the requests of a state-changing operation to FILE for review, send nothing
+    ///
+    /// Behaves as --dry-run and also writes a plan file (mode 0600) with the exact
+    /// requests, credentials left out as placeholders, and a digest of them.
+    /// `certctl apply FILE` later sends exactly those requests.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub plan_out: Option<PathBuf>,
+
     /// Do not ask before irreversible operations
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
@@ -194,7 +202,7 @@ fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Comm
         cmd = cmd.mut_subcommand(name, |sub| decorate(sub, depth + 1, operation));
     }
     if names.is_empty() {
-        if depth > 0 && (operation || cmd.get_name() == "check") {
+        if depth > 0 && (operation || matches!(cmd.get_name(), "check" | "apply")) {
             let help = with_exit_codes(cmd.get_after_long_help().or(cmd.get_after_help()));
             cmd = cmd.after_long_help(help);
         }
@@ -421,6 +429,17 @@ pub enum Command {
         #[arg(value_name = "PROVIDER", value_parser = ["bcdiploma", "origin", "digicert", "sertifika", "sm"])]
         providers: Vec<String>,
     },
+    /// Send exactly the requests of a plan written by --plan-out
+    ///
+    /// The plan is refused, before anything is sent, when its requests do not match
+    /// its digest, when it is older than --max-age, or when the profile's base URL
+    /// is not the one it was made for. Otherwise it runs as the operation would:
+    /// confirmation (showing the digest), pacing, retries, journal and report, with
+    /// the credential of the plan's profile as it is set now.
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 1002 --comment \"key compromised\" --plan-out revoke.plan.json\n  certctl apply revoke.plan.json\n  certctl apply revoke.plan.json --dry-run\n  certctl --yes apply revoke.plan.json --max-age 1d\n  certctl --yes apply revoke.plan.json --resume 01JABCDEF0123456789ABCDEFG"
+    )]
+    Apply(ApplyArgs),
     /// Run the emulator of the four APIs
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -447,6 +466,27 @@ pub enum Command {
         #[arg(value_enum, value_name = "SHELL")]
         shell: Shell,
     },
+}
+
+/// `certctl apply FILE`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file written by --plan-out
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Refuse a plan made longer ago than this, such as 12h or 7d
+    #[arg(long, default_value = "7d", value_parser = parse_duration, value_name = "DURATION")]
+    pub max_age: Duration,
+    /// Continue run RUN_ID of this plan: send only what is not done yet
+    ///
+    /// As for any operation: items that succeeded in the run's chain are skipped,
+    /// failed ones are sent again, and unknown ones of an operation that is not safe
+    /// to send twice are held back unless --retry-unknown.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// With --resume: send the unknown items too, once you checked they were not applied
+    #[arg(long, requires = "resume")]
+    pub retry_unknown: bool,
 }
 
 /// `certctl sandbox ...`
@@ -619,6 +659,49 @@ mod tests {
             color_from_raw_args(args(&["certctl"]).into_iter(), env),
             Some(ColorChoice::Never)
         );
+    }
+
+    #[test]
+    fn apply_takes_a_file_a_max_age_and_a_resume() {
+        let cli = Cli::try_parse_from(["certctl", "apply", "p.json", "--yes"]).unwrap();
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply")
+        };
+        assert_eq!(args.max_age, Duration::from_secs(7 * 86400));
+        assert!(cli.global.yes);
+        let cli = Cli::try_parse_from([
+            "certctl",
+            "apply",
+            "p.json",
+            "--max-age",
+            "1h",
+            "--resume",
+            "R",
+            "--retry-unknown",
+        ])
+        .unwrap();
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply")
+        };
+        assert_eq!(args.max_age, Duration::from_secs(3600));
+        assert_eq!(args.resume.as_deref(), Some("R"));
+        assert!(Cli::try_parse_from(["certctl", "apply", "p.json", "--retry-unknown"]).is_err());
+        assert!(Cli::try_parse_from(["certctl", "apply"]).is_err());
+    }
+
+    #[test]
+    fn plan_out_is_global() {
+        let cli = Cli::try_parse_from([
+            "certctl",
+            "bcdiploma",
+            "certificates",
+            "delete",
+            "k1",
+            "--plan-out",
+            "p.json",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.plan_out, Some(PathBuf::from("p.json")));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
+mod apply;
 mod bcdiploma;
 mod check;
 mod digicert;
@@ -25,6 +26,12 @@ use crate::output::Format;
 
 /// Runs the command and returns the exit code.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
+    if cli.global.plan_out.is_some() && !changes_state(matches) {
+        return Err(Error::usage(
+            "--plan-out plans a state-changing operation (delete, disable, enable, revoke, approve, reject, issue), and this command changes nothing",
+        )
+        .hint("use --dry-run to see the requests of a read"));
+    }
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = crate::cli::command();
@@ -47,6 +54,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             check::run(&providers, &Context::new(&cli.global, matches).await?).await
         }
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+        Command::Apply(args) => apply::run(args, &cli.global, matches).await,
         Command::Digicert(noun) => {
             digicert::run(noun, &Context::new(&cli.global, matches).await?).await
         }
@@ -69,12 +77,23 @@ pub struct Context {
     /// With `--sandbox`: the emulator's window scale, which pacing follows.
     pace_scale: Option<f64>,
     /// The in-process emulator of `--sandbox`, alive as long as the command.
-    _sandbox: Option<crate::sandbox::Handle>,
+    sandbox: Option<crate::sandbox::Handle>,
+    /// `--plan-out FILE`: operations are planned into FILE instead of run.
+    plan_out: Option<PathBuf>,
 }
 
 impl Context {
     async fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
-        let mut settings = load_settings(global, matches)?;
+        Context::with_settings(global, matches, load_settings(global, matches, None)?).await
+    }
+
+    /// The context of a command whose settings are already loaded (`apply` loads
+    /// the plan's profile).
+    async fn with_settings(
+        global: &crate::cli::GlobalArgs,
+        matches: &ArgMatches,
+        mut settings: Settings,
+    ) -> Result<Context> {
         let mut pace_scale = None;
         let sandbox = if global.sandbox {
             let (handle, scale) = sandbox::start_in_process().await?;
@@ -94,13 +113,14 @@ impl Context {
             http,
             format: global.output,
             profile: settings.profile.value.clone(),
-            dry_run: global.dry_run,
+            dry_run: global.dry_run || global.plan_out.is_some(),
             yes: global.yes,
             quiet: global.quiet,
             concurrency: global.concurrency as usize,
             journal: settings.journal.value,
             sandbox: global.sandbox,
             resume: None,
+            plan: None,
         };
         if let Some(run_id) = resume_arg(matches) {
             let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
@@ -119,8 +139,14 @@ impl Context {
             engine,
             rate,
             pace_scale,
-            _sandbox: sandbox,
+            sandbox,
+            plan_out: global.plan_out.clone(),
         })
+    }
+
+    /// The root URL of the `--sandbox` emulator, if this run has one.
+    pub fn sandbox_root(&self) -> Option<String> {
+        self.sandbox.as_ref().map(crate::sandbox::Handle::base_url)
     }
 
     /// How requests to `provider` are paced in this run.
@@ -135,6 +161,10 @@ impl Context {
     /// Runs an operation paced by its provider's settings; returns the exit code
     /// after saying on stderr what failed, if anything did.
     pub async fn run(&self, op: Operation) -> Result<u8> {
+        if let Some(path) = &self.plan_out {
+            let out = self.plan_out(op.provider, path)?;
+            return Ok(conclude(&self.engine.plan(op, out)?));
+        }
         let pace = self.pace(op.provider);
         self.say_when_pacing_dominates(&op, &pace);
         let ended = self.engine.run(op, pace).await?;
@@ -165,6 +195,50 @@ impl Context {
             humantime::format_duration(std::time::Duration::from_secs(least.as_secs()))
         );
     }
+
+    /// What a plan of an operation on `provider` records: the profile, the base URL
+    /// (`sandbox` for the emulator, whose root is then cut from every URL), and the
+    /// credential to leave out.
+    fn plan_out(
+        &self,
+        provider: crate::providers::ProviderId,
+        path: &std::path::Path,
+    ) -> Result<crate::engine::plan::Out> {
+        let p = self.settings.provider(provider);
+        let (base_url, sandbox_root) = match self.sandbox_root() {
+            Some(root) => (crate::engine::plan::SANDBOX.to_string(), Some(root)),
+            None => (p.base_url()?, None),
+        };
+        Ok(crate::engine::plan::Out {
+            path: path.to_path_buf(),
+            profile: self.settings.profile.value.clone(),
+            base_url,
+            sandbox_root,
+            secret_key: p.info().secret_key,
+            secret: p.secret()?.clone(),
+        })
+    }
+}
+
+/// Whether the command being run is a provider operation that changes state, the
+/// only kind `--plan-out` can plan: its `noun verb` path names an operation the
+/// provider's adapter can replay (`campaigns delete-history` is
+/// `campaigns.delete_history`).
+fn changes_state(matches: &ArgMatches) -> bool {
+    let Some((provider, noun)) = matches.subcommand() else {
+        return false;
+    };
+    let Some(provider) = crate::providers::ProviderId::from_name(provider) else {
+        return false;
+    };
+    let Some((noun_name, verb)) = noun.subcommand() else {
+        return false;
+    };
+    let Some((verb_name, _)) = verb.subcommand() else {
+        return false;
+    };
+    let operation = format!("{noun_name}.{}", verb_name.replace('-', "_"));
+    crate::providers::changes_state(provider, &operation)
 }
 
 /// The one place a finished operation becomes its exit code and, when it did not
@@ -233,15 +307,23 @@ fn source_of(matches: &ArgMatches, id: &str) -> Source {
     }
 }
 
-fn load_settings(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Settings> {
+/// The settings of the profile `--profile` names, or of `profile` when given
+/// (the profile a plan was made with).
+fn load_settings(
+    global: &crate::cli::GlobalArgs,
+    matches: &ArgMatches,
+    profile: Option<Valued<String>>,
+) -> Result<Settings> {
     let path = global
         .config
         .clone()
         .map(|p| Valued::new(p, source_of(matches, "config")));
-    let profile = global
-        .profile
-        .clone()
-        .map(|p| Valued::new(p, source_of(matches, "profile")));
+    let profile = profile.or_else(|| {
+        global
+            .profile
+            .clone()
+            .map(|p| Valued::new(p, source_of(matches, "profile")))
+    });
     Settings::load(path, profile, global.sandbox, &|name| {
         std::env::var(name).ok()
     })
@@ -268,7 +350,7 @@ fn config(cmd: ConfigCommand, global: &crate::cli::GlobalArgs, matches: &ArgMatc
             Ok(0)
         }
         ConfigCommand::Show => {
-            let settings = load_settings(global, matches)?;
+            let settings = load_settings(global, matches, None)?;
             let mut rows: Vec<(String, String, Source)> = vec![
                 (
                     "config".into(),

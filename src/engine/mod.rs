@@ -1,9 +1,10 @@
 //! The shared engine: runs an operation built by a provider adapter.
 //!
-//! It confirms irreversible operations, prints the requests of a dry run, or sends
-//! them with bounded concurrency, pacing and retries, turns each answer into
-//! per-item outcomes through the adapter, reports them as they complete, and
-//! decides the exit code. Every state-changing request passes through
+//! It confirms irreversible operations, prints the requests of a dry run (and with
+//! `--plan-out` writes them to a plan file, see [`plan`]), or sends them with
+//! bounded concurrency, pacing and retries, turns each answer into per-item
+//! outcomes through the adapter, reports them as they complete, and decides the
+//! exit code. Every state-changing request passes through
 //! [`Engine::run`], so nothing bypasses confirmation, dry run, pacing or the
 //! journal: a request leaves only after its `sent` line is on disk, and its `done`
 //! line follows its outcome, also when Ctrl-C cuts the run.
@@ -11,6 +12,7 @@
 pub mod client;
 mod ended;
 pub mod journal;
+pub mod plan;
 pub mod prefetch;
 pub mod rate;
 pub mod request;
@@ -121,6 +123,9 @@ pub struct Engine {
     pub sandbox: bool,
     /// `--resume RUN_ID`: what that run already did.
     pub resume: Option<Arc<journal::Resume>>,
+    /// `certctl apply`: the digest of the plan being applied, shown when asking
+    /// for confirmation and written on every journal line of the run.
+    pub plan: Option<String>,
 }
 
 /// A unit waiting for its turn, with its place in input order.
@@ -188,10 +193,13 @@ impl Engine {
         let info = op.provider.info();
         if let Some(resume) = &self.resume {
             resume.attach(info.name, op.name, op.idempotent)?;
+            if let Some(digest) = &self.plan {
+                resume.check_plan(digest)?;
+            }
         }
         let mut ended = Ended::new(info.name, info.secret_key, op.name);
         if self.dry_run {
-            return self.dry_run(op, ended);
+            return self.dry_run(op, ended, None);
         }
         let run_id = ulid::Ulid::generate().to_string();
         let journal = if self.journal {
@@ -204,6 +212,7 @@ impl Engine {
                     operation: op.name,
                     idempotent: op.idempotent,
                     resumes: self.resume.as_ref().map(|r| r.root().to_string()),
+                    plan: self.plan.clone(),
                 },
             )?)
         } else {
@@ -449,7 +458,25 @@ impl Engine {
         reporter.items(&items).map_err(io_error)
     }
 
-    fn dry_run(&self, op: Operation, mut ended: Ended) -> Result<Ended> {
+    /// `--plan-out FILE`: a dry run of `op` that also writes its requests to the
+    /// plan file `out` names, for review and a later `certctl apply`.
+    pub fn plan(&self, op: Operation, out: plan::Out) -> Result<Ended> {
+        if let Some(resume) = &self.resume {
+            resume.attach(op.provider.name(), op.name, op.idempotent)?;
+        }
+        let info = op.provider.info();
+        let ended = Ended::new(info.name, info.secret_key, op.name);
+        self.dry_run(op, ended, Some(plan::Recorder::new(out)))
+    }
+
+    /// Prints the requests of `op` without sending them; with a `recorder`, also
+    /// writes them as a plan once they are all known (and only if there are any).
+    fn dry_run(
+        &self,
+        op: Operation,
+        mut ended: Ended,
+        mut recorder: Option<plan::Recorder>,
+    ) -> Result<Ended> {
         let mut printer =
             DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
         let mut count = 0u64;
@@ -459,7 +486,20 @@ impl Engine {
             if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
                 count += unit.ids.len() as u64;
                 printer.request(&unit.request).map_err(io_error)?;
+                if let Some(recorder) = recorder.as_mut() {
+                    recorder.record(&unit)?;
+                }
             }
+        }
+        if let Some(recorder) = recorder.filter(|_| count > 0) {
+            let path = recorder.path().display().to_string();
+            let digest = recorder.write(op.provider.name(), op.name)?;
+            if op.wait.is_some() {
+                notes.push("a plan does not keep --wait: `certctl apply` reports each batch's pooling callback, to follow with `certctl origin results show`".into());
+            }
+            notes.push(format!(
+                "plan written to {path} ({count} item(s), digest {digest}): review it, then send exactly these requests with `certctl apply {path}`"
+            ));
         }
         if let Some(resume) = &self.resume {
             let (skipped, held) = (resume.skipped(), resume.take_held());
@@ -483,6 +523,11 @@ impl Engine {
     }
 
     /// Asks before an irreversible operation; only `y` or `yes` goes on.
+    ///
+    /// The answer is read from standard input when it is a terminal. When it is not
+    /// (IDs piped in with `--from -`) but someone watches stderr, it is read from the
+    /// controlling terminal, `/dev/tty`, as git and rm do. Otherwise nobody can answer:
+    /// a usage error naming `--yes`.
     fn confirm(&self, op: &Operation) -> Result<()> {
         let what = format!(
             "{} {} on {} item(s) with profile `{}`",
@@ -492,22 +537,36 @@ impl Engine {
                 .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string()),
             self.profile
         );
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!("{what} is irreversible and needs confirmation, but standard input is not a terminal"))
+        let mut terminal: Option<Box<dyn std::io::BufRead>> = if std::io::stdin().is_terminal() {
+            Some(Box::new(std::io::stdin().lock()))
+        } else if std::io::stderr().is_terminal() {
+            std::fs::File::open("/dev/tty")
+                .ok()
+                .map(|tty| Box::new(std::io::BufReader::new(tty)) as Box<dyn std::io::BufRead>)
+        } else {
+            None
+        };
+        let Some(answers) = terminal.as_mut() else {
+            return Err(Error::usage(format!("{what} is irreversible and needs confirmation, but standard input is not a terminal and no terminal is there to answer on"))
                 .hint("run again with --yes to confirm, or --dry-run to see the requests first"));
-        }
+        };
         let mut stderr = std::io::stderr().lock();
         let mut preview = op.preview.join(", ");
         if op.count.is_some_and(|n| n > op.preview.len()) {
             preview.push_str(", ...");
         }
+        let plan = self
+            .plan
+            .as_ref()
+            .map(|digest| format!(" from the plan {digest}"))
+            .unwrap_or_default();
         let _ = write!(
             stderr,
-            "About to run {what}: {preview}\nThis cannot be undone. Proceed? [y/N] "
+            "About to run {what}{plan}: {preview}\nThis cannot be undone. Proceed? [y/N] "
         );
         let _ = stderr.flush();
         let mut answer = String::new();
-        std::io::stdin()
+        answers
             .read_line(&mut answer)
             .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
         match answer.trim().to_lowercase().as_str() {

@@ -13,7 +13,7 @@ use crate::input::Ids;
 use crate::json;
 use crate::output::Reply;
 use crate::providers::{
-    ProviderId, batched, find_message, operation, request_count, single, unreadable_error,
+    ProviderId, Replay, batched, find_message, operation, request_count, single, unreadable_error,
 };
 use crate::secret::Secret;
 
@@ -147,6 +147,24 @@ pub fn toggle(
     }
 }
 
+/// The rules of the operation named `operation`, for `certctl apply`: every
+/// BCdiploma operation is safe to repeat; deleting asks for confirmation.
+pub fn replay(operation: &str) -> Option<Replay> {
+    let (name, irreversible, success) = match operation {
+        "campaigns.delete_history" => ("campaigns.delete_history", true, Success::NoContent),
+        "certificates.delete" => ("certificates.delete", true, Success::EmptyOrJson),
+        "certificates.disable" => ("certificates.disable", false, Success::EmptyOrJson),
+        "certificates.enable" => ("certificates.enable", false, Success::EmptyOrJson),
+        _ => return None,
+    };
+    Some(Replay {
+        name,
+        irreversible,
+        idempotent: true,
+        interpret: interpret_with(success),
+    })
+}
+
 /// The documented success answer of an operation (SPEC §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Success {
@@ -242,6 +260,23 @@ mod tests {
 
     fn ids(list: &[&str]) -> Ids {
         test_support::ids(list, crate::input::any_id)
+    }
+
+    #[test]
+    fn replay_keeps_the_rules_of_each_operation() {
+        let ops = [
+            delete_history(&target(), "c1"),
+            delete(&target(), ids(&["k1"]), 100),
+            toggle(&target(), Some(ids(&["k1"])), None, false, 100),
+            toggle(&target(), None, Some("c1".into()), true, 100),
+        ];
+        for op in ops {
+            let replay = replay(op.name).unwrap();
+            assert_eq!(replay.name, op.name);
+            assert_eq!(replay.irreversible, op.irreversible, "{}", op.name);
+            assert_eq!(replay.idempotent, op.idempotent, "{}", op.name);
+        }
+        assert!(replay("campaigns.list").is_none());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::output::Reply;
-use crate::providers::{ProviderId, kind_for_status, operation, unreadable_error};
+use crate::providers::{ProviderId, Replay, kind_for_status, operation, unreadable_error};
 use crate::secret::Secret;
 
 /// The code part DigiCert answers (with 403, in `access_denied|access_denied_invalid_key`)
@@ -213,7 +213,7 @@ fn one_per_id(
     ids: Ids,
     segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
     build: impl Fn(&str) -> Request + Send + 'static,
-    judge: fn(&Response) -> Result<Option<Reply>, ItemError>,
+    judge: Judge,
 ) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
     operation(
@@ -336,6 +336,30 @@ pub fn set_request_status(
         judge_status_change,
     )
 }
+
+/// The rules of the operation named `operation`, for `certctl apply`: revokes ask
+/// for confirmation and none of these is sent twice once it may have arrived (each
+/// revoke files a new request; the engine treats status changes the same way, as
+/// when they run directly).
+pub fn replay(operation: &str) -> Option<Replay> {
+    // A revoke files a new revoke request each time; a status change sets a state.
+    let (name, irreversible, idempotent, judge): (_, _, _, Judge) = match operation {
+        "orders.revoke" => ("orders.revoke", true, false, judge_revoke),
+        "certificates.revoke" => ("certificates.revoke", true, false, judge_revoke),
+        "requests.approve" => ("requests.approve", false, true, judge_status_change),
+        "requests.reject" => ("requests.reject", false, true, judge_status_change),
+        _ => return None,
+    };
+    Some(Replay {
+        name,
+        irreversible,
+        idempotent,
+        interpret: Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(resp))),
+    })
+}
+
+/// How one DigiCert answer is read: the item's response, or why it failed.
+type Judge = fn(&Response) -> Result<Option<Reply>, ItemError>;
 
 /// A revoke's documented success: 201 with the revoke request (a JSON object with
 /// an integer `id`) as the item's response, or 204 with no body. Any other 2xx is
@@ -500,6 +524,29 @@ mod tests {
 
     fn headers(req: &Request) -> Vec<(&str, &str)> {
         req.headers.iter().map(|(n, v)| (*n, v.exposed())).collect()
+    }
+
+    #[test]
+    fn replay_keeps_the_rules_of_each_operation() {
+        let ops = [
+            revoke_orders(&target(), ids(&["1"]), "c", RevokeOptions::default()),
+            revoke_certificates(
+                &target(),
+                ids(&["1"]),
+                "c",
+                RevokeOptions::default(),
+                By::Id,
+            ),
+            set_request_status(&target(), ids(&["1"]), true, None),
+            set_request_status(&target(), ids(&["1"]), false, Some("c")),
+        ];
+        for op in ops {
+            let replay = replay(op.name).unwrap();
+            assert_eq!(replay.name, op.name);
+            assert_eq!(replay.irreversible, op.irreversible, "{}", op.name);
+            assert_eq!(replay.idempotent, op.idempotent, "{}", op.name);
+        }
+        assert!(replay("requests.show").is_none());
     }
 
     #[test]

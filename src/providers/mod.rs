@@ -15,9 +15,55 @@ use crate::engine::request::Request;
 use crate::engine::{Operation, Unit};
 use crate::error::Result;
 use crate::input::Ids;
+use crate::secret::Secret;
 
 pub use crate::error::{kind_for_status, unreadable_error};
 pub use crate::registry::{PROVIDERS, ProviderId, ProviderInfo};
+
+/// What `certctl apply` needs to send a planned operation again through the engine:
+/// the adapter's own name, confirmation and idempotency rules, and its judge of
+/// answers. A plan stores requests, not these rules: they stay the adapter's, so an
+/// applied plan is judged exactly as the operation run directly.
+pub struct Replay {
+    /// The operation's name, as in reports and the journal.
+    pub name: &'static str,
+    /// Whether it asks for confirmation.
+    pub irreversible: bool,
+    /// Whether a request may be sent again after it may have reached the server.
+    pub idempotent: bool,
+    /// Judges each answer.
+    pub interpret: std::sync::Arc<crate::engine::Interpret>,
+}
+
+/// The rules of `provider`'s state-changing operation named `operation`, for a plan
+/// made against `base` and applied with `secret`; `None` for a name that is not one
+/// (reads are never planned).
+pub fn replay(
+    provider: ProviderId,
+    operation: &str,
+    base: &str,
+    secret: &Secret,
+) -> Option<Replay> {
+    match provider {
+        ProviderId::Bcdiploma => bcdiploma::replay(operation),
+        ProviderId::Origin => origin::replay(
+            operation,
+            &origin::Target {
+                base: base.to_string(),
+                token: secret.clone(),
+            },
+        ),
+        ProviderId::Digicert => digicert::replay(operation),
+        ProviderId::Sertifika => sertifika::replay(operation),
+    }
+}
+
+/// Whether `operation` of `provider` changes state, which is what `--plan-out`
+/// accepts: exactly the operations [`replay`] knows (the target does not matter to
+/// that question, so none is given).
+pub fn changes_state(provider: ProviderId, operation: &str) -> bool {
+    replay(provider, operation, "", &Secret::new("")).is_some()
+}
 
 /// Groups a stream of IDs into units of at most `size`, each with the request
 /// `build` makes for it; lazily, so only the batches in flight are in memory.

@@ -20,11 +20,14 @@ use crate::engine::{Interpret, Operation, Unit, Verdict};
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::output::Reply;
-use crate::providers::{ProviderId, batched, operation, request_count, unreadable_error};
+use crate::providers::{ProviderId, Replay, batched, operation, request_count, unreadable_error};
 use crate::secret::Secret;
 
 /// The path of a bare batch ID's result, after the base URL.
 const RESULT_PATH: &str = "/connect/v1/result/certifications_delete/batch/";
+
+/// The path of the async delete, after the base URL.
+const ASYNC_DELETE: &str = "/connect/v1/async/certifications/delete";
 
 /// The error code Origin gives when the token is not accepted.
 const NOT_AUTHORIZED: &str = "CE00002";
@@ -118,7 +121,7 @@ pub struct DeleteOptions {
 pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
     let path = if opts.asynchronous {
-        "/connect/v1/async/certifications/delete"
+        ASYNC_DELETE
     } else {
         "/connect/v1/certifications/delete"
     };
@@ -150,6 +153,30 @@ pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
         );
     }
     op
+}
+
+/// The rules of the operation named `operation`, for `certctl apply`: the delete
+/// asks for confirmation and is never sent twice once it may have arrived. A plan
+/// keeps no `--wait`, so an async delete reports each batch's pooling callback
+/// (checked against `target`'s host), found by the async path in the unit's URL.
+pub fn replay(operation: &str, target: &Target) -> Option<Replay> {
+    if operation != "certifications.delete" {
+        return None;
+    }
+    let sync = interpret(target.clone(), false, false);
+    let asynchronous = interpret(target.clone(), true, false);
+    Some(Replay {
+        name: "certifications.delete",
+        irreversible: true,
+        idempotent: false,
+        interpret: Arc::new(move |unit: &Unit, resp: &Response| {
+            if unit.request.url.contains(ASYNC_DELETE) {
+                asynchronous(unit, resp)
+            } else {
+                sync(unit, resp)
+            }
+        }),
+    })
 }
 
 /// Judges delete answers and, with `--wait`, the answers of each batch's callback.
@@ -378,6 +405,29 @@ mod tests {
         r#"{"status":{"state":"SUCCESS"},"result":{"executionStatus":"PENDING","batchId":"b1"}}"#;
     const DONE: &str =
         r#"{"status":{"state":"SUCCESS"},"result":{"executionStatus":"COMPLETED","batchId":"b1"}}"#;
+
+    #[test]
+    fn replay_judges_sync_and_async_deletes_by_their_url() {
+        let op = delete(&target(), ids(&["o1"]), opts(true, false));
+        let replay = replay(op.name, &target()).unwrap();
+        assert_eq!(
+            (replay.irreversible, replay.idempotent),
+            (op.irreversible, op.idempotent)
+        );
+        let unit = first_unit(op);
+        match (replay.interpret)(&unit, &resp(200, ACCEPTED)) {
+            Verdict::All(Ok(Some(reply))) => {
+                assert!(reply.value().get("poolingCallback").is_some())
+            }
+            other => panic!("{other:?}"),
+        }
+        let unit = first_unit(delete(&target(), ids(&["o1"]), opts(false, false)));
+        assert!(matches!(
+            (replay.interpret)(&unit, &resp(200, DONE)),
+            Verdict::All(Ok(_))
+        ));
+        assert!(super::replay("results.show", &target()).is_none());
+    }
 
     #[test]
     fn delete_bodies_follow_the_contract() {

@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::output::Reply;
 use crate::providers::{
-    ProviderId, batched, find_message, kind_for_status, operation, request_count, single,
+    ProviderId, Replay, batched, find_message, kind_for_status, operation, request_count, single,
     unreadable_error,
 };
 use crate::secret::Secret;
@@ -317,6 +317,34 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
     op.sized(Some(count), request_count(Some(count), size), preview)
 }
 
+/// The rules of the operation named `operation`, for `certctl apply`. Issuing is
+/// never sent twice once it may have arrived; revoking is safe to repeat and asks
+/// for confirmation. A revoke of every holder (`--all`, a DELETE ending in `/user`)
+/// and of one user share a name but not their answers: the URL tells which it is.
+pub fn replay(operation: &str) -> Option<Replay> {
+    match operation {
+        "certificates.issue" => Some(Replay {
+            name: "certificates.issue",
+            irreversible: false,
+            idempotent: false,
+            interpret: Arc::new(|unit: &Unit, resp: &Response| judge_issue(unit.ids.len(), resp)),
+        }),
+        "certificates.revoke" => Some(Replay {
+            name: "certificates.revoke",
+            irreversible: true,
+            idempotent: true,
+            interpret: Arc::new(|unit: &Unit, resp: &Response| {
+                if unit.request.url.ends_with("/user") {
+                    Verdict::All(judge_revoke_all(resp))
+                } else {
+                    Verdict::All(judge_revoke(resp))
+                }
+            }),
+        }),
+        _ => None,
+    }
+}
+
 /// Reads an issue answer: one `messageList` entry per row plus the two count lines.
 fn judge_issue(rows: usize, resp: &Response) -> Verdict {
     if !resp.is_success() {
@@ -585,6 +613,26 @@ mod tests {
         assert!(op.idempotent && op.irreversible);
         let op = revoke_all(&target(), &tid());
         assert!(op.idempotent && op.irreversible);
+    }
+
+    #[test]
+    fn replay_tells_a_revoke_of_all_holders_by_its_url() {
+        let replay = replay("certificates.revoke").unwrap();
+        let all = revoke_all(&target(), &tid());
+        assert_eq!(
+            (replay.irreversible, replay.idempotent),
+            (all.irreversible, all.idempotent)
+        );
+        let mut all = all;
+        let unit = all.units.next().unwrap().unwrap();
+        let answer = resp(200, r#"{"status":"OK","messageList":["a"]}"#);
+        assert!(matches!(
+            (replay.interpret)(&unit, &answer),
+            Verdict::All(Ok(Some(_)))
+        ));
+        let issue = super::replay("certificates.issue").unwrap();
+        assert!(!issue.idempotent && !issue.irreversible);
+        assert!(super::replay("templates.list").is_none());
     }
 
     #[test]

@@ -126,6 +126,9 @@ pub struct Entry {
     /// `done` with `unknown`: held back by a resumed run, not sent.
     #[serde(default)]
     pub held: bool,
+    /// The digest of the plan the run applied (`certctl apply`).
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// Reads every well-formed line of the journal in order; a line that does not parse
@@ -199,6 +202,7 @@ mod tests {
             operation: "orders.revoke",
             idempotent,
             resumes: resumes.map(String::from),
+            plan: None,
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Resume {
     root: String,
     provider: String,
     operation: String,
+    /// The digest of the plan the chain's first run applied, if it applied one.
+    plan: Option<String>,
     seen: HashMap<u128, Seen>,
     idempotent: OnceLock<bool>,
     retry_unknown: bool,
@@ -75,7 +77,11 @@ impl Resume {
             None => (String::new(), String::new()),
         };
         let mut seen = HashMap::new();
+        let mut plan = None;
         chain.replay(path, false, |e| {
+            if e.run_id == chain.root && plan.is_none() {
+                plan.clone_from(&e.plan);
+            }
             for id in &e.ids {
                 let key = fingerprint(id);
                 let prev = seen.get(&key).map(|s| match s {
@@ -96,6 +102,7 @@ impl Resume {
             root: chain.root,
             provider,
             operation,
+            plan,
             seen,
             idempotent: OnceLock::new(),
             retry_unknown,
@@ -126,6 +133,22 @@ impl Resume {
         }
         let _ = self.idempotent.set(idempotent);
         Ok(())
+    }
+
+    /// Checks that a plan being applied with `--resume` is the plan the chain
+    /// applied: continuing another plan's run would skip and resend by the wrong list.
+    pub fn check_plan(&self, digest: &str) -> Result<()> {
+        if self.plan.as_deref() == Some(digest) {
+            return Ok(());
+        }
+        let what = match &self.plan {
+            Some(other) => format!("applied the plan {other}"),
+            None => "did not apply a plan".to_string(),
+        };
+        Err(Error::usage(format!(
+            "--resume {}: that run {what}, not this plan {digest}; --resume only continues the same plan",
+            self.run_id
+        )))
     }
 
     /// What to do with `id`. Before [`Resume::attach`], an unknown item is sent

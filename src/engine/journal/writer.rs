@@ -32,6 +32,9 @@ pub struct RunInfo {
     pub idempotent: bool,
     /// The first run of the chain this run resumes, if it resumes one.
     pub resumes: Option<String>,
+    /// The digest of the plan the run applies (`certctl apply`), so the journal
+    /// ties each change to the plan that was reviewed.
+    pub plan: Option<String>,
 }
 
 enum Msg {
@@ -91,6 +94,9 @@ impl Writer {
         m.insert("ids".into(), json!(ids));
         if let Some(r) = &self.info.resumes {
             m.insert("resumes".into(), r.clone().into());
+        }
+        if let Some(p) = &self.info.plan {
+            m.insert("plan".into(), p.clone().into());
         }
         m
     }

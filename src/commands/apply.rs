@@ -1,0 +1,105 @@
+//! `certctl apply FILE`: sends exactly the requests of a plan written by
+//! `--plan-out`, through the same engine as the operation it plans.
+//!
+//! Every refusal comes before the first request: the plan's format and digest and
+//! its age ([`crate::engine::plan`]), its profile, and that its requests go to the
+//! base URL configured now. The adapter of the plan's provider still judges each
+//! answer and says whether the operation asks for confirmation and may be sent
+//! twice ([`crate::providers::replay`]); the engine confirms (showing the digest),
+//! paces, retries, journals (each line carrying the digest) and reports.
+
+use std::time::SystemTime;
+
+use clap::ArgMatches;
+
+use super::{Context, load_settings};
+use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::config::{Settings, Source, Valued};
+use crate::engine::plan::{self, Plan};
+use crate::error::{Error, Result};
+use crate::providers::{self, ProviderId};
+
+/// Runs `certctl apply` and returns the exit code.
+pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> Result<u8> {
+    let plan = Plan::read(&args.file)?;
+    plan.check_age(args.max_age, SystemTime::now())?;
+    plan.check_sandbox(global.sandbox)?;
+    let provider = ProviderId::from_name(&plan.provider).ok_or_else(|| {
+        Error::usage(format!(
+            "the plan is for the provider `{}`, which this certctl does not know",
+            plan.provider
+        ))
+    })?;
+    let settings = if global.sandbox {
+        load_settings(global, matches, None)?
+    } else {
+        settings_of(&plan.profile, global, matches)?
+    };
+    let mut ctx = Context::with_settings(global, matches, settings).await?;
+    let p = ctx.settings.provider(provider);
+    let base = p.base_url()?;
+    let secret = p.secret()?.clone();
+    let replay = providers::replay(provider, &plan.operation, &base, &secret).ok_or_else(|| {
+        Error::usage(format!(
+            "the plan's operation `{}` is not a state-changing {} operation this certctl can apply",
+            plan.operation, plan.provider
+        ))
+    })?;
+    let info = provider.info();
+    let root = ctx.sandbox_root();
+    let units = plan.units(&plan::Target {
+        base_url: &base,
+        sandbox_root: root.as_deref(),
+        sandbox_prefix: info.sandbox_prefix,
+        secret_key: info.secret_key,
+        secret: &secret,
+    })?;
+    let preview = units
+        .iter()
+        .flat_map(|u| u.ids.iter())
+        .take(crate::input::PREVIEW)
+        .cloned()
+        .collect();
+    let requests = units.len();
+    let op = providers::operation(
+        provider,
+        replay.name,
+        replay.irreversible,
+        replay.idempotent,
+        units.into_iter().map(Ok),
+        replay.interpret,
+    )
+    .sized(Some(plan.items()), Some(requests), preview);
+    ctx.engine.plan = Some(plan.digest);
+    ctx.run(op).await
+}
+
+/// The settings of the plan's profile. A `--profile` (or `CERTCTL_PROFILE`) naming
+/// another one is a usage error: the plan was reviewed for its own. Without one, the
+/// plan's profile is loaded even when the config file's default is another.
+fn settings_of(profile: &str, global: &GlobalArgs, matches: &ArgMatches) -> Result<Settings> {
+    if let Some(given) = global.profile.as_deref().filter(|p| *p != profile) {
+        return Err(Error::usage(format!(
+            "the plan was made with the profile `{profile}`, not `{given}`"
+        ))
+        .hint(format!(
+            "apply it without --profile (and CERTCTL_PROFILE), or with --profile {profile}"
+        )));
+    }
+    let settings = load_settings(global, matches, None)?;
+    if settings.profile.value == profile {
+        return Ok(settings);
+    }
+    // `default` is the profile certctl uses when none is named, which need not be in
+    // the file (settings from the environment); any other must be there.
+    let source = if profile == "default" {
+        Source::Default
+    } else {
+        Source::Flag
+    };
+    load_settings(
+        global,
+        matches,
+        Some(Valued::new(profile.to_string(), source)),
+    )
+}
