@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's runnable snippets ("Use in CI", the resume rehearsal), run for real:
+# The README's runnable snippets ("Use in CI", the resume rehearsal, the plan
+# walk-through), run for real:
 # each shell block between its markers in README.md, read from there so the two
 # cannot drift, run in a fresh directory with the debug build first on the PATH, as
 # a CI job would run it.
@@ -18,7 +19,7 @@ run_block() {
   work=$(mktemp -d)
   sed -n "/<!-- $name:begin -->/,/<!-- $name:end -->/p" README.md |
     sed -e '/^<!--/d' -e '/^```/d' > "$work/snippet.sh"
-  grep -q 'certctl sandbox serve' "$work/snippet.sh" ||
+  grep -q 'certctl' "$work/snippet.sh" ||
     { echo "smoke: no $name block in README.md" >&2; rm -rf "$work"; exit 1; }
   (cd "$work" && PATH="$bin_dir:$PATH" bash -euo pipefail snippet.sh) > "$work/out" 2>&1 ||
     { cat "$work/out"; echo "smoke: the README's $name failed" >&2; rm -rf "$work"; exit 1; }
@@ -38,4 +39,5 @@ run_block() {
 }
 run_block ci-snippet '"outcome":"succeeded"'
 run_block resume-snippet '0 failed, 0 unknown, 0 skipped of'
-echo "smoke: 2 passed, 0 failed"
+run_block plan-snippet 'apply exited 3'
+echo "smoke: 3 passed, 0 failed"
