@@ -179,6 +179,242 @@ impl Tally {
     }
 }
 
+/// The state of one run between its start and its report: what is queued, in flight
+/// (the futures themselves stay with [`Engine::run`], which polls them), counted,
+/// and what stopped it.
+struct Run<'e> {
+    engine: &'e Engine,
+    journal: Option<journal::Writer>,
+    reporter: Reporter,
+    tally: Tally,
+    /// A bad ID further down the input: nothing after it is sent.
+    input_error: Option<Error>,
+    /// A journal write failed: nothing more is sent.
+    journal_error: Option<Error>,
+    /// Ctrl-C or SIGTERM: what is in flight finishes, nothing new starts.
+    interrupted: bool,
+    /// The operation has no more units.
+    exhausted: bool,
+    /// The input-order number of the next unit.
+    seq: u64,
+    /// Callbacks still pending when `--wait` was interrupted.
+    pending: Vec<String>,
+    /// How many units are taken ahead of their turn.
+    lookahead: usize,
+    /// Units whose `sent` lines are durable, in input order.
+    ready: VecDeque<Queued>,
+    /// Units whose `sent` lines are being written.
+    staged: Option<(Vec<Queued>, journal::Durable)>,
+    /// Units that never left because the run was interrupted first.
+    unsent: Vec<Vec<String>>,
+}
+
+impl Run<'_> {
+    /// Whether new requests may start.
+    fn may_send(&self) -> bool {
+        !self.interrupted && self.input_error.is_none() && self.journal_error.is_none()
+    }
+
+    /// Whether to take more units from the operation now.
+    fn wants_units(&self) -> bool {
+        self.may_send()
+            && !self.exhausted
+            && self.staged.is_none()
+            && self.ready.len() < self.lookahead.div_ceil(2)
+    }
+
+    /// Takes units up to the look-ahead: straight to `ready` without a journal
+    /// (returns `true`: go and send them), else staged until their `sent` lines are
+    /// durable.
+    fn take_units(&mut self, op: &mut Operation) -> Result<bool> {
+        let resume = self.engine.resume.as_deref();
+        let mut batch: Vec<Queued> = Vec::new();
+        while self.ready.len() + batch.len() < self.lookahead {
+            match op.units.next() {
+                Some(Ok(unit)) => {
+                    if resume.is_none_or(|r| r.admit_unit(&unit.ids)) {
+                        batch.push((self.seq, unit));
+                        self.seq += 1;
+                    }
+                }
+                Some(Err(e)) => {
+                    self.input_error = Some(e);
+                    break;
+                }
+                None => {
+                    self.exhausted = true;
+                    break;
+                }
+            }
+            self.report_held()?;
+        }
+        self.report_held()?;
+        if batch.is_empty() {
+            return Ok(false);
+        }
+        match &self.journal {
+            Some(j) => {
+                let durable = j.sent(batch.iter().map(|(_, u)| u.ids.as_slice()));
+                self.staged = Some((batch, durable));
+                Ok(false)
+            }
+            None => {
+                self.ready.extend(batch);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Waits until the staged `sent` lines are on disk.
+    async fn durable(&mut self) -> std::result::Result<std::result::Result<(), String>, ()> {
+        match self.staged.as_mut() {
+            Some((_, d)) => d.await.map_err(|_| ()),
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The staged units may go once their lines are durable; a failed write stops
+    /// the run before any of them is sent.
+    fn written(&mut self, written: std::result::Result<std::result::Result<(), String>, ()>) {
+        let Some((batch, _)) = self.staged.take() else {
+            return;
+        };
+        let why = match written {
+            Ok(Ok(())) => {
+                self.ready.extend(batch);
+                return;
+            }
+            Ok(Err(why)) => why,
+            Err(()) => "its writer stopped".to_string(),
+        };
+        if let Some(j) = &self.journal {
+            self.journal_error = Some(j.failure(&why));
+        }
+    }
+
+    /// Journals, counts and reports a finished request.
+    fn finished(&mut self, (n, ids, sent): Finished) -> Result<()> {
+        let (status, results, callback) = match sent {
+            Sent::Judged(status, results, callback) => (status, results, callback),
+            Sent::NotSent => {
+                self.unsent.push(ids);
+                return Ok(());
+            }
+        };
+        if let Some(j) = &self.journal {
+            j.done(&ids, status, &results);
+        }
+        self.pending.extend(callback);
+        let mut items = Vec::with_capacity(ids.len());
+        for (i, (id, result)) in ids.into_iter().zip(results).enumerate() {
+            self.tally.add((n << 20) + i as u64, &id, &result);
+            items.push(ItemOutcome { id, result });
+        }
+        self.reporter.items(&items).map_err(io_error)
+    }
+
+    /// Reports the items `--resume` held back (unknown, not safe to send twice) as
+    /// unknown once more, placed before the next unit, and journals them and the
+    /// items it skipped.
+    fn report_held(&mut self) -> Result<()> {
+        let Some(resume) = &self.engine.resume else {
+            return Ok(());
+        };
+        let skipped = resume.take_skipped();
+        let held = resume.take_held();
+        if let Some(j) = &self.journal {
+            let held_ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
+            j.not_sent_by_resume(&skipped, &held_ids);
+        }
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::with_capacity(held.len());
+        for (id, e) in held {
+            let result = ItemResult::Unknown(e);
+            self.tally.add(self.seq << 20, &id, &result);
+            items.push(ItemOutcome { id, result });
+        }
+        self.reporter.items(&items).map_err(io_error)
+    }
+
+    /// Closes the journal, writes the report's summary and says how the run ended.
+    async fn end(
+        self,
+        count: Option<usize>,
+        mut notes: Vec<String>,
+        mut ended: Ended,
+    ) -> Result<Ended> {
+        let Run {
+            engine,
+            journal,
+            reporter,
+            tally,
+            input_error,
+            journal_error,
+            interrupted,
+            pending,
+            ready,
+            unsent,
+            ..
+        } = self;
+        if let Some(j) = journal {
+            // Journaled as about to go, never sent: say so, so they are not `unknown`.
+            j.not_sent(
+                ready
+                    .iter()
+                    .map(|(_, u)| u.ids.as_slice())
+                    .chain(unsent.iter().map(Vec::as_slice)),
+            );
+            let path = j.path().to_path_buf();
+            if let Err(why) = j.finish().await
+                && journal_error.is_none()
+            {
+                tracing::warn!(
+                    "the journal {} could not be written completely ({why}): the report below is complete, but the journal may show some of these items as unknown",
+                    path.display()
+                );
+            }
+        }
+        let mut summary = tally.summary;
+        if let Some(resume) = &engine.resume {
+            summary.skipped = resume.skipped();
+            summary.total += summary.skipped;
+        }
+        if interrupted && let Some(count) = count {
+            // The items never sent still belong to the run: the total says so.
+            summary.total = summary.total.max(count as u64 + summary.skipped);
+        }
+        if !pending.is_empty() {
+            notes.push(format!(
+                "interrupted while waiting: {} batch(es) were accepted and are still pending; see their results later with {}",
+                pending.len(),
+                pending
+                    .iter()
+                    .map(|url| format!("`certctl origin results show {url}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        reporter
+            .finish(summary, interrupted, &notes)
+            .map_err(io_error)?;
+        if let Some(e) = journal_error.or(input_error) {
+            return Err(e);
+        }
+        if summary.total == 0 && !interrupted {
+            return Err(Error::usage("no IDs were given").hint(
+                "name them as arguments or give a file with --from FILE (- for standard input)",
+            ));
+        }
+        ended.summary = summary;
+        ended.interrupted = interrupted;
+        ended.first_failure = tally.first_failure.map(|(_, id, e)| (id, e));
+        ended.first_unknown = tally.first_unknown.map(|(_, id, e)| (id, e));
+        Ok(ended)
+    }
+}
+
 impl Engine {
     /// Runs `op` to the end (or to an interruption) and reports it.
     ///
@@ -241,7 +477,7 @@ impl Engine {
         {
             op.units = Box::new(prefetch::Prefetch::new(op.units));
         }
-        let mut reporter =
+        let reporter =
             Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The requests in flight: polled inside this task rather than spawned, which
@@ -254,208 +490,62 @@ impl Engine {
             wait: op.wait,
             stop: Stop(Some(stop_rx)),
         };
-        let mut tasks = FuturesUnordered::new();
-        let mut tally = Tally::default();
-        let mut input_error: Option<Error> = None;
-        let mut journal_error: Option<Error> = None;
-        let mut interrupted = false;
-        let mut exhausted = false;
-        let mut seq = 0u64;
-        let mut pending: Vec<String> = Vec::new();
-        let mut stop = interrupt_signal();
         let lookahead = match (&journal, op.idempotent) {
             (None, _) => self.concurrency,
             (Some(_), true) => self.concurrency * 8,
             (Some(_), false) => self.concurrency,
         };
-        // Units whose `sent` lines are durable, in input order.
-        let mut ready: VecDeque<Queued> = VecDeque::new();
-        // Units whose `sent` lines are being written.
-        let mut staged: Option<(Vec<Queued>, journal::Durable)> = None;
-        // Units that never left because the run was interrupted first.
-        let mut unsent: Vec<Vec<String>> = Vec::new();
-
+        let mut run = Run {
+            engine: self,
+            journal,
+            reporter,
+            tally: Tally::default(),
+            input_error: None,
+            journal_error: None,
+            interrupted: false,
+            exhausted: false,
+            seq: 0,
+            pending: Vec::new(),
+            lookahead,
+            ready: VecDeque::new(),
+            staged: None,
+            unsent: Vec::new(),
+        };
+        let mut tasks = FuturesUnordered::new();
+        let mut stop = interrupt_signal();
         loop {
-            let stopping = interrupted || input_error.is_some() || journal_error.is_some();
-            while !stopping && tasks.len() < self.concurrency {
-                let Some((n, unit)) = ready.pop_front() else {
+            while run.may_send() && tasks.len() < self.concurrency {
+                let Some((n, unit)) = run.ready.pop_front() else {
                     break;
                 };
                 tasks.push(ctx.finish(n, unit));
             }
-            if !stopping && !exhausted && staged.is_none() && ready.len() < lookahead.div_ceil(2) {
-                let mut batch: Vec<Queued> = Vec::new();
-                while ready.len() + batch.len() < lookahead {
-                    match op.units.next() {
-                        Some(Ok(unit)) => {
-                            if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
-                                batch.push((seq, unit));
-                                seq += 1;
-                            }
-                        }
-                        Some(Err(e)) => {
-                            input_error = Some(e);
-                            break;
-                        }
-                        None => {
-                            exhausted = true;
-                            break;
-                        }
-                    }
-                    self.report_held(seq, &mut reporter, &mut tally, journal.as_ref())?;
-                }
-                self.report_held(seq, &mut reporter, &mut tally, journal.as_ref())?;
-                if !batch.is_empty() {
-                    match &journal {
-                        Some(j) => {
-                            let durable = j.sent(batch.iter().map(|(_, u)| u.ids.as_slice()));
-                            staged = Some((batch, durable));
-                        }
-                        None => {
-                            ready.extend(batch);
-                            continue;
-                        }
-                    }
-                }
+            if run.wants_units() && run.take_units(&mut op)? {
+                continue;
             }
-            if tasks.is_empty() && staged.is_none() && (ready.is_empty() || stopping) {
+            if tasks.is_empty() && run.staged.is_none() && (run.ready.is_empty() || !run.may_send())
+            {
                 break;
             }
             tokio::select! {
                 joined = tasks.next(), if !tasks.is_empty() => {
-                    let Some((n, ids, sent)) = joined else { continue };
-                    let (status, results, callback) = match sent {
-                        Sent::Judged(status, results, callback) => (status, results, callback),
-                        Sent::NotSent => {
-                            unsent.push(ids);
-                            continue;
-                        }
-                    };
-                    if let Some(j) = &journal {
-                        j.done(&ids, status, &results);
-                    }
-                    pending.extend(callback);
-                    let mut items = Vec::with_capacity(ids.len());
-                    for (i, (id, result)) in ids.into_iter().zip(results).enumerate() {
-                        tally.add((n << 20) + i as u64, &id, &result);
-                        items.push(ItemOutcome { id, result });
-                    }
-                    reporter.items(&items).map_err(io_error)?;
-                }
-                written = async { match staged.as_mut() { Some((_, d)) => d.await, None => std::future::pending().await } }, if staged.is_some() => {
-                    if let Some((batch, _)) = staged.take() {
-                        match written {
-                            Ok(Ok(())) => ready.extend(batch),
-                            Ok(Err(why)) => {
-                                if let Some(j) = &journal {
-                                    journal_error = Some(j.failure(&why));
-                                }
-                            }
-                            Err(_) => {
-                                if let Some(j) = &journal {
-                                    journal_error = Some(j.failure("its writer stopped"));
-                                }
-                            }
-                        }
+                    if let Some(finished) = joined {
+                        run.finished(finished)?;
                     }
                 }
-                _ = &mut stop, if !interrupted => {
-                    interrupted = true;
+                written = run.durable(), if run.staged.is_some() => run.written(written),
+                _ = &mut stop, if !run.interrupted => {
+                    run.interrupted = true;
                     let _ = stop_tx.send(true);
                     tracing::warn!("interrupted: waiting for the {} request(s) in flight, then stopping (Ctrl-C again to quit at once)", tasks.len());
                     tokio::spawn(async {
                         let _ = tokio::signal::ctrl_c().await;
-                        std::process::exit(130);
+                        std::process::exit(i32::from(ErrorKind::Interrupted.exit_code()));
                     });
                 }
             }
         }
-        if let Some(j) = journal {
-            // Journaled as about to go, never sent: say so, so they are not `unknown`.
-            j.not_sent(
-                ready
-                    .iter()
-                    .map(|(_, u)| u.ids.as_slice())
-                    .chain(unsent.iter().map(Vec::as_slice)),
-            );
-            let path = j.path().to_path_buf();
-            if let Err(why) = j.finish().await
-                && journal_error.is_none()
-            {
-                tracing::warn!(
-                    "the journal {} could not be written completely ({why}): the report below is complete, but the journal may show some of these items as unknown",
-                    path.display()
-                );
-            }
-        }
-        let mut summary = tally.summary;
-        if let Some(resume) = &self.resume {
-            summary.skipped = resume.skipped();
-            summary.total += summary.skipped;
-        }
-        if interrupted && let Some(count) = op.count {
-            // The items never sent still belong to the run: the total says so.
-            summary.total = summary.total.max(count as u64 + summary.skipped);
-        }
-        let mut notes = op.notes;
-        if !pending.is_empty() {
-            notes.push(format!(
-                "interrupted while waiting: {} batch(es) were accepted and are still pending; see their results later with {}",
-                pending.len(),
-                pending
-                    .iter()
-                    .map(|url| format!("`certctl origin results show {url}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        reporter
-            .finish(summary, interrupted, &notes)
-            .map_err(io_error)?;
-        if let Some(e) = journal_error.or(input_error) {
-            return Err(e);
-        }
-        if summary.total == 0 && !interrupted {
-            return Err(Error::usage("no IDs were given").hint(
-                "name them as arguments or give a file with --from FILE (- for standard input)",
-            ));
-        }
-        ended.summary = summary;
-        ended.interrupted = interrupted;
-        ended.first_failure = tally.first_failure.map(|(_, id, e)| (id, e));
-        ended.first_unknown = tally.first_unknown.map(|(_, id, e)| (id, e));
-        Ok(ended)
-    }
-
-    /// Reports the items `--resume` held back (unknown, not safe to send twice) as
-    /// unknown once more, placed before the unit numbered `seq`, and journals them
-    /// and the items it skipped.
-    fn report_held(
-        &self,
-        seq: u64,
-        reporter: &mut Reporter,
-        tally: &mut Tally,
-        journal: Option<&journal::Writer>,
-    ) -> Result<()> {
-        let Some(resume) = &self.resume else {
-            return Ok(());
-        };
-        let skipped = resume.take_skipped();
-        let held = resume.take_held();
-        if let Some(j) = journal {
-            let held_ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
-            j.not_sent_by_resume(&skipped, &held_ids);
-        }
-        if held.is_empty() {
-            return Ok(());
-        }
-        let mut items = Vec::with_capacity(held.len());
-        for (id, e) in held {
-            let result = ItemResult::Unknown(e);
-            tally.add(seq << 20, &id, &result);
-            items.push(ItemOutcome { id, result });
-        }
-        reporter.items(&items).map_err(io_error)
+        run.end(op.count, op.notes, ended).await
     }
 
     /// `--plan-out FILE`: a dry run of `op` that also writes its requests to the
