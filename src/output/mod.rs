@@ -370,6 +370,10 @@ pub struct DryRun {
     format: Format,
     out: BufWriter<Box<dyn Write + Send>>,
     written: u64,
+    /// The provider and operation, repeated on the NDJSON summary line so that a
+    /// stream of lines says what it was a dry run of.
+    provider: String,
+    operation: String,
 }
 
 impl DryRun {
@@ -391,6 +395,8 @@ impl DryRun {
             format,
             out,
             written: 0,
+            provider: provider.to_string(),
+            operation: operation.to_string(),
         })
     }
 
@@ -432,7 +438,12 @@ impl DryRun {
                 writeln!(self.out, "}}")?;
             }
             Format::Ndjson => {
-                let v = serde_json::json!({"type": "summary", "dry_run": true, "requests": self.written, "notes": notes});
+                let mut v = serde_json::json!({"type": "summary", "dry_run": true,
+                    "provider": self.provider, "operation": self.operation,
+                    "requests": self.written});
+                if let (false, Value::Object(m)) = (notes.is_empty(), &mut v) {
+                    m.insert("notes".into(), serde_json::to_value(notes)?);
+                }
                 serde_json::to_writer(&mut self.out, &v)?;
                 writeln!(self.out)?;
             }
@@ -449,6 +460,11 @@ impl DryRun {
 
 /// Prints what a read command returned: the provider's JSON as is in `json`, one
 /// line per element in `ndjson`, a table (built by `table`) in `text`.
+///
+/// JSON is written compact on one line, as operation reports are, so that every
+/// `-o json` output reads the same way (`jq` shows it pretty). An NDJSON line wraps
+/// its element as `{"type":"item","data":...}`: every line has a `type`, and a
+/// provider's own `type` field (DigiCert requests have one) stays untouched.
 pub fn print_read(
     format: Format,
     value: &Value,
@@ -457,21 +473,20 @@ pub fn print_read(
     let mut out = io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, value)?;
+            serde_json::to_writer(&mut out, value)?;
             writeln!(out)?;
         }
-        Format::Ndjson => match value {
-            Value::Array(items) => {
-                for item in items {
-                    serde_json::to_writer(&mut out, item)?;
-                    writeln!(out)?;
-                }
+        Format::Ndjson => {
+            let elements = match value {
+                Value::Array(items) => items.as_slice(),
+                other => std::slice::from_ref(other),
+            };
+            for element in elements {
+                out.write_all(br#"{"type":"item","data":"#)?;
+                serde_json::to_writer(&mut out, element)?;
+                out.write_all(b"}\n")?;
             }
-            other => {
-                serde_json::to_writer(&mut out, other)?;
-                writeln!(out)?;
-            }
-        },
+        }
         Format::Text => {
             let text = table(value);
             write!(out, "{text}")?;
