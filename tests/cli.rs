@@ -11,5 +11,6 @@ mod digicert;
 mod general;
 mod journal;
 mod origin;
+mod output;
 mod sandbox;
 mod sertifika;

@@ -59,6 +59,9 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// Output format
+    ///
+    /// `json` and `ndjson` follow the JSON Schemas in `schemas/` of certctl's source
+    /// (see "Output contract" in its README).
     #[arg(
         short = 'o',
         long,
