@@ -1,7 +1,10 @@
 //! The output contract: the JSON Schemas of `schemas/` compile and can fail, every
-//! `-o json` output is one compact line, and every NDJSON line has a `type`.
+//! `-o json` output is one compact line, every NDJSON line has a `type`, and text
+//! output honours `-q` and shows a batch's shared answer once.
 
 use serde_json::json;
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::common::*;
 
@@ -9,6 +12,15 @@ use crate::common::*;
 fn sandboxed(env: &Env, args: &[&str]) -> assert_cmd::Command {
     let mut c = env.cmd();
     c.args(["--sandbox", "--rate", "0"]).args(args);
+    c
+}
+
+/// certctl with BCdiploma pointed at `server`.
+fn bcdiploma(env: &Env, server: &wiremock::MockServer) -> assert_cmd::Command {
+    let mut c = env.cmd();
+    c.env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
+        .env("CERTCTL_BCDIPLOMA_TOKEN", "bcd-token")
+        .args(["--rate", "0"]);
     c
 }
 
@@ -216,4 +228,130 @@ async fn every_ndjson_line_has_a_type_and_follows_its_schema() {
     assert_eq!(lines[0]["type"], "item");
     assert_eq!(lines[0]["data"]["id"], 1);
     assert_eq!(lines[0]["data"]["type"], "revoke");
+}
+
+/// A BCdiploma server answering 400 for the key `bad` and 200 with a message for
+/// every other batch.
+async fn disable_server() -> wiremock::MockServer {
+    let server = server().await;
+    Mock::given(method("PUT"))
+        .and(body_string_contains("\"bad\""))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "Unknown certificate key: bad"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"message": "certificates disabled."})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn quiet_text_keeps_failures_and_the_summary_only() {
+    let (env, server) = (Env::new(), disable_server().await);
+    let keys = ["k1", "bad", "k2"];
+    let mut c = bcdiploma(&env, &server);
+    c.args([
+        "-q",
+        "bcdiploma",
+        "certificates",
+        "disable",
+        "--batch-size",
+        "1",
+    ])
+    .args(keys);
+    let out = run(c).await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("failed     bad  rejected (HTTP 400)"),
+        "{text}"
+    );
+    assert!(lines[1].contains("2 succeeded, 1 failed"), "{text}");
+
+    let mut c = bcdiploma(&env, &server);
+    c.args(["bcdiploma", "certificates", "disable", "--batch-size", "1"])
+        .args(keys);
+    let loud = stdout(&run(c).await);
+    assert_eq!(
+        loud.lines().filter(|l| l.starts_with("succeeded")).count(),
+        2,
+        "{loud}"
+    );
+
+    // -q changes nothing in JSON and NDJSON.
+    for format in ["json", "ndjson"] {
+        let mut c = bcdiploma(&env, &server);
+        c.args(["-q", "-o", format, "bcdiploma", "certificates", "disable"])
+            .args(["--batch-size", "1"])
+            .args(keys);
+        let out = run(c).await;
+        let succeeded = if format == "json" {
+            json(&out)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["outcome"] == "succeeded")
+                .count()
+        } else {
+            ndjson(&out)
+                .iter()
+                .filter(|l| l["type"] == "item" && l["outcome"] == "succeeded")
+                .count()
+        };
+        assert_eq!(succeeded, 2, "{format}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_shows_its_answer_once() {
+    let (env, server) = (Env::new(), disable_server().await);
+    let keys: Vec<String> = (1..=10).map(|n| format!("key{n}")).collect();
+    for (batch, messages) in [("10", 1), ("5", 2), ("1", 10)] {
+        let mut c = bcdiploma(&env, &server);
+        c.args([
+            "bcdiploma",
+            "certificates",
+            "disable",
+            "--batch-size",
+            batch,
+        ])
+        .args(&keys);
+        let out = run(c).await;
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let text = stdout(&out);
+        let items: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("succeeded"))
+            .collect();
+        assert_eq!(items.len(), 10, "{text}");
+        assert_eq!(
+            text.matches("message=certificates disabled.").count(),
+            messages,
+            "batches of {batch}:\n{text}"
+        );
+        // The answer sits on the first line of each batch.
+        assert!(
+            items[0].ends_with("message=certificates disabled."),
+            "{text}"
+        );
+    }
+    // JSON keeps the answer on every item: each item stands alone there.
+    let mut c = bcdiploma(&env, &server);
+    c.args(["-o", "json", "bcdiploma", "certificates", "disable"])
+        .args(&keys);
+    let doc = json(&run(c).await);
+    let items = doc["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| i["response"]["message"] == "certificates disabled.")
+    );
 }

@@ -86,6 +86,9 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// Log nothing but errors, and show no progress bar
+    ///
+    /// In text output, also leave out the lines of items that succeeded: failed and
+    /// unknown items and the summary remain. JSON and NDJSON are unchanged.
     #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

@@ -153,10 +153,13 @@ pub struct Reporter {
     /// One item's JSON, reused from item to item.
     line: Vec<u8>,
     progress: Option<indicatif::ProgressBar>,
+    /// `-q`: text output leaves out the lines of items that succeeded (SPEC §9).
+    quiet: bool,
 }
 
 impl Reporter {
-    /// Starts the report; `requests` sizes the progress bar when it is known.
+    /// Starts the report; `requests` sizes the progress bar when it is known, and
+    /// `quiet` (`-q`) hides the bar and, in text, the lines of succeeded items.
     pub fn start(
         format: Format,
         meta: Meta,
@@ -191,28 +194,42 @@ impl Reporter {
             items_written: 0,
             line: Vec::new(),
             progress,
+            quiet,
         })
     }
 
-    /// Reports the items of one finished request.
+    /// Reports the items of one finished request. In text, the items of a batched
+    /// request share its answer, so the answer's detail is shown on the first of
+    /// them only: a batch of 10,000 keys prints its message once, not 10,000 times.
     pub fn items(&mut self, items: &[ItemOutcome]) -> io::Result<()> {
+        let mut shown: Option<&Reply> = None;
         for item in items {
             match self.format {
                 Format::Text => {
                     let line = match &item.result {
-                        ItemResult::Succeeded(resp) => format!(
-                            "succeeded  {}{}",
-                            item.id,
-                            text_detail(resp.as_ref().map(|r| r.value()).as_deref())
-                        ),
+                        ItemResult::Succeeded(_) if self.quiet => None,
+                        ItemResult::Succeeded(resp) => {
+                            let repeated =
+                                matches!((shown, resp), (Some(a), Some(b)) if a.same_as(b));
+                            if !repeated {
+                                shown = resp.as_ref();
+                            }
+                            let detail = match resp {
+                                Some(r) if !repeated => text_detail(Some(&r.value())),
+                                _ => String::new(),
+                            };
+                            Some(format!("succeeded  {}{detail}", item.id))
+                        }
                         ItemResult::Failed(e) => {
-                            format!("failed     {}  {}", item.id, describe(e))
+                            Some(format!("failed     {}  {}", item.id, describe(e)))
                         }
                         ItemResult::Unknown(e) => {
-                            format!("unknown    {}  {}", item.id, describe(e))
+                            Some(format!("unknown    {}  {}", item.id, describe(e)))
                         }
                     };
-                    self.println(&line)?;
+                    if let Some(line) = line {
+                        self.println(&line)?;
+                    }
                 }
                 Format::Json => {
                     self.line.clear();
