@@ -462,10 +462,7 @@ async fn ndjson_streams_items_then_a_summary() {
     ]);
     let out = run(c).await;
     assert_eq!(code(&out), 0);
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = ndjson(&out);
     assert_eq!(lines.len(), 3);
     assert!(
         lines[..2]

@@ -13,6 +13,7 @@ mod general;
 mod journal;
 mod origin;
 mod outcomes;
+mod output;
 mod plans;
 mod sandbox;
 mod sertifika;

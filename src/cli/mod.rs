@@ -59,6 +59,9 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// Output format
+    ///
+    /// `json` and `ndjson` follow the JSON Schemas in `schemas/` of certctl's source
+    /// (see "Output contract" in its README).
     #[arg(
         short = 'o',
         long,
@@ -91,6 +94,9 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// Log nothing but errors, and show no progress bar
+    ///
+    /// In text output, also leave out the lines of items that succeeded: failed and
+    /// unknown items and the summary remain. JSON and NDJSON are unchanged.
     #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

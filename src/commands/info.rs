@@ -7,21 +7,20 @@ use crate::engine::io_error;
 use crate::error::Result;
 use crate::output::Format;
 
-/// Prints the version line (text) or `{"version","commit","build_date","target"}`.
+/// Prints the version line (text) or `{"version","commit","build_date","target"}`,
+/// formatted as every other JSON output is.
 pub fn version(format: Format) -> Result<u8> {
-    let text = match format {
-        Format::Text => format!("certctl {}\n", crate::cli::VERSION),
-        Format::Json | Format::Ndjson => format!(
-            "{}\n",
-            serde_json::json!({
-                "version": env!("CARGO_PKG_VERSION"),
-                "commit": env!("CERTCTL_COMMIT"),
-                "build_date": env!("CERTCTL_BUILD_DATE"),
-                "target": env!("CERTCTL_TARGET"),
-            })
-        ),
-    };
-    write_stdout(text.as_bytes())
+    let value = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": env!("CERTCTL_COMMIT"),
+        "build_date": env!("CERTCTL_BUILD_DATE"),
+        "target": env!("CERTCTL_TARGET"),
+    });
+    crate::output::print_read(format, &value, |_| {
+        format!("certctl {}\n", crate::cli::VERSION)
+    })
+    .map_err(io_error)?;
+    Ok(0)
 }
 
 /// Prints the manual page: clap's page of the top level, then a COMMANDS section

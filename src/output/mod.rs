@@ -153,10 +153,13 @@ pub struct Reporter {
     /// One item's JSON, reused from item to item.
     line: Vec<u8>,
     progress: Option<indicatif::ProgressBar>,
+    /// `-q`: text output leaves out the lines of items that succeeded (SPEC §9).
+    quiet: bool,
 }
 
 impl Reporter {
-    /// Starts the report; `requests` sizes the progress bar when it is known.
+    /// Starts the report; `requests` sizes the progress bar when it is known, and
+    /// `quiet` (`-q`) hides the bar and, in text, the lines of succeeded items.
     pub fn start(
         format: Format,
         meta: Meta,
@@ -191,28 +194,42 @@ impl Reporter {
             items_written: 0,
             line: Vec::new(),
             progress,
+            quiet,
         })
     }
 
-    /// Reports the items of one finished request.
+    /// Reports the items of one finished request. In text, the items of a batched
+    /// request share its answer, so the answer's detail is shown on the first of
+    /// them only: a batch of 10,000 keys prints its message once, not 10,000 times.
     pub fn items(&mut self, items: &[ItemOutcome]) -> io::Result<()> {
+        let mut shown: Option<&Reply> = None;
         for item in items {
             match self.format {
                 Format::Text => {
                     let line = match &item.result {
-                        ItemResult::Succeeded(resp) => format!(
-                            "succeeded  {}{}",
-                            item.id,
-                            text_detail(resp.as_ref().map(|r| r.value()).as_deref())
-                        ),
+                        ItemResult::Succeeded(_) if self.quiet => None,
+                        ItemResult::Succeeded(resp) => {
+                            let repeated =
+                                matches!((shown, resp), (Some(a), Some(b)) if a.same_as(b));
+                            if !repeated {
+                                shown = resp.as_ref();
+                            }
+                            let detail = match resp {
+                                Some(r) if !repeated => text_detail(Some(&r.value())),
+                                _ => String::new(),
+                            };
+                            Some(format!("succeeded  {}{detail}", item.id))
+                        }
                         ItemResult::Failed(e) => {
-                            format!("failed     {}  {}", item.id, describe(e))
+                            Some(format!("failed     {}  {}", item.id, describe(e)))
                         }
                         ItemResult::Unknown(e) => {
-                            format!("unknown    {}  {}", item.id, describe(e))
+                            Some(format!("unknown    {}  {}", item.id, describe(e)))
                         }
                     };
-                    self.println(&line)?;
+                    if let Some(line) = line {
+                        self.println(&line)?;
+                    }
                 }
                 Format::Json => {
                     self.line.clear();
@@ -370,6 +387,10 @@ pub struct DryRun {
     format: Format,
     out: BufWriter<Box<dyn Write + Send>>,
     written: u64,
+    /// The provider and operation, repeated on the NDJSON summary line so that a
+    /// stream of lines says what it was a dry run of.
+    provider: String,
+    operation: String,
 }
 
 impl DryRun {
@@ -391,6 +412,8 @@ impl DryRun {
             format,
             out,
             written: 0,
+            provider: provider.to_string(),
+            operation: operation.to_string(),
         })
     }
 
@@ -432,7 +455,12 @@ impl DryRun {
                 writeln!(self.out, "}}")?;
             }
             Format::Ndjson => {
-                let v = serde_json::json!({"type": "summary", "dry_run": true, "requests": self.written, "notes": notes});
+                let mut v = serde_json::json!({"type": "summary", "dry_run": true,
+                    "provider": self.provider, "operation": self.operation,
+                    "requests": self.written});
+                if let (false, Value::Object(m)) = (notes.is_empty(), &mut v) {
+                    m.insert("notes".into(), serde_json::to_value(notes)?);
+                }
                 serde_json::to_writer(&mut self.out, &v)?;
                 writeln!(self.out)?;
             }
@@ -449,6 +477,11 @@ impl DryRun {
 
 /// Prints what a read command returned: the provider's JSON as is in `json`, one
 /// line per element in `ndjson`, a table (built by `table`) in `text`.
+///
+/// JSON is written compact on one line, as operation reports are, so that every
+/// `-o json` output reads the same way (`jq` shows it pretty). An NDJSON line wraps
+/// its element as `{"type":"item","data":...}`: every line has a `type`, and a
+/// provider's own `type` field (DigiCert requests have one) stays untouched.
 pub fn print_read(
     format: Format,
     value: &Value,
@@ -457,21 +490,20 @@ pub fn print_read(
     let mut out = io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, value)?;
+            serde_json::to_writer(&mut out, value)?;
             writeln!(out)?;
         }
-        Format::Ndjson => match value {
-            Value::Array(items) => {
-                for item in items {
-                    serde_json::to_writer(&mut out, item)?;
-                    writeln!(out)?;
-                }
+        Format::Ndjson => {
+            let elements = match value {
+                Value::Array(items) => items.as_slice(),
+                other => std::slice::from_ref(other),
+            };
+            for element in elements {
+                out.write_all(br#"{"type":"item","data":"#)?;
+                serde_json::to_writer(&mut out, element)?;
+                out.write_all(b"}\n")?;
             }
-            other => {
-                serde_json::to_writer(&mut out, other)?;
-                writeln!(out)?;
-            }
-        },
+        }
         Format::Text => {
             let text = table(value);
             write!(out, "{text}")?;

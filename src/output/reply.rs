@@ -35,6 +35,16 @@ impl Reply {
         }
     }
 
+    /// Whether two replies hold the same answer: the items of one batched request
+    /// carry copies of its one answer, which text output shows once.
+    pub fn same_as(&self, other: &Reply) -> bool {
+        match (self, other) {
+            (Reply::Raw(a), Reply::Raw(b)) => a.get() == b.get(),
+            (Reply::Value(a), Reply::Value(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Appends the reply as compact JSON.
     pub fn push_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
@@ -64,6 +74,16 @@ mod tests {
         reply.push_json(&mut out).unwrap();
         assert_eq!(out, br#"{"id":7,"status":"pending"}"#);
         assert_eq!(reply.value()["status"], "pending");
+    }
+
+    #[test]
+    fn copies_of_one_answer_are_the_same_reply() {
+        let raw = Reply::raw(br#"{"message":"2 certificates disabled."}"#).unwrap();
+        assert!(raw.same_as(&raw.clone()));
+        assert!(!raw.same_as(&Reply::raw(br#"{"message":"other"}"#).unwrap()));
+        let value = Reply::from(serde_json::json!({"id": 1}));
+        assert!(value.same_as(&value.clone()));
+        assert!(!value.same_as(&raw));
     }
 
     #[test]

@@ -79,14 +79,140 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// stdout parsed as one JSON document.
+/// stdout parsed as one JSON document, checked against the schema of its shape
+/// (see [`schema_of`]), so that every test reading JSON output also checks the
+/// published output contract.
 pub fn json(out: &Output) -> Value {
+    let value = parse_json(out);
+    assert_valid(&value, schema_of(&value), out);
+    value
+}
+
+/// stdout parsed as one JSON document and checked against `schema`, a file of
+/// `schemas/` such as `operation.json`.
+pub fn json_valid(out: &Output, schema: &str) -> Value {
+    let value = parse_json(out);
+    assert_valid(&value, schema, out);
+    value
+}
+
+/// stdout as NDJSON: every line one JSON object, checked against the schema its
+/// `type` (and shape) names; a line without `type` fails.
+pub fn ndjson(out: &Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line).unwrap_or_else(|e| {
+                panic!(
+                    "an NDJSON line is not JSON ({e}): {line}\nstderr:\n{}",
+                    stderr(out)
+                )
+            });
+            let schema = line_schema_of(&value)
+                .unwrap_or_else(|| panic!("an NDJSON line without a known type: {line}"));
+            assert_valid(&value, schema, out);
+            value
+        })
+        .collect()
+}
+
+/// The file of `schemas/` that describes a JSON document of this shape: an operation
+/// report has `run_id` and `items`, a dry run `"dry_run": true`; `check`, `journal`,
+/// `config show` and `version` are told by their fields; anything else is a read
+/// command's provider data.
+pub fn schema_of(value: &Value) -> &'static str {
+    let has = |v: &Value, keys: &[&str]| keys.iter().all(|k| v.get(k).is_some());
+    match value {
+        Value::Object(_) if has(value, &["run_id", "items"]) => "operation.json",
+        Value::Object(_) if value["dry_run"] == true => "dry-run.json",
+        Value::Object(_) if has(value, &["version", "commit", "build_date"]) => "version.json",
+        Value::Object(_) if value["config"].get("source").is_some() => "config-show.json",
+        Value::Array(rows) => match rows.first() {
+            Some(r) if has(r, &["check", "result", "detail"]) => "check.json",
+            Some(r) if has(r, &["run_id", "not_sent"]) => "journal-list.json",
+            Some(r) if has(r, &["id", "error_kind", "sent", "done"]) => "journal-show.json",
+            _ => "read.json",
+        },
+        _ => "read.json",
+    }
+}
+
+/// The schema of one NDJSON line, by its `type`: a read command's element wrapped in
+/// `data`, an operation's item or summary, a dry run's request or summary.
+pub fn line_schema_of(line: &Value) -> Option<&'static str> {
+    match line["type"].as_str()? {
+        "item" if line.get("data").is_some() => Some("read-line.json"),
+        "item" => Some("operation-line.json"),
+        "request" => Some("dry-run-line.json"),
+        "summary" if line["dry_run"] == true => Some("dry-run-line.json"),
+        "summary" => Some("operation-line.json"),
+        _ => None,
+    }
+}
+
+/// Why `value` does not satisfy `schema` (a file of `schemas/`), if it does not.
+pub fn validate(value: &Value, schema: &str) -> Result<(), String> {
+    let contract = contract();
+    let index = contract
+        .index
+        .get(schema)
+        .unwrap_or_else(|| panic!("no schema {schema} in schemas/"));
+    contract
+        .schemas
+        .validate(value, *index)
+        .map_err(|e| format!("{e:#}"))
+}
+
+fn assert_valid(value: &Value, schema: &str, out: &Output) {
+    if let Err(why) = validate(value, schema) {
+        panic!(
+            "stdout does not follow schemas/{schema}:\n{why}\nstdout:\n{}\nstderr:\n{}",
+            stdout(out),
+            stderr(out)
+        );
+    }
+}
+
+fn parse_json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
             stdout(out),
             stderr(out)
         )
+    })
+}
+
+/// Every schema of `schemas/`, compiled once for the test binary (compiling checks
+/// each against the draft 2020-12 meta-schema).
+pub struct Contract {
+    schemas: boon::Schemas,
+    /// Schema file name to its compiled index.
+    pub index: std::collections::BTreeMap<String, boon::SchemaIndex>,
+}
+
+/// The compiled schemas; panics, naming the file, if one does not compile.
+pub fn contract() -> &'static Contract {
+    static CONTRACT: std::sync::OnceLock<Contract> = std::sync::OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler.set_default_draft(boon::Draft::V2020_12);
+        let mut index = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).expect("schemas/") {
+            let path = entry.expect("schemas/ entry").path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let loc = path.to_str().expect("a UTF-8 path");
+            let compiled = compiler
+                .compile(loc, &mut schemas)
+                .unwrap_or_else(|e| panic!("{} does not compile: {e:#}", path.display()));
+            let name = path.file_name().expect("a file name").to_string_lossy();
+            index.insert(name.into_owned(), compiled);
+        }
+        Contract { schemas, index }
     })
 }
 
