@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Config,
     /// Ctrl-C or SIGTERM stopped the run.
     Interrupted,
+    /// Standard output was closed by its reader (`| head`): nobody failed, so the
+    /// exit is quiet and 0, as for other Unix tools.
+    BrokenPipe,
 }
 
 impl ErrorKind {
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 5,
             ErrorKind::Transient => 6,
             ErrorKind::Interrupted => 130,
+            ErrorKind::BrokenPipe => 0,
         }
     }
 
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::Usage => "usage",
             ErrorKind::Config => "config",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::BrokenPipe => "broken_pipe",
         }
     }
 }
@@ -87,6 +92,11 @@ impl Error {
     /// A missing or invalid setting: exit 4.
     pub fn config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Config, message)
+    }
+
+    /// Standard output was closed by its reader.
+    pub fn broken_pipe() -> Self {
+        Error::new(ErrorKind::BrokenPipe, "standard output was closed")
     }
 
     /// Adds what the user can do about it, printed after the sentence.
@@ -211,6 +221,7 @@ mod tests {
             (ErrorKind::NotFound, 5),
             (ErrorKind::Transient, 6),
             (ErrorKind::Interrupted, 130),
+            (ErrorKind::BrokenPipe, 0),
         ];
         for (kind, code) in table {
             assert_eq!(kind.exit_code(), code, "{kind:?}");

@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod input;
 mod json;
+mod outcome;
 mod output;
 mod providers;
 mod registry;
@@ -60,17 +61,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(parsed, &matches)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if e.hint_text() == Some("broken-pipe") => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("certctl: error: {e}");
-            if let Some(hint) = e.hint_text() {
-                eprintln!("  hint: {hint}");
-            }
-            ExitCode::from(e.kind().exit_code())
-        }
-    }
+    ExitCode::from(outcome::conclude(
+        runtime.block_on(commands::run(parsed, &matches)),
+    ))
 }
 
 /// Warnings by default; `-v` requests, `-vv` headers, `-vvv` bodies; `-q` errors

@@ -52,6 +52,14 @@ async fn a_host_refusing_the_token_fails_the_check_of_bcdiploma_and_origin() {
             assert!(text.contains("credentials"), "{text}");
             assert!(text.contains("token setting"), "{text}");
             assert!(text.contains("failed"), "{text}");
+            // The failure also says so in one sentence on stderr.
+            let err = stderr(&out);
+            let said: Vec<&str> = err
+                .lines()
+                .filter(|l| l.starts_with("certctl: error: check "))
+                .collect();
+            assert_eq!(said.len(), 1, "{err}");
+            assert!(said[0].contains(provider), "{}", said[0]);
 
             let mut cmd = certctl(&env, &server);
             cmd.args(["-o", "json", "check", provider]);

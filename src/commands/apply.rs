@@ -17,10 +17,11 @@ use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::plan::{self, Plan};
 use crate::error::{Error, Result};
+use crate::outcome::Outcome;
 use crate::providers::{self, ProviderId};
 
 /// Runs `certctl apply` and returns the exit code.
-pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> Result<u8> {
+pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> Result<Outcome> {
     let plan = Plan::read(&args.file)?;
     plan.check_age(args.max_age, SystemTime::now())?;
     plan.check_sandbox(global.sandbox)?;

@@ -4,10 +4,11 @@ use crate::cli::bcdiploma::{CampaignVerb, CertificateVerb, Noun, ToggleArgs};
 use crate::commands::Context;
 use crate::engine::Operation;
 use crate::error::{Error, Result};
+use crate::outcome::Outcome;
 use crate::providers::{ProviderId, bcdiploma};
 
 /// Runs a `bcdiploma` command and returns the exit code.
-pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let p = ctx.settings.provider(ProviderId::Bcdiploma);
     let target = bcdiploma::Target {
         base: p.base_url()?,

@@ -12,6 +12,7 @@ use crate::commands::Context;
 use crate::config::{ProviderSettings, Source};
 use crate::engine::request::{Method, Request};
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::Outcome;
 use crate::output::{print_read, table};
 use crate::providers::{ProviderId, kind_for_status, sertifika};
 use crate::secret::Secret;
@@ -55,7 +56,7 @@ impl Row {
 const NOT_VERIFIED: &str = "not verified: the API has no read-only request";
 
 /// Runs the checks of the named providers (or every configured one).
-pub async fn run(names: &[String], ctx: &Context) -> Result<u8> {
+pub async fn run(names: &[String], ctx: &Context) -> Result<Outcome> {
     let ids: Vec<ProviderId> = if names.is_empty() {
         let configured: Vec<ProviderId> = ctx
             .settings
@@ -114,10 +115,21 @@ pub async fn run(names: &[String], ctx: &Context) -> Result<u8> {
         )
     })
     .map_err(crate::engine::io_error)?;
-    Ok(rows
-        .iter()
-        .find_map(|r| r.kind)
-        .map_or(0, ErrorKind::exit_code))
+    let failed: Vec<&Row> = rows.iter().filter(|r| r.kind.is_some()).collect();
+    let Some(first) = failed.first() else {
+        return Ok(Outcome::Success);
+    };
+    let others = match failed.len() {
+        1 => String::new(),
+        n => format!(" ({} more check(s) failed, listed above)", n - 1),
+    };
+    Ok(Outcome::Failed(Error::new(
+        first.kind.unwrap_or(ErrorKind::Refused),
+        format!(
+            "check {} {} failed: {}{others}",
+            first.provider, first.check, first.detail
+        ),
+    )))
 }
 
 fn is_configured(p: &ProviderSettings) -> bool {

@@ -13,12 +13,13 @@ use crate::engine::io_error;
 use crate::engine::rate::Pacer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;
+use crate::outcome::Outcome;
 use crate::output::{self, DryRun};
 use crate::providers::ProviderId;
 use crate::providers::digicert::{self, DigicertId, RevokeOptions, Target};
 
 /// Runs a `digicert` command and returns the exit code.
-pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let op = match noun {
         Noun::Orders(OrderVerb::Revoke(args)) => {
             let comment = comment(&args.comment)?;
@@ -81,7 +82,7 @@ fn comment(text: &str) -> Result<&str> {
 /// paced by the DigiCert budget; printed as the provider's object for one ID, an
 /// array for several. IDs that fail are reported on stderr after the others are
 /// printed: exit 3 when some were shown, else the first failure's code.
-async fn show(ctx: &Context, args: RequestIdArgs) -> Result<u8> {
+async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
     let ids = open_ids(args.ids, &args.source)?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
@@ -95,7 +96,7 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<u8> {
                 .map_err(io_error)?;
         }
         printer.finish(&[]).map_err(io_error)?;
-        return Ok(0);
+        return Ok(Outcome::Success);
     }
 
     let pacer = Arc::new(Pacer::new(ctx.pace(ProviderId::Digicert)));
@@ -143,6 +144,7 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<u8> {
         return Err(failures.remove(0));
     }
     if !shown.is_empty() {
+        let shown_count = shown.len();
         let value = if asked == 1 {
             shown.remove(0)
         } else {
@@ -153,17 +155,36 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<u8> {
         })
         .map_err(io_error)?;
         if failures.is_empty() {
-            return Ok(0);
+            return Ok(Outcome::Success);
         }
-        for e in &failures {
-            eprintln!("certctl: error: {e}");
+        return Ok(Outcome::Partial(failed_reads(&failures, shown_count)));
+    }
+    let mut failures = failures.into_iter();
+    match failures.next() {
+        Some(first) if failures.len() == 0 => Ok(Outcome::Failed(first)),
+        Some(first) => {
+            let kind = first.kind();
+            let count = failures.len() + 1;
+            Ok(Outcome::Failed(Error::new(
+                kind,
+                format!("{count} of {count} requests failed; first: {first}"),
+            )))
         }
-        return Ok(3);
+        None => Ok(Outcome::Failed(Error::usage("no request IDs were given"))),
     }
-    for e in &failures {
-        eprintln!("certctl: error: {e}");
-    }
-    Ok(failures.first().map_or(1, |e| e.kind().exit_code()))
+}
+
+/// The sentence of a `requests show` that printed some requests but not all.
+fn failed_reads(failures: &[Error], shown: usize) -> String {
+    let first = failures
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    format!(
+        "digicert requests.show: {} of {} requests failed; first: {first}",
+        failures.len(),
+        failures.len() + shown
+    )
 }
 
 /// The read's name in dry runs and error messages.

@@ -5,11 +5,12 @@ use std::io::Write;
 
 use crate::engine::io_error;
 use crate::error::Result;
+use crate::outcome::Outcome;
 use crate::output::Format;
 
 /// Prints the version line (text) or `{"version","commit","build_date","target"}`,
 /// formatted as every other JSON output is.
-pub fn version(format: Format) -> Result<u8> {
+pub fn version(format: Format) -> Result<Outcome> {
     let value = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "commit": env!("CERTCTL_COMMIT"),
@@ -20,12 +21,12 @@ pub fn version(format: Format) -> Result<u8> {
         format!("certctl {}\n", crate::cli::VERSION)
     })
     .map_err(io_error)?;
-    Ok(0)
+    Ok(Outcome::Success)
 }
 
 /// Prints the manual page: clap's page of the top level, then a COMMANDS section
 /// naming every command down to the operations, each with its one-line help.
-pub fn man() -> Result<u8> {
+pub fn man() -> Result<Outcome> {
     let cmd = crate::cli::command();
     let mut rendered = Vec::new();
     clap_mangen::Man::new(cmd.clone())
@@ -78,12 +79,12 @@ fn roff(text: &str) -> String {
     }
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<u8> {
+fn write_stdout(bytes: &[u8]) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(io_error)?;
-    Ok(0)
+    Ok(Outcome::Success)
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@ use crate::cli::journal::JournalCommand;
 use crate::engine::io_error;
 use crate::engine::journal;
 use crate::error::Result;
+use crate::outcome::Outcome;
 use crate::output::{self, Format};
 
 /// Runs a `journal` command and returns the exit code; `sandbox` reads the journal
 /// of `--sandbox` runs instead of the production one.
-pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<u8> {
+pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome> {
     let path = journal::path(sandbox)?;
     match cmd {
         JournalCommand::List { limit } => {
@@ -42,7 +43,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<u8> {
                 )
             })
             .map_err(io_error)?;
-            Ok(0)
+            Ok(Outcome::Success)
         }
         JournalCommand::Show { run_id, unknown } => {
             let Some(chain) = journal::Chain::find(&path, &run_id)? else {
@@ -57,7 +58,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<u8> {
                         writeln!(out, "{}", item.id).map_err(io_error)?;
                     }
                     out.flush().map_err(io_error)?;
-                    return Ok(0);
+                    return Ok(Outcome::Success);
                 }
             }
             let value = serde_json::to_value(&items).unwrap_or(Value::Null);
@@ -94,7 +95,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<u8> {
                 )
             })
             .map_err(io_error)?;
-            Ok(0)
+            Ok(Outcome::Success)
         }
     }
 }

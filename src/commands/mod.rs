@@ -22,10 +22,11 @@ use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
 use crate::engine::{Engine, Operation, io_error};
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::Outcome;
 use crate::output::Format;
 
 /// Runs the command and returns the exit code.
-pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
+pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
     if cli.global.plan_out.is_some() && !changes_state(matches) {
         return Err(Error::usage(
             "--plan-out plans a state-changing operation (delete, disable, enable, revoke, approve, reject, issue), and this command changes nothing",
@@ -41,7 +42,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
             out.write_all(&script)
                 .and_then(|()| out.flush())
                 .map_err(io_error)?;
-            Ok(0)
+            Ok(Outcome::Success)
         }
         Command::Config(cmd) => config(cmd, &cli.global, matches),
         Command::Version => info::version(cli.global.output),
@@ -158,17 +159,17 @@ impl Context {
         }
     }
 
-    /// Runs an operation paced by its provider's settings; returns the exit code
-    /// after saying on stderr what failed, if anything did.
-    pub async fn run(&self, op: Operation) -> Result<u8> {
+    /// Runs an operation paced by its provider's settings; how it ended decides the
+    /// exit code and the sentence on stderr (see [`crate::outcome::conclude`]).
+    pub async fn run(&self, op: Operation) -> Result<Outcome> {
         if let Some(path) = &self.plan_out {
             let out = self.plan_out(op.provider, path)?;
-            return Ok(conclude(&self.engine.plan(op, out)?));
+            return Ok(Outcome::ran(self.engine.plan(op, out)?));
         }
         let pace = self.pace(op.provider);
         self.say_when_pacing_dominates(&op, &pace);
         let ended = self.engine.run(op, pace).await?;
-        Ok(conclude(&ended))
+        Ok(Outcome::ran(ended))
     }
 }
 
@@ -239,20 +240,6 @@ fn changes_state(matches: &ArgMatches) -> bool {
     };
     let operation = format!("{noun_name}.{}", verb_name.replace('-', "_"));
     crate::providers::changes_state(provider, &operation)
-}
-
-/// The one place a finished operation becomes its exit code and, when it did not
-/// fully succeed, its sentence on stderr (printed whatever `-q` and `-o` say:
-/// stdout holds the report alone, and scripts and cron mails read stderr).
-pub fn conclude(ended: &crate::engine::Ended) -> u8 {
-    if let Some((sentence, hint)) = ended.sentence() {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "certctl: error: {sentence}");
-        if let Some(hint) = hint {
-            let _ = writeln!(err, "  hint: {hint}");
-        }
-    }
-    ended.exit_code()
 }
 
 /// Whether plain-HTTP requests could reach their proxy over TLS (an `https://`
@@ -336,18 +323,22 @@ fn config_path(global: &crate::cli::GlobalArgs) -> Result<PathBuf> {
     }
 }
 
-fn config(cmd: ConfigCommand, global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<u8> {
+fn config(
+    cmd: ConfigCommand,
+    global: &crate::cli::GlobalArgs,
+    matches: &ArgMatches,
+) -> Result<Outcome> {
     match cmd {
         ConfigCommand::Path => {
             let path = config_path(global)?;
             println!("{}", path.display());
-            Ok(0)
+            Ok(Outcome::Success)
         }
         ConfigCommand::Init { force } => {
             let path = config_path(global)?;
             write_config(&path, force)?;
             eprintln!("wrote {}", path.display());
-            Ok(0)
+            Ok(Outcome::Success)
         }
         ConfigCommand::Show => {
             let settings = load_settings(global, matches, None)?;
@@ -399,7 +390,7 @@ fn config(cmd: ConfigCommand, global: &crate::cli::GlobalArgs, matches: &ArgMatc
                 rows.extend(p.rows());
             }
             print_settings(global.output, &rows).map_err(io_error)?;
-            Ok(0)
+            Ok(Outcome::Success)
         }
     }
 }

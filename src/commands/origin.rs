@@ -9,11 +9,12 @@ use crate::cli::origin::{CertificationVerb, Noun, ResultVerb, ShowArgs};
 use crate::commands::Context;
 use crate::engine::io_error;
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::Outcome;
 use crate::output::{describe, print_read, table};
 use crate::providers::{ProviderId, origin};
 
 /// Runs an `origin` command and returns the exit code.
-pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let p = ctx.settings.provider(ProviderId::Origin);
     let target = origin::Target {
         base: p.base_url()?,
@@ -37,7 +38,7 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
 
 /// `results show`: GETs the callback (a bare batch ID is made into one), polling
 /// with backoff (1 s doubling, capped at 30 s) while pending when `--wait` is given.
-async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<u8> {
+async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<Outcome> {
     let given = args.result.trim();
     let url = if given.contains("://") {
         given.to_string()
@@ -67,7 +68,7 @@ async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<
             )
             .await?;
         let Some(resp) = answer else {
-            return Ok(0);
+            return Ok(Outcome::Success);
         };
         let failed = |e: crate::error::ItemError| {
             Error::new(
@@ -107,7 +108,7 @@ async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<
         }
         print(ctx, &body)?;
         origin::final_outcome(result, resp.status).map_err(failed)?;
-        return Ok(0);
+        return Ok(Outcome::Success);
     }
 }
 

@@ -5,11 +5,12 @@ use std::path::Path;
 
 use crate::cli::SandboxArgs;
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::Outcome;
 use crate::sandbox::{self, Faults, Handle, Options};
 
 /// Serves the emulator until Ctrl-C, after printing a ready-to-use profile (and
 /// writing it to `--write-config`'s file before the first connection is accepted).
-pub async fn serve(args: SandboxArgs) -> Result<u8> {
+pub async fn serve(args: SandboxArgs) -> Result<Outcome> {
     let options = Options {
         faults: parse_faults(args.faults.as_deref().unwrap_or(""))?,
         seed: args.seed,
@@ -51,7 +52,7 @@ pub async fn serve(args: SandboxArgs) -> Result<u8> {
     drop(out);
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
-    Ok(0)
+    Ok(Outcome::Success)
 }
 
 /// Writes `bytes` to `path` with mode 0600 so that a reader sees either no file or

@@ -13,12 +13,13 @@ use crate::cli::sertifika::{
 use crate::commands::Context;
 use crate::engine::request::Request;
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::Outcome;
 use crate::output::{self, table::of_objects};
 use crate::providers::ProviderId;
 use crate::providers::sertifika::{self, Target, TemplateId};
 
 /// Runs a `sertifika` command and returns the exit code.
-pub async fn run(noun: Noun, ctx: &Context) -> Result<u8> {
+pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let p = ctx.settings.provider(ProviderId::Sertifika);
     let base = p.base_url()?;
     let token = p.secret()?.clone();
@@ -93,7 +94,7 @@ fn user_code(args: &UserArgs) -> Result<String> {
         .ok_or_else(|| Error::usage("give an e-mail or --user-code HEX"))
 }
 
-async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<u8> {
+async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<Outcome> {
     let template = args.template.as_deref().map(template_id).transpose()?;
     let code = code_for(args.email.as_deref(), args.user_code.as_deref())?;
     let holder_columns: &[(&str, &str)] = &[
@@ -143,12 +144,12 @@ async fn read(
     name: &'static str,
     req: Request,
     table: impl FnOnce(&Value) -> String,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let Some(value) = fetch(ctx, name, req).await? else {
-        return Ok(0);
+        return Ok(Outcome::Success);
     };
     output::print_read(ctx.engine.format, &value, table).map_err(crate::engine::io_error)?;
-    Ok(0)
+    Ok(Outcome::Success)
 }
 
 /// Sends one read request and returns its JSON (`None` in a dry run).
@@ -207,7 +208,7 @@ fn template_text(v: &Value) -> String {
 /// refused before any request (the template GET included); then the mistakes in
 /// its values and against the template's properties are listed together, and only
 /// a file without any is posted.
-async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<u8> {
+async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<Outcome> {
     let template = template_id(&args.template)?;
     let data = read_input(&args.from)?;
     let refused = |mistakes: Vec<String>| refuse_csv(&args.from, mistakes);
@@ -292,7 +293,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-async fn revoke(ctx: &Context, target: &Target, args: RevokeArgs) -> Result<u8> {
+async fn revoke(ctx: &Context, target: &Target, args: RevokeArgs) -> Result<Outcome> {
     let template = template_id(&args.template)?;
     if args.all {
         return ctx.run(sertifika::revoke_all(target, &template)).await;

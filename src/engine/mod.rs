@@ -875,7 +875,7 @@ fn interrupt_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> 
 /// A failure to write stdout; a closed pipe is told apart in `main`.
 pub fn io_error(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::new(ErrorKind::Interrupted, "broken pipe").hint("broken-pipe")
+        Error::broken_pipe()
     } else {
         Error::new(ErrorKind::Refused, format!("cannot write the output: {e}"))
     }
