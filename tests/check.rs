@@ -146,3 +146,29 @@ async fn the_sertifika_probe_encodes_the_company_as_one_path_segment() {
     assert_eq!(reqs[0].url.query(), None);
     assert_eq!(header(&reqs[0], "authorization"), Some(TOKEN));
 }
+
+#[tokio::test]
+async fn a_dry_run_check_prints_one_document_and_contacts_nobody() {
+    let (env, server) = (Env::new(), answering(200).await);
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["-n", "-o", "json", "check"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = json(&out);
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    let reachable: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["check"] == "reachable")
+        .collect();
+    assert_eq!(reachable.len(), 4, "{rows}");
+    for r in reachable {
+        assert!(
+            r["detail"].as_str().unwrap().contains("would send GET"),
+            "{r}"
+        );
+    }
+    assert!(!stdout(&out).contains(TOKEN));
+    assert!(received(&server).await.is_empty());
+}

@@ -10,12 +10,10 @@ use serde_json::{Value, json};
 
 use crate::commands::Context;
 use crate::config::{ProviderSettings, Source};
-use crate::engine::request::{Method, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
 use crate::output::{print_read, table};
-use crate::providers::{ProviderId, kind_for_status, sertifika};
-use crate::secret::Secret;
+use crate::providers::{self, ProviderId, kind_for_status};
 
 /// One check's result.
 struct Row {
@@ -157,36 +155,25 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
         return;
     };
     let id = p.info().id;
-    let (probe, verifies_credential) = match id {
-        ProviderId::Digicert => (
-            Request::new(Method::Get, format!("{base}/user/me"))
-                .secret_header("x-dc-devkey", secret.clone())
-                .header("content-type", "application/json"),
-            true,
-        ),
-        ProviderId::Sertifika => {
-            let target = sertifika::Target {
-                base: base.clone(),
-                token: secret.clone(),
-                company: p.extra("company_id").unwrap_or_default().to_string(),
-            };
-            (sertifika::templates_list(&target), true)
-        }
-        ProviderId::Bcdiploma | ProviderId::Origin => (
-            Request::new(Method::Get, format!("{base}/")).secret_header(
-                "authorization",
-                Secret::new(format!("Bearer {}", secret.expose())),
+    let extra = |key: &'static str| p.extra(key).unwrap_or_default().to_string();
+    let probe = providers::probe(id, &base, secret, &extra);
+    if ctx.engine.dry_run {
+        // One document on stdout, the rows: the probe is named, not printed apart.
+        rows.push(Row::passed(
+            name,
+            "reachable",
+            format!(
+                "dry run: not contacted (would send {} {})",
+                probe.request.method.as_str(),
+                probe.request.url
             ),
-            false,
-        ),
-    };
+        ));
+        return;
+    }
     let pace = ctx.pace(id);
-    let resp = match ctx.engine.read(id, "check", probe, pace).await {
+    let resp = match ctx.engine.read(id, "check", probe.request, pace).await {
         Ok(Some(resp)) => resp,
-        Ok(None) => {
-            rows.push(Row::passed(name, "reachable", "dry run: not contacted"));
-            return;
-        }
+        Ok(None) => return,
         Err(e) => {
             let kind = match e.kind() {
                 ErrorKind::Refused => ErrorKind::Refused,
@@ -196,6 +183,7 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
             return;
         }
     };
+    let verifies_credential = probe.verifies_credential;
     rows.push(Row::passed(
         name,
         "reachable",

@@ -35,6 +35,15 @@ impl Target {
     }
 }
 
+/// `certctl check`: the API documents no read-only request, so a GET of the root
+/// with the token only shows the host answers and does not refuse the token.
+pub fn probe(target: &Target) -> crate::providers::Probe {
+    crate::providers::Probe {
+        request: target.request(Method::Get, "/"),
+        verifies_credential: false,
+    }
+}
+
 /// `campaigns delete-history CAMPAIGN_ID`: one DELETE, success is 204.
 pub fn delete_history(target: &Target, campaign: &str) -> Operation {
     let encoded: String = url::form_urlencoded::byte_serialize(campaign.as_bytes()).collect();

@@ -186,6 +186,15 @@ impl Target {
     }
 }
 
+/// `certctl check`: `GET /user/me`, the documented read-only request that the API
+/// key is accepted.
+pub fn probe(target: &Target) -> crate::providers::Probe {
+    crate::providers::Probe {
+        request: target.request(Method::Get, "/user/me", None),
+        verifies_credential: true,
+    }
+}
+
 /// One unit per ID, each with the request `build` makes for the path segment
 /// `segment` turns the ID into (a usage error when it cannot).
 fn units(

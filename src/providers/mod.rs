@@ -20,6 +20,45 @@ use crate::secret::Secret;
 pub use crate::error::{kind_for_status, unreadable_error};
 pub use crate::registry::{PROVIDERS, ProviderId, ProviderInfo};
 
+/// The read-only request `certctl check` sends to a provider, and whether its answer
+/// says anything about the credential (BCdiploma and Origin document no read-only
+/// request: their probe only shows the host is there and does not refuse the token).
+pub struct Probe {
+    /// The request.
+    pub request: Request,
+    /// Whether a 2xx answer proves the credential was accepted.
+    pub verifies_credential: bool,
+}
+
+/// The check probe of `provider` at `base` with `secret`; `extra` gives the other
+/// settings the provider needs (Sertifika's `company_id`).
+pub fn probe(
+    provider: ProviderId,
+    base: &str,
+    secret: &Secret,
+    extra: &dyn Fn(&'static str) -> String,
+) -> Probe {
+    match provider {
+        ProviderId::Bcdiploma => bcdiploma::probe(&bcdiploma::Target {
+            base: base.to_string(),
+            token: secret.clone(),
+        }),
+        ProviderId::Origin => origin::probe(&origin::Target {
+            base: base.to_string(),
+            token: secret.clone(),
+        }),
+        ProviderId::Digicert => digicert::probe(&digicert::Target {
+            base: base.to_string(),
+            api_key: secret.clone(),
+        }),
+        ProviderId::Sertifika => sertifika::probe(&sertifika::Target {
+            base: base.to_string(),
+            token: secret.clone(),
+            company: extra("company_id"),
+        }),
+    }
+}
+
 /// What `certctl apply` needs to send a planned operation again through the engine:
 /// the adapter's own name, confirmation and idempotency rules, and its judge of
 /// answers. A plan stores requests, not these rules: they stay the adapter's, so an

@@ -82,6 +82,15 @@ impl Target {
     }
 }
 
+/// `certctl check`: the API documents no read-only request, so a GET of the root
+/// with the token only shows the host answers and does not refuse the token.
+pub fn probe(target: &Target) -> crate::providers::Probe {
+    crate::providers::Probe {
+        request: target.request(Method::Get, format!("{}/", target.base)),
+        verifies_credential: false,
+    }
+}
+
 /// `scheme://host:port` of a URL, for messages.
 fn origin_of(url: &url::Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {

@@ -160,6 +160,15 @@ fn code_of(item: &str) -> String {
     }
 }
 
+/// `certctl check`: the company's templates list, the read-only request that the
+/// token and `company_id` are accepted.
+pub fn probe(target: &Target) -> crate::providers::Probe {
+    crate::providers::Probe {
+        request: templates_list(target),
+        verifies_credential: true,
+    }
+}
+
 /// `templates list`: the company's templates.
 pub fn templates_list(t: &Target) -> Request {
     t.request(
