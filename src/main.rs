@@ -15,6 +15,7 @@ mod outcome;
 mod output;
 mod providers;
 mod registry;
+mod report;
 mod sandbox;
 mod secret;
 

@@ -72,7 +72,7 @@ pub fn conclude(result: crate::error::Result<Outcome>) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::Summary;
+    use crate::report::Summary;
 
     fn ran(succeeded: u64, failed: u64, unknown: u64, interrupted: bool) -> Outcome {
         let mut e = Ended::new("bcdiploma", "token", "certificates.delete");

@@ -197,7 +197,7 @@ fn judge(id: &str, answer: Result<crate::engine::request::Response>) -> Result<V
         let e = digicert::error(&resp);
         return Err(Error::new(
             e.kind,
-            format!("request {id}: {}", output::describe(&e)),
+            format!("request {id}: {}", crate::report::describe(&e)),
         ));
     }
     resp.json().filter(|v| v.is_object()).ok_or_else(|| {

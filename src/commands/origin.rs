@@ -10,8 +10,9 @@ use crate::commands::Context;
 use crate::engine::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
-use crate::output::{describe, print_read, table};
+use crate::output::{print_read, table};
 use crate::providers::{ProviderId, origin};
+use crate::report::describe;
 
 /// Runs an `origin` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {

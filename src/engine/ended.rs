@@ -3,7 +3,7 @@
 //! every operation (SPEC §10).
 
 use crate::error::{ErrorKind, ItemError};
-use crate::output::{Summary, describe};
+use crate::report::{Summary, describe};
 
 /// How an operation ended: what the exit code and the closing sentence come from.
 #[derive(Debug, Clone)]

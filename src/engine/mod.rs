@@ -27,9 +27,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, ItemError, Result};
-use crate::output::Reply;
-use crate::output::{self, DryRun, Format, ItemOutcome, ItemResult, Meta, Reporter, Summary};
+use crate::output::{DryRun, Format, Meta, Reporter};
 use crate::registry::ProviderId;
+use crate::report::Reply;
+use crate::report::{ItemOutcome, ItemResult, Summary};
 use client::{Failure, Http};
 pub use ended::Ended;
 use rate::{Pace, Pacer};
@@ -922,7 +923,7 @@ impl Engine {
                 format!(
                     "{} {name} failed: {}",
                     provider.name(),
-                    output::describe(&e)
+                    crate::report::describe(&e)
                 ),
             )),
             Err(Failure::NotSent) => Err(Error::new(

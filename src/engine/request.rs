@@ -147,6 +147,16 @@ impl Request {
     }
 }
 
+impl crate::report::Shown for Request {
+    fn display_json(&self) -> Value {
+        self.to_display_json()
+    }
+
+    fn display_text(&self) -> String {
+        self.to_display_text()
+    }
+}
+
 /// What came back for a request.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -169,8 +179,8 @@ impl Response {
 
     /// The body as an item's reply, passed through unparsed; `None` unless it is
     /// JSON other than `null`.
-    pub fn reply(&self) -> Option<crate::output::Reply> {
-        crate::output::Reply::raw(&self.body)
+    pub fn reply(&self) -> Option<crate::report::Reply> {
+        crate::report::Reply::raw(&self.body)
     }
 
     /// Whether the status is 2xx.

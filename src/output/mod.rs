@@ -5,18 +5,14 @@
 //! (its header first, `summary` and `outcome` last), so a run over a million keys
 //! never holds its items in memory and still prints exactly one document.
 
-mod reply;
 pub mod table;
-
-pub use reply::Reply;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::ItemError;
-use crate::json;
+use crate::report::{ItemOutcome, ItemResult, Reply, Shown, Summary, describe};
 
 /// The `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,106 +38,6 @@ pub struct Meta {
     pub dry_run: bool,
     /// The run's identifier, also in the journal.
     pub run_id: String,
-}
-
-/// How one item ended, as its report line and journal `done` line say.
-#[derive(Debug, Clone)]
-pub enum ItemResult {
-    /// The operation's documented success, with what the provider returned for it.
-    Succeeded(Option<Reply>),
-    /// A clear refusal or failure: the change was not applied.
-    Failed(ItemError),
-    /// The change may or may not have been applied (SPEC §8, "Ambiguous outcomes"):
-    /// sending it again could apply it twice.
-    Unknown(ItemError),
-}
-
-impl ItemResult {
-    /// `succeeded`, `failed` or `unknown`: the item's `outcome` field.
-    pub fn outcome(&self) -> &'static str {
-        match self {
-            ItemResult::Succeeded(_) => "succeeded",
-            ItemResult::Failed(_) => "failed",
-            ItemResult::Unknown(_) => "unknown",
-        }
-    }
-
-    /// Why it failed or is unknown.
-    pub fn error(&self) -> Option<&ItemError> {
-        match self {
-            ItemResult::Succeeded(_) => None,
-            ItemResult::Failed(e) | ItemResult::Unknown(e) => Some(e),
-        }
-    }
-}
-
-/// The result of one item.
-#[derive(Debug, Clone)]
-pub struct ItemOutcome {
-    /// The item's ID as the user gave it.
-    pub id: String,
-    /// What the provider returned for it, or why it failed or is unknown.
-    pub result: ItemResult,
-}
-
-impl ItemOutcome {
-    /// Appends the item as a JSON object: `id`, `outcome`, then `response` or
-    /// `error`, and for NDJSON lines, which stand alone, `type` and `run_id`.
-    fn push_json(&self, out: &mut Vec<u8>, run_id: Option<&str>) -> serde_json::Result<()> {
-        out.extend_from_slice(b"{\"id\":");
-        json::push_str(out, &self.id);
-        out.extend_from_slice(b",\"outcome\":\"");
-        out.extend_from_slice(self.result.outcome().as_bytes());
-        out.push(b'"');
-        match &self.result {
-            ItemResult::Succeeded(response) => {
-                if let Some(r) = response {
-                    out.extend_from_slice(b",\"response\":");
-                    r.push_json(out)?;
-                }
-            }
-            ItemResult::Failed(e) | ItemResult::Unknown(e) => {
-                out.extend_from_slice(b",\"error\":");
-                serde_json::to_writer(&mut *out, e)?;
-            }
-        }
-        if let Some(run_id) = run_id {
-            out.extend_from_slice(b",\"type\":\"item\",\"run_id\":");
-            json::push_str(out, run_id);
-        }
-        out.push(b'}');
-        Ok(())
-    }
-}
-
-/// Counts of a run, as its `summary` object.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
-pub struct Summary {
-    /// Every item, skipped ones and (after an interruption) unsent ones included.
-    pub total: u64,
-    /// Items that succeeded.
-    pub succeeded: u64,
-    /// Items that failed.
-    pub failed: u64,
-    /// Items that may or may not have been applied.
-    pub unknown: u64,
-    /// Items not sent because `--resume` found them done.
-    pub skipped: u64,
-}
-
-impl Summary {
-    /// `unknown`, `succeeded`, `partial` or `failed` (SPEC §5).
-    pub fn outcome(&self) -> &'static str {
-        if self.unknown > 0 {
-            "unknown"
-        } else if self.failed == 0 {
-            "succeeded"
-        } else if self.succeeded > 0 {
-            "partial"
-        } else {
-            "failed"
-        }
-    }
 }
 
 /// Writes an operation's report as items complete.
@@ -368,20 +264,6 @@ fn text_detail(resp: Option<&Value>) -> String {
     }
 }
 
-/// One line describing an item error: kind, status, code and message.
-pub fn describe(e: &ItemError) -> String {
-    let mut s = e.kind.as_str().to_string();
-    match (&e.http_status, &e.code) {
-        (Some(st), Some(c)) => s.push_str(&format!(" (HTTP {st}, {c})")),
-        (Some(st), None) => s.push_str(&format!(" (HTTP {st})")),
-        (None, Some(c)) => s.push_str(&format!(" ({c})")),
-        (None, None) => {}
-    }
-    s.push_str(": ");
-    s.push_str(&e.message);
-    s
-}
-
 /// Prints the requests of a dry run as they are built.
 pub struct DryRun {
     format: Format,
@@ -418,16 +300,16 @@ impl DryRun {
     }
 
     /// Prints one request that would be sent.
-    pub fn request(&mut self, req: &crate::engine::request::Request) -> io::Result<()> {
+    pub fn request(&mut self, req: &dyn Shown) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 if self.written > 0 {
                     self.out.write_all(b",")?;
                 }
-                serde_json::to_writer(&mut self.out, &req.to_display_json())?;
+                serde_json::to_writer(&mut self.out, &req.display_json())?;
             }
             Format::Ndjson => {
-                let mut v = req.to_display_json();
+                let mut v = req.display_json();
                 if let Value::Object(m) = &mut v {
                     m.insert("type".into(), "request".into());
                 }
@@ -436,7 +318,7 @@ impl DryRun {
             }
             Format::Text => {
                 writeln!(self.out)?;
-                self.out.write_all(req.to_display_text().as_bytes())?;
+                self.out.write_all(req.display_text().as_bytes())?;
             }
         }
         self.written += 1;

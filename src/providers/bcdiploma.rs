@@ -11,10 +11,10 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{ErrorKind, ItemError, Result};
 use crate::input::Ids;
 use crate::json;
-use crate::output::Reply;
 use crate::providers::{
     ProviderId, Replay, batched, find_message, operation, request_count, single, unreadable_error,
 };
+use crate::report::Reply;
 use crate::secret::Secret;
 
 /// Where and as whom requests go.

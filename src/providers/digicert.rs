@@ -23,8 +23,8 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::output::Reply;
 use crate::providers::{ProviderId, Replay, kind_for_status, operation, unreadable_error};
+use crate::report::Reply;
 use crate::secret::Secret;
 
 /// The code part DigiCert answers (with 403, in `access_denied|access_denied_invalid_key`)

@@ -19,8 +19,8 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Interpret, Operation, Unit, Verdict};
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::output::Reply;
 use crate::providers::{ProviderId, Replay, batched, operation, request_count, unreadable_error};
+use crate::report::Reply;
 use crate::secret::Secret;
 
 /// The path of a bare batch ID's result, after the base URL.

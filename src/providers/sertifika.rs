@@ -24,11 +24,11 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::output::Reply;
 use crate::providers::{
     ProviderId, Replay, batched, find_message, kind_for_status, operation, request_count, single,
     unreadable_error,
 };
+use crate::report::Reply;
 use crate::secret::Secret;
 
 /// Where and as whom requests go.

@@ -191,7 +191,7 @@ mod tests {
     use super::resume::Plan;
     use super::*;
     use crate::error::ItemError;
-    use crate::output::ItemResult;
+    use crate::report::ItemResult;
     use std::io::Write;
 
     fn info(run: &str, resumes: Option<&str>, idempotent: bool) -> RunInfo {

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::refused_journal;
 use crate::error::{Error, Result};
-use crate::output::ItemResult;
+use crate::report::ItemResult;
 
 /// How long `done` lines may stay written but not synced.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
