@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod bcdiploma;
 mod chaos;
 mod check;

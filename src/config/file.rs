@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::providers::{PROVIDERS, ProviderInfo};
+use crate::registry::{PROVIDERS, ProviderInfo};
 
 /// What the file says, before the environment is applied.
 #[derive(Debug, Default)]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::rate::Pace;
 use crate::error::{Error, Result};
-use crate::providers::{PROVIDERS, ProviderId, ProviderInfo};
+use crate::registry::{PROVIDERS, ProviderId, ProviderInfo};
 use crate::secret::Secret;
 
 /// Where an effective value came from, as `config show` prints it.

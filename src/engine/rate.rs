@@ -231,7 +231,7 @@ mod tests {
     /// window).
     #[tokio::test(start_paused = true)]
     async fn digicert_budget_paces_1500_requests_within_5_percent_of_the_fastest() {
-        let budget = crate::providers::ProviderId::Digicert.info().budget;
+        let budget = crate::registry::ProviderId::Digicert.info().budget;
         let pacer = Pacer::new(Pace::windows(budget));
         let start = Instant::now();
         let mut sent = Vec::with_capacity(1500);

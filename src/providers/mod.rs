@@ -18,7 +18,7 @@ use crate::input::Ids;
 use crate::secret::Secret;
 
 pub use crate::error::{kind_for_status, unreadable_error};
-pub use crate::registry::{PROVIDERS, ProviderId, ProviderInfo};
+pub use crate::registry::{PROVIDERS, ProviderId};
 
 /// The read-only request `certctl check` sends to a provider, and whether its answer
 /// says anything about the credential (BCdiploma and Origin document no read-only
