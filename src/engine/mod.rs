@@ -56,7 +56,9 @@ pub enum Verdict {
     Pending(Request),
 }
 
-/// Turns an answer to a unit's request into a verdict.
+/// Turns an answer to a unit's request into a verdict. The answer to a poll comes
+/// with the poll as the unit's request, so an adapter tells a poll's answer from
+/// the first one by the request alone and keeps no state of its own.
 pub type Interpret = dyn Fn(&Unit, &Response) -> Verdict + Send + Sync;
 
 /// An operation an adapter built: what it is, and its requests, lazily.
@@ -800,11 +802,22 @@ impl TaskContext {
                 Ok(resp) => Some(resp.status),
                 Err(e) => e.http_status.or(status),
             };
+            let polled;
+            let answered = match &poll {
+                Some(request) => {
+                    polled = Unit {
+                        ids: unit.ids.clone(),
+                        request: request.clone(),
+                    };
+                    &polled
+                }
+                None => unit,
+            };
             let verdict = match sent {
                 Ok(resp) if resp.after_lost_attempt => {
-                    explain_after_loss((self.interpret)(unit, &resp))
+                    explain_after_loss((self.interpret)(answered, &resp))
                 }
-                Ok(resp) => (self.interpret)(unit, &resp),
+                Ok(resp) => (self.interpret)(answered, &resp),
                 Err(e) => Verdict::All(Err(e)),
             };
             match verdict {

@@ -9,8 +9,7 @@
 //! have reached the server. Polling itself (sleeps, deadline) is the engine's or the
 //! command's business; this module only judges answers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -190,33 +189,16 @@ pub fn replay(operation: &str, target: &Target) -> Option<Replay> {
 
 /// Judges delete answers and, with `--wait`, the answers of each batch's callback.
 ///
-/// The engine hands over only the unit and the answer, so the callback a unit is
-/// being polled at is remembered here (keyed by the unit's first ID, unique after
-/// deduplication) from the POST answer until the result is final.
+/// The engine hands a poll's answer over with the poll as the unit's request (a
+/// GET of the callback), so the two are told apart without any state kept here.
 fn interpret(target: Target, asynchronous: bool, wait: bool) -> Arc<Interpret> {
-    let polling: Mutex<HashMap<String, String>> = Mutex::new(HashMap::new());
     Arc::new(move |unit: &Unit, resp: &Response| {
-        let key = unit.ids.first().cloned().unwrap_or_default();
-        let callback = lock(&polling).get(&key).cloned();
-        let verdict = match callback {
-            Some(url) => judge_poll(&target, &url, resp),
-            None => judge_post(&target, asynchronous, wait, resp),
-        };
-        match &verdict {
-            Verdict::Pending(poll) => {
-                lock(&polling).insert(key, poll.url.clone());
-            }
-            _ => {
-                lock(&polling).remove(&key);
-            }
+        if unit.request.method == Method::Get {
+            judge_poll(&target, &unit.request.url, resp)
+        } else {
+            judge_post(&target, asynchronous, wait, resp)
         }
-        verdict
     })
-}
-
-/// The map even if another thread panicked while holding it (it holds only URLs).
-fn lock(map: &Mutex<HashMap<String, String>>) -> MutexGuard<'_, HashMap<String, String>> {
-    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The answer to a delete POST.
@@ -532,7 +514,7 @@ mod tests {
         assert_eq!(op.wait, Some(Duration::from_secs(60)));
         assert!(!op.notes.is_empty());
         let interpret = op.interpret.clone();
-        let unit = first_unit(op);
+        let mut unit = first_unit(op);
         let callback =
             "https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1";
         for answer in [ACCEPTED, PENDING, PENDING] {
@@ -541,6 +523,8 @@ mod tests {
                     assert_eq!(poll.method, Method::Get);
                     assert_eq!(poll.url, callback);
                     assert_eq!(poll.headers[0].1.exposed(), "Bearer tok");
+                    // The engine sends the poll next, as the unit's request.
+                    unit.request = poll;
                 }
                 other => panic!("{other:?}"),
             }
