@@ -462,3 +462,53 @@ async fn sandbox_runs_stay_out_of_the_production_journal() {
     let rehearsals = json(&run(list(true)).await);
     assert_eq!(rehearsals[0]["run_id"], run_id.as_str(), "{rehearsals}");
 }
+
+#[tokio::test]
+async fn ctrl_c_ends_a_results_show_wait_at_once() {
+    const BATCH: &str = "1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2";
+    let server = server().await;
+    let base = format!("{}/equinox", server.uri());
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/equinox/connect/v1/result/certifications_delete/batch/{BATCH}"
+        )))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture("origin/result_pending.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env("CERTCTL_ORIGIN_BASE_URL", &base)
+        .env("CERTCTL_ORIGIN_TOKEN", "origin-wait-token")
+        .args(["-o", "json", "origin", "results", "show", BATCH, "--wait"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Polls come 1 s and 2 s apart: after the third, the next is 4 s away.
+    let started = Instant::now();
+    while received(&server).await.len() < 3 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signalled = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = tokio::task::spawn_blocking(move || {
+        let _ = child.stdin.take();
+        child.wait_with_output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(signalled.elapsed() < Duration::from_secs(3));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let body: Value = serde_json::from_slice(&out.stdout).expect("the last answer, one document");
+    assert_eq!(body["result"]["executionStatus"], "PENDING");
+    assert!(stderr(&out).contains("results show"), "{}", stderr(&out));
+}

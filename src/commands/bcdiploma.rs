@@ -42,7 +42,7 @@ fn toggle(target: &bcdiploma::Target, args: ToggleArgs, enable: bool) -> Result<
     if campaign.as_deref() == Some("") {
         return Err(Error::usage("the --campaign ID is empty"));
     }
-    let ids = bcdiploma::open_keys(args.keys, args.source.from.as_deref())?;
+    let ids = open_keys(args.keys, args.source.from.as_deref())?;
     if ids.is_none() && campaign.is_none() {
         return Err(Error::usage("give certificate keys or --campaign ID")
             .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
@@ -54,4 +54,21 @@ fn toggle(target: &bcdiploma::Target, args: ToggleArgs, enable: bool) -> Result<
         enable,
         args.batch_size as usize,
     ))
+}
+
+/// Whether the input gives keys at all (positional or `--from`).
+fn has_keys(keys: &[String], from: Option<&std::path::Path>) -> bool {
+    from.is_some() || keys.iter().any(|k| !k.trim().is_empty())
+}
+
+/// Opens the keys when there are any.
+fn open_keys(
+    keys: Vec<String>,
+    from: Option<&std::path::Path>,
+) -> Result<Option<crate::input::Ids>> {
+    if has_keys(&keys, from) {
+        crate::input::open(keys, from, crate::input::any_id).map(Some)
+    } else {
+        Ok(None)
+    }
 }

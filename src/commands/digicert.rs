@@ -1,20 +1,16 @@
 //! `certctl digicert ...`: arguments checked, the adapter's operations run, and
 //! `requests show` read and printed.
 
-use std::sync::Arc;
-
 use serde_json::Value;
-use tokio::task::JoinSet;
 
 use crate::cli::IdSource;
 use crate::cli::digicert::{CertificateVerb, Noun, OrderVerb, RequestIdArgs, RequestVerb};
 use crate::commands::Context;
 use crate::engine::io_error;
-use crate::engine::rate::Pacer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;
 use crate::outcome::Outcome;
-use crate::output::{self, DryRun};
+use crate::output;
 use crate::providers::ProviderId;
 use crate::providers::digicert::{self, DigicertId, RevokeOptions, Target};
 
@@ -86,55 +82,33 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
     let ids = open_ids(args.ids, &args.source)?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
-    if engine.dry_run {
-        let mut printer =
-            DryRun::start(engine.format, ProviderId::Digicert.name(), SHOW).map_err(io_error)?;
-        for id in ids.iter {
-            let id = DigicertId::parse(&id?).map_err(Error::usage)?;
-            printer
-                .request(&target.show_request(id))
-                .map_err(io_error)?;
-        }
-        printer.finish(&[]).map_err(io_error)?;
+    let mut asked = Vec::new();
+    let mut requests = Vec::new();
+    for id in ids.iter {
+        let id = id?;
+        requests.push(target.show_request(DigicertId::parse(&id).map_err(Error::usage)?));
+        asked.push(id);
+    }
+    let Some(answers) = engine
+        .read_many(
+            ProviderId::Digicert,
+            SHOW,
+            requests,
+            ctx.pace(ProviderId::Digicert),
+        )
+        .await?
+    else {
         return Ok(Outcome::Success);
-    }
-
-    let pacer = Arc::new(Pacer::new(ctx.pace(ProviderId::Digicert)));
-    let mut tasks: JoinSet<(usize, Result<Value>)> = JoinSet::new();
-    let mut results: Vec<Option<Result<Value>>> = Vec::new();
-    let mut pending = ids.iter.enumerate();
-    let mut exhausted = false;
-    loop {
-        while !exhausted && tasks.len() < engine.concurrency {
-            let Some((n, id)) = pending.next() else {
-                exhausted = true;
-                break;
-            };
-            let id = id?;
-            let request = target.show_request(DigicertId::parse(&id).map_err(Error::usage)?);
-            results.push(None);
-            let (engine, pacer) = (engine.clone(), pacer.clone());
-            tasks.spawn(async move {
-                let answer = engine
-                    .read_paced(ProviderId::Digicert, SHOW, &request, &pacer)
-                    .await;
-                (n, judge(&id, answer))
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        let (n, result) = joined
-            .map_err(|e| Error::new(ErrorKind::Refused, format!("a request task failed: {e}")))?;
-        if let Some(slot) = results.get_mut(n) {
-            *slot = Some(result);
-        }
-    }
-
+    };
+    let results: Vec<Result<Value>> = asked
+        .iter()
+        .zip(answers)
+        .map(|(id, answer)| judge(id, answer))
+        .collect();
     let asked = results.len();
     let mut shown = Vec::new();
     let mut failures = Vec::new();
-    for result in results.into_iter().flatten() {
+    for result in results {
         match result {
             Ok(v) => shown.push(v),
             Err(e) => failures.push(e),

@@ -1,7 +1,5 @@
 //! `certctl origin ...`: arguments checked, the adapter's operation run, and the
-//! `results show` read (with its own polling loop for `--wait`).
-
-use std::time::Duration;
+//! `results show` read, polled through the engine for `--wait`.
 
 use serde_json::{Value, json};
 
@@ -54,63 +52,64 @@ async fn show(target: &origin::Target, args: ShowArgs, ctx: &Context) -> Result<
     let request = target
         .poll_request(&url)
         .map_err(|e| Error::new(e.kind, e.message))?;
-    let deadline = args
-        .wait
-        .then(|| tokio::time::Instant::now() + args.timeout.wait_timeout);
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let answer = ctx
-            .engine
-            .read(
-                ProviderId::Origin,
-                "results.show",
-                request.clone(),
-                ctx.pace(ProviderId::Origin),
-            )
-            .await?;
-        let Some(resp) = answer else {
-            return Ok(Outcome::Success);
-        };
-        let failed = |e: crate::error::ItemError| {
-            Error::new(
-                e.kind,
-                format!("origin results show failed: {}", describe(&e)),
-            )
-        };
-        let body = match origin::read(&resp) {
-            Ok(body) => body,
-            Err(e) => {
-                if let Some(body) = resp.json() {
-                    print(ctx, &body)?;
-                }
-                return Err(failed(e));
-            }
-        };
-        let result = origin::result_of(&body);
-        if let (true, Some(deadline)) = (origin::is_pending(&result), deadline) {
-            let now = tokio::time::Instant::now();
-            if now < deadline {
-                tracing::info!("result still pending; asking again in {backoff:?}");
-                tokio::time::sleep(backoff.min(deadline - now)).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
-            print(ctx, &body)?;
-            return Err(Error::new(
-                ErrorKind::Transient,
-                format!(
-                    "the result was still pending after {}",
-                    humantime::format_duration(args.timeout.wait_timeout)
-                ),
-            )
-            .hint(format!(
-                "check again later with `certctl origin results show {url}`"
-            )));
-        }
-        print(ctx, &body)?;
-        origin::final_outcome(result, resp.status).map_err(failed)?;
+    let wait = args.wait.then_some(args.timeout.wait_timeout);
+    let pending = |resp: &crate::engine::request::Response| {
+        origin::read(resp).is_ok_and(|body| origin::is_pending(&origin::result_of(&body)))
+    };
+    let Some(polled) = ctx
+        .engine
+        .poll(
+            ProviderId::Origin,
+            "results.show",
+            request,
+            ctx.pace(ProviderId::Origin),
+            wait,
+            pending,
+        )
+        .await?
+    else {
         return Ok(Outcome::Success);
+    };
+    let resp = polled.response;
+    let failed = |e: crate::error::ItemError| {
+        Error::new(
+            e.kind,
+            format!("origin results show failed: {}", describe(&e)),
+        )
+    };
+    let body = match origin::read(&resp) {
+        Ok(body) => body,
+        Err(e) => {
+            if let Some(body) = resp.json() {
+                print(ctx, &body)?;
+            }
+            return Err(failed(e));
+        }
+    };
+    print(ctx, &body)?;
+    if polled.interrupted {
+        return Err(Error::new(
+            ErrorKind::Interrupted,
+            "interrupted while the result was still pending",
+        )
+        .hint(format!(
+            "check again later with `certctl origin results show {url}`"
+        )));
     }
+    if polled.pending && wait.is_some() {
+        return Err(Error::new(
+            ErrorKind::Transient,
+            format!(
+                "the result was still pending after {}",
+                humantime::format_duration(args.timeout.wait_timeout)
+            ),
+        )
+        .hint(format!(
+            "check again later with `certctl origin results show {url}`"
+        )));
+    }
+    origin::final_outcome(origin::result_of(&body), resp.status).map_err(failed)?;
+    Ok(Outcome::Success)
 }
 
 /// Prints the provider's answer: as is in JSON, its state and result in text.

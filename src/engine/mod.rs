@@ -15,6 +15,7 @@ pub mod journal;
 pub mod plan;
 pub mod prefetch;
 pub mod rate;
+mod read;
 pub mod request;
 pub mod retry;
 
@@ -34,6 +35,7 @@ use crate::report::{ItemOutcome, ItemResult, Summary};
 use client::{Failure, Http};
 pub use ended::Ended;
 use rate::{Pace, Pacer};
+pub use read::Backoff;
 use request::{Request, Response};
 
 /// One request and the items it covers.
@@ -770,7 +772,7 @@ impl TaskContext {
         // The unit's own request first, then the polls it leads to: no copy of a
         // 13 KB body per request.
         let mut poll: Option<Request> = None;
-        let mut backoff = Duration::from_secs(1);
+        let mut backoff = Backoff::new();
         let mut status = None;
         let judged = |status, results: Vec<Result<Option<Reply>, ItemError>>, callback| {
             let results = results
@@ -847,13 +849,12 @@ impl TaskContext {
                         return judged(status, vec![Err(e); n], None);
                     }
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff.min(deadline - now)) => {}
+                        _ = tokio::time::sleep(backoff.next().min(deadline - now)) => {}
                         _ = self.stop.wait() => {
                             let url = next.url.clone();
                             return judged(status, still_pending(&url), Some(url));
                         }
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                     poll = Some(next);
                 }
             }
@@ -892,57 +893,5 @@ pub fn io_error(e: std::io::Error) -> Error {
         Error::broken_pipe()
     } else {
         Error::new(ErrorKind::Refused, format!("cannot write the output: {e}"))
-    }
-}
-
-/// A single read request: sent (or printed, in a dry run) and its JSON returned.
-impl Engine {
-    /// Sends one read-only request and returns its answer, or `None` in a dry run
-    /// (after printing the request).
-    pub async fn read(
-        &self,
-        provider: ProviderId,
-        name: &'static str,
-        req: Request,
-        pace: Pace,
-    ) -> Result<Option<Response>> {
-        if self.dry_run {
-            let mut printer =
-                DryRun::start(self.format, provider.name(), name).map_err(io_error)?;
-            printer.request(&req).map_err(io_error)?;
-            printer.finish(&[]).map_err(io_error)?;
-            return Ok(None);
-        }
-        self.read_paced(provider, name, &req, &Pacer::new(pace))
-            .await
-            .map(Some)
-    }
-
-    /// Sends one read-only request (never a dry run: the caller prints those) through
-    /// a pacer shared with the command's other reads, so a read of many IDs stays
-    /// inside the provider's budget; a redirect or a failure with no answer is an error
-    /// (see [`Http::send`]).
-    pub async fn read_paced(
-        &self,
-        provider: ProviderId,
-        name: &'static str,
-        req: &Request,
-        pacer: &Pacer,
-    ) -> Result<Response> {
-        match self.http.send(req, true, pacer, &Stop::never()).await {
-            Ok(resp) => Ok(resp),
-            Err(Failure::Item(e)) => Err(Error::new(
-                e.kind,
-                format!(
-                    "{} {name} failed: {}",
-                    provider.name(),
-                    crate::report::describe(&e)
-                ),
-            )),
-            Err(Failure::NotSent) => Err(Error::new(
-                ErrorKind::Interrupted,
-                format!("{} {name} was interrupted", provider.name()),
-            )),
-        }
     }
 }

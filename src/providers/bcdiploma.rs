@@ -239,20 +239,6 @@ pub fn error(resp: &Response) -> ItemError {
     }
 }
 
-/// Whether the input gives keys at all (positional or `--from`).
-pub fn has_keys(keys: &[String], from: Option<&std::path::Path>) -> bool {
-    from.is_some() || keys.iter().any(|k| !k.trim().is_empty())
-}
-
-/// Opens the keys when there are any.
-pub fn open_keys(keys: Vec<String>, from: Option<&std::path::Path>) -> Result<Option<Ids>> {
-    if has_keys(&keys, from) {
-        crate::input::open(keys, from, crate::input::any_id).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
