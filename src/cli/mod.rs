@@ -9,6 +9,7 @@ pub mod digicert;
 pub mod journal;
 pub mod origin;
 pub mod sertifika;
+mod values;
 
 use std::path::PathBuf;
 use std::time::Duration;

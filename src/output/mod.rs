@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::report::{ItemOutcome, ItemResult, Reply, Shown, Summary, describe};
 
 /// The `--output` formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// For people: aligned tables, one line per item.
     Text,
