@@ -82,7 +82,12 @@ fn init_logging(global: &cli::GlobalArgs) {
     let filter = std::env::var("CERTCTL_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(format!("warn,certctl={level}")));
+        // Other crates' own lines (rustls' "failed to verify TLS certificate", say)
+        // repeat what certctl's sentence says better: only with -v.
+        .unwrap_or_else(|| {
+            let others = if global.verbose > 0 { "warn" } else { "off" };
+            EnvFilter::new(format!("{others},certctl={level}"))
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -333,6 +333,32 @@ async fn an_unverifiable_tls_certificate_is_a_config_error_not_retried() {
     );
     let attempts = stderr(&out).matches("(attempt ").count();
     assert_eq!(attempts, 1, "not retried: {}", stderr(&out));
+
+    // Without -v, stderr holds certctl's sentence alone, not the TLS stack's lines.
+    let mut cmd = env.cmd();
+    cmd.env(
+        "CERTCTL_BCDIPLOMA_BASE_URL",
+        format!("https://127.0.0.1:{}", server.port),
+    )
+    .env("CERTCTL_BCDIPLOMA_TOKEN", "tls-test-token")
+    .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
+    .args([
+        "-y",
+        "-o",
+        "json",
+        "bcdiploma",
+        "certificates",
+        "disable",
+        "k1",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("certctl: error:") || l.starts_with("  hint:")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
