@@ -12,36 +12,44 @@
 //!
 //! With `--resume RUN_ID`, the IDs that run completed are dropped here, after
 //! deduplication and before any adapter batches them, so a resumed bulk run's
-//! requests carry only what is left to do, whatever the batch size. The filter is
-//! installed once per process by the command layer ([`resume_with`]) because every
-//! provider's command opens its IDs through [`open`].
+//! requests carry only what is left to do, whatever the batch size. What to drop is
+//! asked of a [`Skip`] the command passes to [`open`] (the engine's resume state
+//! implements it), so this module knows nothing of the journal.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crate::engine::journal::Resume;
 use crate::error::{Error, Result};
 
-/// The `--resume` filter of this process, if any.
-static RESUME: OnceLock<Arc<Resume>> = OnceLock::new();
-
-/// Makes every ID list opened from now on skip what `resume`'s run completed.
-pub fn resume_with(resume: Arc<Resume>) {
-    let _ = RESUME.set(resume);
+/// What `--resume` decides for an ID, as the input needs to know it.
+pub trait Skip: Send + Sync {
+    /// Whether `id` is done already and will not be sent (for counts and previews).
+    fn settled(&self, id: &str) -> bool;
+    /// Whether `id` is sent; an ID that is not is recorded as skipped or held back.
+    fn admit(&self, id: &str) -> bool;
 }
 
-/// Whether `id` will be skipped by `--resume` (for counts and previews).
-fn settled(id: &str) -> bool {
-    RESUME.get().is_some_and(|r| r.is_settled(id))
-}
+/// The `--resume` filter of one ID list, if any.
+#[derive(Clone, Default)]
+pub struct Resumed(Option<Arc<dyn Skip>>);
 
-/// Whether `id` is sent; `--resume` records the ones it skips or holds back.
-fn admit(id: &str) -> bool {
-    RESUME.get().is_none_or(|r| r.admit(id))
+impl Resumed {
+    /// Filters through `skip`; `None` sends every ID.
+    pub fn new(skip: Option<Arc<dyn Skip>>) -> Resumed {
+        Resumed(skip)
+    }
+
+    fn settled(&self, id: &str) -> bool {
+        self.0.as_ref().is_some_and(|s| s.settled(id))
+    }
+
+    fn admit(&self, id: &str) -> bool {
+        self.0.as_ref().is_none_or(|s| s.admit(id))
+    }
 }
 
 /// How many IDs a confirmation prompt names.
@@ -65,8 +73,9 @@ pub struct Ids {
     pub preview: Vec<String>,
 }
 
-/// Opens the ID list from positional arguments and an optional `--from` source.
-pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids> {
+/// Opens the ID list from positional arguments and an optional `--from` source;
+/// `resumed` drops what an earlier run of the chain completed.
+pub fn open(args: Vec<String>, from: Option<&Path>, check: Check, resumed: Resumed) -> Result<Ids> {
     let args: Vec<String> = args
         .into_iter()
         .map(|a| a.trim().to_string())
@@ -79,7 +88,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
         None => {
             let mut dedup = Dedup::new();
             let ids: Vec<String> = args.into_iter().filter(|id| dedup.first(id)).collect();
-            from_vec(ids)
+            from_vec(ids, resumed)
         }
         Some(p) if p == Path::new("-") => {
             let stdin = std::io::stdin();
@@ -97,12 +106,12 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                         checked.push(id);
                     }
                 }
-                from_vec(checked)
+                from_vec(checked, resumed)
             } else {
                 let reader = Lines::new(Box::new(std::io::stdin()), "standard input".into());
                 let preview = args
                     .iter()
-                    .filter(|id| !settled(id))
+                    .filter(|id| !resumed.settled(id))
                     .take(PREVIEW)
                     .cloned()
                     .collect();
@@ -113,7 +122,7 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                     Ok(id)
                 }));
                 let iter = iter.filter(move |r| match r {
-                    Ok(id) => dedup.first(id) && admit(id),
+                    Ok(id) => dedup.first(id) && resumed.admit(id),
                     Err(_) => true,
                 });
                 Ok(Ids {
@@ -123,23 +132,23 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check) -> Result<Ids>
                 })
             }
         }
-        Some(path) => from_file(args, path.to_path_buf(), check),
+        Some(path) => from_file(args, path.to_path_buf(), check, resumed),
     }
 }
 
-fn from_vec(ids: Vec<String>) -> Result<Ids> {
+fn from_vec(ids: Vec<String>, resumed: Resumed) -> Result<Ids> {
     if ids.is_empty() {
         return Err(no_ids());
     }
     Ok(Ids {
-        count: Some(ids.iter().filter(|id| !settled(id)).count()),
+        count: Some(ids.iter().filter(|id| !resumed.settled(id)).count()),
         preview: ids
             .iter()
-            .filter(|id| !settled(id))
+            .filter(|id| !resumed.settled(id))
             .take(PREVIEW)
             .cloned()
             .collect(),
-        iter: Box::new(ids.into_iter().filter(|id| admit(id)).map(Ok)),
+        iter: Box::new(ids.into_iter().filter(move |id| resumed.admit(id)).map(Ok)),
     })
 }
 
@@ -148,7 +157,7 @@ fn no_ids() -> Error {
         .hint("name them as arguments or give a file with --from FILE (- for standard input)")
 }
 
-fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
+fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -> Result<Ids> {
     // Each pass opens the file and notes its size and modification time, so the
     // second pass can tell that it reads what the first one checked.
     let open = |path: &Path| -> Result<(Lines, Stamp)> {
@@ -174,7 +183,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
             return Ok(());
         }
         distinct += 1;
-        if settled(id) {
+        if resumed.settled(id) {
             return Ok(());
         }
         count += 1;
@@ -236,7 +245,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
                 if duplicates.next_if_eq(n).is_some() {
                     return false;
                 }
-                admit(id)
+                resumed.admit(id)
             }
             Err(_) => true,
         })
@@ -449,7 +458,13 @@ mod tests {
 
     #[test]
     fn arguments_are_trimmed_and_deduplicated() {
-        let ids = open(vec![" a ".into(), "b".into(), "a".into()], None, any_id).unwrap();
+        let ids = open(
+            vec![" a ".into(), "b".into(), "a".into()],
+            None,
+            any_id,
+            Resumed::default(),
+        )
+        .unwrap();
         assert_eq!(ids.count, Some(2));
         assert_eq!(collect(ids), ["a", "b"]);
     }
@@ -458,7 +473,13 @@ mod tests {
     fn files_skip_comments_and_blank_lines() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "# header\n\n k1 \nk2\r\nk1\n\nk3").unwrap();
-        let ids = open(vec!["k0".into()], Some(f.path()), any_id).unwrap();
+        let ids = open(
+            vec!["k0".into()],
+            Some(f.path()),
+            any_id,
+            Resumed::default(),
+        )
+        .unwrap();
         assert_eq!(ids.count, Some(4));
         assert_eq!(ids.preview, ["k0", "k1", "k2", "k3"]);
         assert_eq!(collect(ids), ["k0", "k1", "k2", "k3"]);
@@ -520,7 +541,7 @@ mod tests {
     fn a_file_changed_between_the_passes_sends_none_of_its_ids() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "k1\nk1\nk2").unwrap();
-        let ids = open(vec![], Some(f.path()), any_id).unwrap();
+        let ids = open(vec![], Some(f.path()), any_id, Resumed::default()).unwrap();
         assert_eq!(ids.count, Some(2));
         std::fs::write(f.path(), "k1\nk2\nk3\n").unwrap();
         let streamed: Vec<Result<String>> = ids.iter.collect();
@@ -542,7 +563,9 @@ mod tests {
         }
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "1\n2\nx3").unwrap();
-        let err = open(vec![], Some(f.path()), digits).err().unwrap();
+        let err = open(vec![], Some(f.path()), digits, Resumed::default())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("`x3` is not a number"), "{err}");
     }
 
@@ -562,10 +585,20 @@ mod tests {
 
     #[test]
     fn empty_lists_are_usage_errors() {
-        let err = open(vec!["  ".into()], None, any_id).err().unwrap();
+        let err = open(vec!["  ".into()], None, any_id, Resumed::default())
+            .err()
+            .unwrap();
         assert_eq!(err.kind(), crate::error::ErrorKind::Usage);
         let f = tempfile::NamedTempFile::new().unwrap();
-        assert!(open(vec![], Some(f.path()), any_id).is_err());
-        assert!(open(vec![], Some(Path::new("/nonexistent/ids")), any_id).is_err());
+        assert!(open(vec![], Some(f.path()), any_id, Resumed::default()).is_err());
+        assert!(
+            open(
+                vec![],
+                Some(Path::new("/nonexistent/ids")),
+                any_id,
+                Resumed::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -13,9 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["cli", "outcome"],
     &["config"],
     &["providers"],
-    &["input"],
     &["engine"],
-    &["output", "sandbox"],
+    &["input", "output", "sandbox"],
     &["report"],
     &["registry", "error", "secret", "json"],
 ];

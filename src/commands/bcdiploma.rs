@@ -27,22 +27,28 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
                     args.keys,
                     args.source.from.as_deref(),
                     crate::input::any_id,
+                    ctx.resumed(),
                 )?;
                 bcdiploma::delete(&target, ids, args.batch_size as usize)
             }
-            CertificateVerb::Disable(args) => toggle(&target, args, false)?,
-            CertificateVerb::Enable(args) => toggle(&target, args, true)?,
+            CertificateVerb::Disable(args) => toggle(ctx, &target, args, false)?,
+            CertificateVerb::Enable(args) => toggle(ctx, &target, args, true)?,
         },
     };
     ctx.run(op).await
 }
 
-fn toggle(target: &bcdiploma::Target, args: ToggleArgs, enable: bool) -> Result<Operation> {
+fn toggle(
+    ctx: &Context,
+    target: &bcdiploma::Target,
+    args: ToggleArgs,
+    enable: bool,
+) -> Result<Operation> {
     let campaign = args.campaign.map(|c| c.trim().to_string());
     if campaign.as_deref() == Some("") {
         return Err(Error::usage("the --campaign ID is empty"));
     }
-    let ids = open_keys(args.keys, args.source.from.as_deref())?;
+    let ids = open_keys(args.keys, args.source.from.as_deref(), ctx.resumed())?;
     if ids.is_none() && campaign.is_none() {
         return Err(Error::usage("give certificate keys or --campaign ID")
             .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
@@ -65,9 +71,10 @@ fn has_keys(keys: &[String], from: Option<&std::path::Path>) -> bool {
 fn open_keys(
     keys: Vec<String>,
     from: Option<&std::path::Path>,
+    resumed: crate::input::Resumed,
 ) -> Result<Option<crate::input::Ids>> {
     if has_keys(&keys, from) {
-        crate::input::open(keys, from, crate::input::any_id).map(Some)
+        crate::input::open(keys, from, crate::input::any_id, resumed).map(Some)
     } else {
         Ok(None)
     }

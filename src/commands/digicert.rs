@@ -19,7 +19,7 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let op = match noun {
         Noun::Orders(OrderVerb::Revoke(args)) => {
             let comment = comment(&args.comment)?;
-            let ids = open_ids(args.ids, &args.source)?;
+            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
             let options = RevokeOptions {
                 reason: args.reason,
                 skip_approval: args.skip_approval,
@@ -28,7 +28,12 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         }
         Noun::Certificates(CertificateVerb::Revoke(args)) => {
             let comment = comment(&args.comment)?;
-            let ids = crate::input::open(args.ids, args.source.from.as_deref(), args.by.check())?;
+            let ids = crate::input::open(
+                args.ids,
+                args.source.from.as_deref(),
+                args.by.check(),
+                ctx.resumed(),
+            )?;
             let options = RevokeOptions {
                 reason: args.reason,
                 skip_approval: args.skip_approval,
@@ -38,12 +43,12 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         Noun::Requests(RequestVerb::Show(args)) => return show(ctx, args).await,
         Noun::Requests(RequestVerb::Approve(args)) => {
             let comment = args.comment.as_deref().map(comment).transpose()?;
-            let ids = open_ids(args.ids, &args.source)?;
+            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
             digicert::set_request_status(&target(ctx)?, ids, true, comment)
         }
         Noun::Requests(RequestVerb::Reject(args)) => {
             let comment = comment(&args.comment)?;
-            let ids = open_ids(args.ids, &args.source)?;
+            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
             digicert::set_request_status(&target(ctx)?, ids, false, Some(comment))
         }
     };
@@ -60,8 +65,8 @@ fn target(ctx: &Context) -> Result<Target> {
 }
 
 /// The IDs of the arguments and `--from`, each checked to be a positive integer.
-fn open_ids(ids: Vec<String>, source: &IdSource) -> Result<Ids> {
-    crate::input::open(ids, source.from.as_deref(), DigicertId::check)
+fn open_ids(ids: Vec<String>, source: &IdSource, resumed: crate::input::Resumed) -> Result<Ids> {
+    crate::input::open(ids, source.from.as_deref(), DigicertId::check, resumed)
 }
 
 /// A `--comment`, trimmed; DigiCert keeps it with the request, so it must say something.
@@ -79,7 +84,7 @@ fn comment(text: &str) -> Result<&str> {
 /// array for several. IDs that fail are reported on stderr after the others are
 /// printed: exit 3 when some were shown, else the first failure's code.
 async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
-    let ids = open_ids(args.ids, &args.source)?;
+    let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
     let mut asked = Vec::new();

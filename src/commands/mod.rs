@@ -129,7 +129,6 @@ impl Context {
                 &run_id,
                 leaf(matches).get_flag("retry_unknown"),
             )?);
-            crate::input::resume_with(resume.clone());
             engine.resume = Some(resume);
         }
         let rate = global
@@ -148,6 +147,16 @@ impl Context {
     /// The root URL of the `--sandbox` emulator, if this run has one.
     pub fn sandbox_root(&self) -> Option<String> {
         self.sandbox.as_ref().map(crate::sandbox::Handle::base_url)
+    }
+
+    /// The `--resume` filter for this command's ID list (none without `--resume`).
+    pub fn resumed(&self) -> crate::input::Resumed {
+        crate::input::Resumed::new(
+            self.engine
+                .resume
+                .clone()
+                .map(|r| r as std::sync::Arc<dyn crate::input::Skip>),
+        )
     }
 
     /// How requests to `provider` are paced in this run.

@@ -21,8 +21,12 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     };
     match noun {
         Noun::Certifications(CertificationVerb::Delete(args)) => {
-            let ids =
-                crate::input::open(args.ids, args.source.from.as_deref(), crate::input::any_id)?;
+            let ids = crate::input::open(
+                args.ids,
+                args.source.from.as_deref(),
+                crate::input::any_id,
+                ctx.resumed(),
+            )?;
             let opts = origin::DeleteOptions {
                 external: args.external,
                 asynchronous: args.asynchronous,

@@ -314,6 +314,7 @@ async fn revoke(ctx: &Context, target: &Target, args: RevokeArgs) -> Result<Outc
         items,
         args.source.from.as_deref(),
         sertifika::check_email_or_code,
+        ctx.resumed(),
     )?;
     ctx.run(sertifika::revoke(target, &template, ids)).await
 }

@@ -223,7 +223,12 @@ pub mod test_support {
 
     /// IDs as if given on the command line, checked by `check`.
     pub fn ids(list: &[&str], check: Check) -> Ids {
-        crate::input::open(list.iter().map(|s| s.to_string()).collect(), None, check)
-            .expect("test IDs are valid")
+        crate::input::open(
+            list.iter().map(|s| s.to_string()).collect(),
+            None,
+            check,
+            crate::input::Resumed::default(),
+        )
+        .expect("test IDs are valid")
     }
 }

@@ -236,3 +236,13 @@ impl Resume {
             .collect()
     }
 }
+
+impl crate::input::Skip for Resume {
+    fn settled(&self, id: &str) -> bool {
+        self.is_settled(id)
+    }
+
+    fn admit(&self, id: &str) -> bool {
+        Resume::admit(self, id)
+    }
+}
