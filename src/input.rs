@@ -198,7 +198,10 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check) -> Result<Ids> {
         if read < SAMPLE {
             sampled += id.len() + 1;
         } else if read == SAMPLE {
-            let expected = usize::try_from(checked.0).unwrap_or(usize::MAX) / sampled * SAMPLE;
+            // At most one ID per 8 bytes, so a file whose first lines are much shorter
+            // than the rest cannot make the set take more than 2.5 times its size.
+            let size = usize::try_from(checked.0).unwrap_or(usize::MAX);
+            let expected = (size / sampled * SAMPLE).min(size / 8);
             dedup.reserve(args.len() + expected);
         }
         first_pass(n, id, &mut dedup)?;
@@ -798,6 +801,29 @@ mod tests {
         }
         assert!(!dedup.first("KEY0000000"));
         assert!(!dedup.first("KEY1999999"));
+    }
+
+    #[test]
+    fn a_long_file_sized_from_its_first_lines_still_finds_every_duplicate() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        for i in 0..5_000 {
+            writeln!(f, "id-{i}").unwrap();
+        }
+        // Past the sample: longer lines, and duplicates of the first IDs.
+        for i in 0..5_000 {
+            writeln!(
+                f,
+                "a-much-longer-id-than-the-first-ones-{i}\nid-{}",
+                i % 2_000
+            )
+            .unwrap();
+        }
+        let ids = open(vec![], Some(f.path()), any_id).unwrap();
+        assert_eq!(ids.count, Some(10_000));
+        let got = collect(ids);
+        assert_eq!(got.len(), 10_000);
+        assert_eq!(got[4_999], "id-4999");
+        assert_eq!(got[5_000], "a-much-longer-id-than-the-first-ones-0");
     }
 
     #[test]
