@@ -1,10 +1,12 @@
 //! ID lists: positional arguments and `--from FILE` / `--from -`, streamed.
 //!
 //! IDs are trimmed; blank lines and `#` comments are skipped; duplicates are dropped
-//! with a warning naming them. To find duplicates only an 8-byte fingerprint
-//! (foldhash) of each distinct ID is kept, never the list itself, in 256 shards so
-//! that growing the set never holds two copies of all of it at once: a million
-//! distinct IDs cost about 14 MB. A regular file is read twice:
+//! with a warning naming them. To find duplicates only a 16-byte fingerprint of each
+//! distinct ID is kept (two foldhash hashes with independent seeds: two distinct IDs
+//! of a million pass for one about once in 10^27 runs), never the list itself, in one
+//! ordered open-addressing table that stays 89 to 95% full and grows in place by 1/16
+//! at a time: a million distinct IDs on standard input cost about 17 MiB. A file's
+//! table is sized from the file's size up front, 80% full. A regular file is read twice:
 //! once to check every ID (so a bad line stops the run before anything is sent),
 //! count them and note where the duplicates are, once to stream them, skipping
 //! those places (a file changed in between is refused before any of it is sent). Standard input cannot be read twice, so it is
@@ -16,9 +18,8 @@
 //! asked of a [`Skip`] the command passes to [`open`] (the engine's resume state
 //! implements it), so this module knows nothing of the journal.
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -176,7 +177,7 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
     let mut distinct = 0usize;
     let mut count = 0usize;
     let mut preview = Vec::new();
-    let mut first_pass = |n: usize, id: &str| -> Result<()> {
+    let mut first_pass = |n: usize, id: &str, dedup: &mut Dedup| -> Result<()> {
         check(id).map_err(|m| Error::usage(format!("{}: {m}", path.display())))?;
         if !dedup.first(id) {
             duplicates.push(n);
@@ -193,12 +194,26 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
         Ok(())
     };
     for (n, id) in args.iter().enumerate() {
-        first_pass(n, id)?;
+        first_pass(n, id, &mut dedup)?;
     }
     let (mut lines, checked) = open(&path)?;
     let mut n = args.len();
+    // Once the first IDs tell how long a line is, the file's size tells about how many
+    // there are: the set is sized for them at once.
+    let mut sampled = 0usize;
     while let Some(id) = lines.next_str() {
-        first_pass(n, id?)?;
+        let id = id?;
+        let read = n - args.len();
+        if read < SAMPLE {
+            sampled += id.len() + 1;
+        } else if read == SAMPLE {
+            // At most one ID per 8 bytes, so a file whose first lines are much shorter
+            // than the rest cannot make the set take more than 2.5 times its size.
+            let size = usize::try_from(checked.0).unwrap_or(usize::MAX);
+            let expected = (size / sampled * SAMPLE).min(size / 8);
+            dedup.reserve(args.len() + expected);
+        }
+        first_pass(n, id, &mut dedup)?;
         n += 1;
     }
     drop(dedup);
@@ -260,57 +275,181 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
 /// What identifies one version of a file: its size and modification time.
 type Stamp = (u64, Option<std::time::SystemTime>);
 
-/// Shards of the fingerprint set: each grows on its own, so a resize copies 1/256th.
-const SHARDS: usize = 256;
+/// How many IDs of a file are read before the set is sized for the whole file.
+const SAMPLE: usize = 1024;
 
-/// Remembers a fingerprint of every ID seen.
+/// The table grows by this fraction (1/16) of its home slots when it is
+/// [`MAX_LOAD_PERCENT`] full: a small step keeps it dense.
+const GROWTH_DIVISOR: usize = 16;
+const FIRST_HOMES: usize = 1024;
+const MAX_LOAD_PERCENT: usize = 95;
+/// The load a table sized ahead ([`Dedup::reserve`]) is made for: lower than the
+/// growth point, so that inserts into it seldom shift long runs.
+const RESERVE_LOAD_PERCENT: usize = 80;
+
+/// Remembers a 128-bit fingerprint of every ID seen: 16 bytes per distinct ID, in
+/// a table whose home slots are 89 to 95% full once it holds more than a thousand.
 struct Dedup {
-    shards: Vec<HashSet<u64, BuildHasherDefault<PassThrough>>>,
-    /// foldhash, seeded per process: several times faster than SipHash on long
-    /// keys, and a 64-bit fingerprint leaves about one chance in 10^7 of taking
-    /// two of a million distinct IDs for one.
-    hasher: foldhash::quality::RandomState,
+    table: Table,
+    /// Whether the fingerprint 0 was seen: 0 marks a free slot.
+    zero: bool,
+    /// Two foldhash hashers with independent seeds (per process): several times
+    /// faster than SipHash on long keys, and 128 bits leave about one chance in
+    /// 10^27 of taking two of a million distinct IDs for one.
+    first: foldhash::quality::RandomState,
+    second: foldhash::quality::SeedableRandomState,
 }
+
+/// The shared seed of the second hasher, drawn once per process: the first hasher
+/// uses foldhash's global one, so the two hashes differ in every seed they use.
+static SECOND_SEED: OnceLock<foldhash::SharedSeed> = OnceLock::new();
 
 impl Dedup {
     fn new() -> Self {
+        let shared = SECOND_SEED.get_or_init(|| {
+            foldhash::SharedSeed::from_u64(foldhash::quality::RandomState::default().hash_one(1))
+        });
+        let per_hasher = foldhash::quality::RandomState::default().hash_one(2);
         Dedup {
-            shards: (0..SHARDS).map(|_| HashSet::default()).collect(),
-            hasher: foldhash::quality::RandomState::default(),
+            table: Table::default(),
+            zero: false,
+            first: foldhash::quality::RandomState::default(),
+            second: foldhash::quality::SeedableRandomState::with_seed(per_hasher, shared),
         }
     }
 
     /// True the first time an ID is seen; later times warn and say false.
     fn first(&mut self, id: &str) -> bool {
-        let fingerprint = self.hasher.hash_one(id);
-        // The shard comes from middle bits: the set itself uses the low bits for the
-        // slot and the high bits for its tag, which must stay spread within a shard.
-        let shard = ((fingerprint >> 28) as usize) % SHARDS;
-        let fresh = self.shards[shard].insert(fingerprint);
+        let fingerprint =
+            u128::from(self.first.hash_one(id)) << 64 | u128::from(self.second.hash_one(id));
+        let fresh = self.insert(fingerprint);
         if !fresh {
             tracing::warn!("duplicate ID dropped: {id}");
         }
         fresh
     }
+
+    /// Adds a fingerprint; false if it was there already.
+    fn insert(&mut self, fingerprint: u128) -> bool {
+        if fingerprint == 0 {
+            return !std::mem::replace(&mut self.zero, true);
+        }
+        self.table.insert(fingerprint)
+    }
+
+    /// Sizes the table for about `ids` distinct IDs at once, when a file's size says
+    /// how many to expect: growing step by step would rebuild it a dozen times, and
+    /// nearly full it shifts longer runs on every insert.
+    fn reserve(&mut self, ids: usize) {
+        let homes = ids.saturating_mul(100) / RESERVE_LOAD_PERCENT;
+        if homes > self.table.homes {
+            self.table.grow_to(homes);
+        }
+    }
 }
 
-/// A hasher for values that are hashes already: it passes them through.
+/// A linear-probing table kept in ascending order (Robin Hood order, for uniform
+/// hashes). Each fingerprint sits at or after its home slot, with no free slot in
+/// between, so a lookup stops at the first free slot or larger fingerprint, and
+/// growing is two passes that move every fingerprint right, in place: the table is
+/// one allocation that `realloc` extends (with glibc, once past 128 KiB, by remapping
+/// its pages rather than copying them), so growing never holds the set twice.
 #[derive(Default)]
-struct PassThrough(u64);
+struct Table {
+    /// Fingerprints in ascending order, 0 for a free slot; `homes` slots that a
+    /// fingerprint can call home, then a tail for the ones pushed past the last.
+    slots: Vec<u128>,
+    homes: usize,
+    len: usize,
+}
 
-impl Hasher for PassThrough {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+impl Table {
+    /// The home slot of a fingerprint: its top bits scaled to `homes`, so homes
+    /// ascend with fingerprints.
+    fn home(fingerprint: u128, homes: usize) -> usize {
+        (((fingerprint >> 64) * homes as u128) >> 64) as usize
+    }
+
+    /// How many slots a table with `homes` home slots has.
+    fn slots_for(homes: usize) -> usize {
+        homes + homes / 1024 + 64
+    }
+
+    fn insert(&mut self, fingerprint: u128) -> bool {
+        if self.len * 100 >= self.homes * MAX_LOAD_PERCENT {
+            self.grow();
+        }
+        loop {
+            let mut i = Self::home(fingerprint, self.homes);
+            while let Some(&s) = self.slots.get(i) {
+                if s == 0 || s >= fingerprint {
+                    break;
+                }
+                i += 1;
+            }
+            if self.slots.get(i) == Some(&fingerprint) {
+                return false;
+            }
+            // Shift the rest of the run right by one, into its first free slot.
+            let free = self
+                .slots
+                .get(i..)
+                .and_then(|rest| rest.iter().position(|&s| s == 0));
+            match free {
+                Some(n) => {
+                    self.slots.copy_within(i..i + n, i + 1);
+                    self.slots[i] = fingerprint;
+                    self.len += 1;
+                    return true;
+                }
+                None => self.grow(),
+            }
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    /// Makes room for about 1/16 more.
+    fn grow(&mut self) {
+        self.grow_to((self.homes + self.homes / GROWTH_DIVISOR + 1).max(FIRST_HOMES));
     }
 
-    fn finish(&self) -> u64 {
-        self.0
+    /// Lays the table out for at least `homes` home slots, more if they do not fit.
+    fn grow_to(&mut self, mut homes: usize) {
+        while !self.rebuild(homes) {
+            homes += homes / GROWTH_DIVISOR + 1;
+        }
+    }
+
+    /// Lays the fingerprints out for `homes` home slots, in place: packed in order at
+    /// the end of the longer table, then each moved left to its place. False (the
+    /// fingerprints still in order, for a larger try) if they do not fit.
+    fn rebuild(&mut self, homes: usize) -> bool {
+        let total = Self::slots_for(homes);
+        let old = self.slots.len();
+        self.slots.reserve_exact(total - old);
+        self.slots.resize(total, 0);
+        self.homes = homes;
+        let mut packed = total;
+        for i in (0..old).rev() {
+            let s = std::mem::take(&mut self.slots[i]);
+            if s != 0 {
+                packed -= 1;
+                self.slots[packed] = s;
+            }
+        }
+        // The i-th fingerprint is read from `packed + i` and written at or before it
+        // whenever all of them fit, since each takes a slot after the last one.
+        let mut next = 0;
+        for i in packed..total {
+            let s = self.slots[i];
+            let at = Self::home(s, homes).max(next);
+            if at > i {
+                return false;
+            }
+            self.slots[i] = 0;
+            self.slots[at] = s;
+            next = at + 1;
+        }
+        true
     }
 }
 
@@ -570,17 +709,144 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_found_across_every_shard() {
+    fn duplicates_are_found_wherever_they_land() {
         let mut dedup = Dedup::new();
         let fresh = (0..20_000)
             .filter(|i| dedup.first(&format!("key-{}", i % 10_000)))
             .count();
         assert_eq!(fresh, 10_000);
-        assert_eq!(dedup.shards.iter().map(HashSet::len).sum::<usize>(), 10_000);
+        assert_eq!(dedup.table.len, 10_000);
+        assert_laid_out(&dedup.table);
+        // Every sixteenth of the home slots holds some.
+        let table = &dedup.table;
         assert!(
-            dedup.shards.iter().all(|s| !s.is_empty()),
-            "fingerprints should spread over the shards"
+            table.slots[..table.homes]
+                .chunks(table.homes / 16)
+                .take(16)
+                .all(|c| c.iter().any(|&s| s != 0)),
+            "fingerprints should spread over the table"
         );
+    }
+
+    /// Every fingerprint of `table` in order, each at or after its home, no free slot
+    /// between its home and it.
+    fn assert_laid_out(table: &Table) {
+        let mut last = 0;
+        for (i, &s) in table.slots.iter().enumerate() {
+            if s == 0 {
+                continue;
+            }
+            assert!(s > last, "slot {i} is out of order");
+            let home = Table::home(s, table.homes);
+            assert!(home <= i, "slot {i} is before its home {home}");
+            assert!(
+                table.slots[home..i].iter().all(|&t| t != 0),
+                "gap before {i}"
+            );
+            last = s;
+        }
+        assert_eq!(table.slots.iter().filter(|&&s| s != 0).count(), table.len);
+    }
+
+    /// Fingerprints spread over the whole range: a multiplicative sequence.
+    fn spread(n: u128) -> impl Iterator<Item = u128> {
+        (1..=n).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835) | 1)
+    }
+
+    #[test]
+    fn the_set_grows_and_keeps_every_fingerprint() {
+        let mut dedup = Dedup::new();
+        for f in spread(50_000) {
+            assert!(dedup.insert(f));
+        }
+        for f in spread(50_000) {
+            assert!(!dedup.insert(f), "{f:#x} was lost");
+        }
+        let table = &dedup.table;
+        assert!(table.homes > 50_000, "the table grew");
+        assert!(table.len * 100 <= table.homes * MAX_LOAD_PERCENT + 100);
+        assert_laid_out(table);
+    }
+
+    #[test]
+    fn a_reserved_table_keeps_what_it_held_and_grows_past_the_estimate() {
+        let mut dedup = Dedup::new();
+        for f in spread(3_000) {
+            assert!(dedup.insert(f));
+        }
+        dedup.reserve(10_000);
+        assert!(dedup.table.homes >= 12_500);
+        assert_laid_out(&dedup.table);
+        for f in spread(30_000) {
+            dedup.insert(f);
+        }
+        assert_eq!(dedup.table.len, 30_000);
+        assert_laid_out(&dedup.table);
+        assert!(spread(30_000).all(|f| !dedup.insert(f)));
+    }
+
+    #[test]
+    fn fingerprints_crowding_the_last_homes_spill_and_grow() {
+        // All homed at the last slot: the tail fills, then the table grows until
+        // they fit.
+        let mut dedup = Dedup::new();
+        for i in 0..2_000u128 {
+            assert!(dedup.insert(u128::MAX - i));
+        }
+        for i in 0..2_000u128 {
+            assert!(!dedup.insert(u128::MAX - i));
+        }
+        assert_eq!(dedup.table.len, 2_000);
+        assert_laid_out(&dedup.table);
+    }
+
+    #[test]
+    fn the_fingerprint_zero_is_remembered_apart() {
+        let mut dedup = Dedup::new();
+        assert!(dedup.insert(0));
+        assert!(!dedup.insert(0));
+        assert!(dedup.insert(1));
+        assert!(!dedup.insert(1));
+        assert!(dedup.insert(u128::MAX));
+        assert!(!dedup.insert(u128::MAX));
+        assert!(dedup.zero);
+        assert_eq!(dedup.table.len, 2);
+    }
+
+    #[test]
+    fn two_million_distinct_ids_are_never_taken_for_duplicates() {
+        let mut dedup = Dedup::new();
+        let mut id = String::new();
+        for i in 0..2_000_000u32 {
+            id.clear();
+            std::fmt::Write::write_fmt(&mut id, format_args!("KEY{i:07}")).unwrap();
+            assert!(dedup.first(&id), "{id} taken for a duplicate");
+        }
+        assert!(!dedup.first("KEY0000000"));
+        assert!(!dedup.first("KEY1999999"));
+    }
+
+    #[test]
+    fn a_long_file_sized_from_its_first_lines_still_finds_every_duplicate() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        for i in 0..5_000 {
+            writeln!(f, "id-{i}").unwrap();
+        }
+        // Past the sample: longer lines, and duplicates of the first IDs.
+        for i in 0..5_000 {
+            writeln!(
+                f,
+                "a-much-longer-id-than-the-first-ones-{i}\nid-{}",
+                i % 2_000
+            )
+            .unwrap();
+        }
+        let ids = open(vec![], Some(f.path()), any_id).unwrap();
+        assert_eq!(ids.count, Some(10_000));
+        let got = collect(ids);
+        assert_eq!(got.len(), 10_000);
+        assert_eq!(got[4_999], "id-4999");
+        assert_eq!(got[5_000], "a-much-longer-id-than-the-first-ones-0");
     }
 
     #[test]
