@@ -22,7 +22,7 @@ use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 
@@ -841,7 +841,7 @@ mod tests {
             )
             .unwrap();
         }
-        let ids = open(vec![], Some(f.path()), any_id).unwrap();
+        let ids = open(vec![], Some(f.path()), any_id, Resumed::default()).unwrap();
         assert_eq!(ids.count, Some(10_000));
         let got = collect(ids);
         assert_eq!(got.len(), 10_000);
