@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod engine;
 mod error;
+mod files;
 mod input;
 mod json;
 mod outcome;

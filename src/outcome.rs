@@ -72,25 +72,10 @@ pub fn conclude(result: crate::error::Result<Outcome>) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Summary;
 
     fn ran(succeeded: u64, failed: u64, unknown: u64, interrupted: bool) -> Outcome {
-        let mut e = Ended::new("bcdiploma", "token", "certificates.delete");
-        e.summary = Summary {
-            total: succeeded + failed + unknown,
-            succeeded,
-            failed,
-            unknown,
-            skipped: 0,
-        };
+        let mut e = Ended::sample(succeeded, failed, unknown, ErrorKind::NotFound);
         e.interrupted = interrupted;
-        let error = crate::error::ItemError::new(ErrorKind::NotFound, "gone").status(404);
-        if failed > 0 {
-            e.first_failure = Some(("k".into(), error.clone()));
-        }
-        if unknown > 0 {
-            e.first_unknown = Some(("u".into(), error));
-        }
         Outcome::ran(e)
     }
 

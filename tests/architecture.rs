@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["input", "output", "sandbox"],
     &["report"],
-    &["registry", "error", "secret", "json"],
+    &["registry", "error", "secret", "json", "files"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

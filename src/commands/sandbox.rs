@@ -1,7 +1,6 @@
 //! `certctl sandbox serve` and the in-process emulator behind `--sandbox`.
 
 use std::io::Write;
-use std::path::Path;
 
 use crate::cli::SandboxArgs;
 use crate::error::{Error, ErrorKind, Result};
@@ -29,7 +28,7 @@ pub async fn serve(args: SandboxArgs) -> Result<Outcome> {
             "# certctl sandbox at {base}: use this file as CERTCTL_CONFIG.\ndefault_profile = \"sandbox\"\n\n{}",
             sandbox::profile_toml(&base)
         );
-        write_whole(path, config.as_bytes()).map_err(|e| {
+        crate::files::write_whole(path, config.as_bytes()).map_err(|e| {
             Error::usage(format!(
                 "cannot write the sandbox config to {}: {e}",
                 path.display()
@@ -53,35 +52,6 @@ pub async fn serve(args: SandboxArgs) -> Result<Outcome> {
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     Ok(Outcome::Success)
-}
-
-/// Writes `bytes` to `path` with mode 0600 so that a reader sees either no file or
-/// the whole of it: written to a temporary file in the same directory, then renamed
-/// over `path`.
-fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
-    })?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let written = options
-        .open(&temp)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
 }
 
 /// Starts the emulator on a free loopback port for `--sandbox`, with the knobs of

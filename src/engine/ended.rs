@@ -165,10 +165,10 @@ impl Ended {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ended(succeeded: u64, failed: u64, unknown: u64, kind: ErrorKind) -> Ended {
+impl Ended {
+    /// A DigiCert revoke run that ended with these counts, journaled as run `R1`:
+    /// the first failure (order 1001, HTTP 404) of `kind`, the first unknown 1002.
+    pub(crate) fn sample(succeeded: u64, failed: u64, unknown: u64, kind: ErrorKind) -> Ended {
         let mut e = Ended::new("digicert", "api_key", "orders.revoke");
         e.summary = Summary {
             total: succeeded + failed + unknown,
@@ -189,6 +189,15 @@ mod tests {
             ));
         }
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(succeeded: u64, failed: u64, unknown: u64, kind: ErrorKind) -> Ended {
+        Ended::sample(succeeded, failed, unknown, kind)
     }
 
     /// Every way a run can end, its exit code, and whether stderr gets a sentence.

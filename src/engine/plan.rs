@@ -13,7 +13,6 @@
 //! with the placeholder `<secret:SETTING>` (`Bearer <secret:token>`) and rebuilt from
 //! the setting when the plan is applied.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -220,7 +219,7 @@ impl Recorder {
                 ),
             ));
         }
-        write_whole(&self.out.path, &bytes).map_err(|e| {
+        crate::files::write_whole(&self.out.path, &bytes).map_err(|e| {
             Error::usage(format!(
                 "cannot write the plan {}: {e}",
                 self.out.path.display()
@@ -228,35 +227,6 @@ impl Recorder {
         })?;
         Ok(digest)
     }
-}
-
-/// Writes `bytes` to `path` so that a reader sees no file or the whole of it, mode
-/// 0600 from the start: a new temporary file in the same directory, then renamed
-/// over `path`.
-fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
-    })?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let written = options
-        .open(&temp)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
 }
 
 /// A plan as read from its file, its digest checked.
