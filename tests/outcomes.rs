@@ -538,3 +538,58 @@ async fn ctrl_c_ends_a_results_show_wait_at_once() {
     assert_eq!(body["result"]["executionStatus"], "PENDING");
     assert!(stderr(&out).contains("results show"), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn a_closed_stdout_stops_a_run_like_ctrl_c_and_journals_what_was_in_flight() {
+    use std::io::BufRead;
+    let env = Env::new();
+    let keys: String = (1..=3000).map(|i| format!("BULKKEY{i:05}\n")).collect();
+    let file = env.file("keys.txt", &keys);
+    let journal = env.path("journal-sandbox.ndjson");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
+        .args(["--sandbox", "-y", "-o", "ndjson", "--rate", "0"])
+        .args([
+            "bcdiploma",
+            "certificates",
+            "delete",
+            "--batch-size",
+            "1",
+            "--from",
+        ])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut first);
+        // The reader goes away, as `| head -1` does.
+        child.wait_with_output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    // Every request that was journaled as sent has its outcome (or not_sent) too.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut sent = 0usize;
+    let mut done = 0usize;
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let n = v["ids"].as_array().map_or(0, Vec::len);
+        match v["phase"].as_str() {
+            Some("sent") => sent += n,
+            Some("done") => done += n,
+            _ => {}
+        }
+    }
+    assert!(sent > 0 && sent < 3000, "{sent}");
+    assert_eq!(sent, done, "every sent item has a done line");
+}

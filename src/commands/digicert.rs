@@ -84,7 +84,12 @@ fn comment(text: &str) -> Result<&str> {
 /// array for several. IDs that fail are reported on stderr after the others are
 /// printed: exit 3 when some were shown, else the first failure's code.
 async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
-    let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
+    if let Some(run) = &args.source.resume {
+        return Err(Error::usage(format!(
+            "--resume {run}: `requests show` only reads, so there is no run to continue"
+        )));
+    }
+    let ids = open_ids(args.ids, &args.source, crate::input::Resumed::default())?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
     let mut asked = Vec::new();

@@ -212,9 +212,33 @@ struct Run<'e> {
     staged: Option<(Vec<Queued>, journal::Durable)>,
     /// Units that never left because the run was interrupted first.
     unsent: Vec<Vec<String>>,
+    /// Standard output was closed by its reader: the run stops as if interrupted
+    /// (nothing new is sent, what is in flight is journaled), and nothing more is
+    /// written to it.
+    output_closed: bool,
 }
 
 impl Run<'_> {
+    /// Reports items; a closed stdout stops the run like Ctrl-C instead of
+    /// abandoning the requests in flight and their journal lines.
+    fn report(&mut self, items: &[ItemOutcome]) -> Result<()> {
+        if self.output_closed {
+            return Ok(());
+        }
+        match self.reporter.items(items) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.output_closed = true;
+                self.interrupted = true;
+                tracing::warn!(
+                    "standard output was closed: sending nothing more, finishing the requests in flight"
+                );
+                Ok(())
+            }
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
     /// Whether new requests may start.
     fn may_send(&self) -> bool {
         !self.interrupted && self.input_error.is_none() && self.journal_error.is_none()
@@ -315,7 +339,7 @@ impl Run<'_> {
             self.tally.add((n << 20) + i as u64, &id, &result);
             items.push(ItemOutcome { id, result });
         }
-        self.reporter.items(&items).map_err(io_error)
+        self.report(&items)
     }
 
     /// Reports the items `--resume` held back (unknown, not safe to send twice) as
@@ -327,20 +351,28 @@ impl Run<'_> {
         };
         let skipped = resume.take_skipped();
         let held = resume.take_held();
+        let entangled = resume.take_entangled();
         if let Some(j) = &self.journal {
             let held_ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
             j.not_sent_by_resume(&skipped, &held_ids);
         }
-        if held.is_empty() {
+        if held.is_empty() && entangled.is_empty() {
             return Ok(());
         }
-        let mut items = Vec::with_capacity(held.len());
-        for (id, e) in held {
-            let result = ItemResult::Unknown(e);
+        let mut items = Vec::with_capacity(held.len() + entangled.len());
+        let results = held
+            .into_iter()
+            .map(|(id, e)| (id, ItemResult::Unknown(e)))
+            .chain(
+                entangled
+                    .into_iter()
+                    .map(|(id, e)| (id, ItemResult::Failed(e))),
+            );
+        for (id, result) in results {
             self.tally.add(self.seq << 20, &id, &result);
             items.push(ItemOutcome { id, result });
         }
-        self.reporter.items(&items).map_err(io_error)
+        self.report(&items)
     }
 
     /// Closes the journal, writes the report's summary and says how the run ended.
@@ -361,6 +393,7 @@ impl Run<'_> {
             pending,
             ready,
             unsent,
+            output_closed,
             ..
         } = self;
         if let Some(j) = journal {
@@ -401,11 +434,22 @@ impl Run<'_> {
                     .join(", ")
             ));
         }
-        reporter
-            .finish(summary, interrupted, &notes)
-            .map_err(io_error)?;
+        if !output_closed {
+            reporter
+                .finish(summary, interrupted, &notes)
+                .map_err(io_error)?;
+        }
         if let Some(e) = journal_error.or(input_error) {
-            return Err(e);
+            if summary.unknown == 0 {
+                return Err(e);
+            }
+            // What stopped the run is said, but the exit code must stay 7: some
+            // changes may have been applied and must be checked before a re-run.
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "certctl: error: {e}");
+            if let Some(hint) = e.hint_text() {
+                let _ = writeln!(err, "  hint: {hint}");
+            }
         }
         if summary.total == 0 && !interrupted {
             return Err(Error::usage("no IDs were given").hint(
@@ -515,10 +559,14 @@ impl Engine {
             ready: VecDeque::new(),
             staged: None,
             unsent: Vec::new(),
+            output_closed: false,
         };
         let mut tasks = FuturesUnordered::new();
         let mut stop = interrupt_signal();
         loop {
+            if run.output_closed {
+                let _ = stop_tx.send(true);
+            }
             while run.may_send() && tasks.len() < self.concurrency {
                 let Some((n, unit)) = run.ready.pop_front() else {
                     break;
@@ -598,12 +646,13 @@ impl Engine {
         }
         if let Some(resume) = &self.resume {
             let (skipped, held) = (resume.skipped(), resume.take_held());
+            let entangled = resume.take_entangled().len();
             notes.push(format!(
-                "--resume {}: {skipped} item(s) skipped (they succeeded earlier in its chain), {} held back (their outcome is unknown and this operation is not safe to send twice; --retry-unknown sends them)",
+                "--resume {}: {skipped} item(s) skipped (they succeeded earlier in its chain), {} held back (their outcome is unknown and this operation is not safe to send twice; --retry-unknown sends them), {entangled} not sent because their request also carries done or unknown items",
                 resume.run_id(),
                 held.len()
             ));
-            count += skipped + held.len() as u64;
+            count += skipped + held.len() as u64 + entangled as u64;
         }
         printer.finish(&notes).map_err(io_error)?;
         if count == 0 {
@@ -793,6 +842,9 @@ impl TaskContext {
                 .await
             {
                 Ok(resp) => Ok(resp),
+                // The change was accepted before polling began: a poll that fails
+                // leaves its outcome open, not failed.
+                Err(Failure::Item(e)) if poll.is_some() => Err(e.maybe_applied()),
                 Err(Failure::Item(e)) => Err(e),
                 Err(Failure::NotSent) if poll.is_none() => return Sent::NotSent,
                 Err(Failure::NotSent) => {

@@ -219,7 +219,8 @@ fn judge_post(target: &Target, asynchronous: bool, wait: bool, resp: &Response) 
         .status(resp.status)));
     };
     match target.poll_request(callback) {
-        Err(e) => Verdict::All(Err(e.status(resp.status))),
+        // Origin queued the delete: that it cannot be followed leaves its outcome open.
+        Err(e) => Verdict::All(Err(e.status(resp.status).maybe_applied())),
         Ok(poll) if wait => Verdict::Pending(poll),
         Ok(_) => Verdict::All(Ok(Some(Reply::from(
             json!({ "poolingCallback": callback }),

@@ -338,6 +338,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_request_mixing_done_and_failed_items_goes_whole_only_when_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
+        let (a, b) = (ids(&["a"]), ids(&["b"]));
+        w.sent([a.as_slice(), b.as_slice()]).await.unwrap().unwrap();
+        w.done(&a, Some(201), &[ok()]);
+        w.done(&b, Some(400), &[failed(400)]);
+        w.finish().await.unwrap();
+        let batch = ids(&["a", "b"]);
+        let strict = Resume::load(&path, "R1", false).unwrap();
+        strict.attach("digicert", "orders.revoke", false).unwrap();
+        assert!(!strict.admit_unit(&batch), "a would be applied twice");
+        assert_eq!(strict.skipped(), 1);
+        let entangled = strict.take_entangled();
+        assert_eq!(entangled.len(), 1);
+        assert_eq!(entangled[0].0, "b");
+        let lenient = Resume::load(&path, "R1", false).unwrap();
+        lenient.attach("digicert", "orders.revoke", true).unwrap();
+        assert!(lenient.admit_unit(&batch), "safe to send twice: sent whole");
+    }
+
+    #[tokio::test]
     async fn a_resume_that_sent_nothing_can_itself_be_resumed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.ndjson");

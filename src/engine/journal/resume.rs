@@ -51,6 +51,9 @@ pub struct Resume {
     skipped: AtomicU64,
     skipped_ids: Mutex<Vec<String>>,
     held: Mutex<Vec<String>>,
+    /// Items to send that share a request with done or unknown ones, in an
+    /// operation not safe to send twice: not sent, reported failed.
+    entangled: Mutex<Vec<String>>,
 }
 
 fn fingerprint(id: &str) -> u128 {
@@ -109,6 +112,7 @@ impl Resume {
             skipped: AtomicU64::new(0),
             skipped_ids: Mutex::new(Vec::new()),
             held: Mutex::new(Vec::new()),
+            entangled: Mutex::new(Vec::new()),
         })
     }
 
@@ -189,17 +193,45 @@ impl Resume {
         }
     }
 
-    /// Whether a request over `ids` is sent: yes when any item needs it (a request
-    /// cannot be split, so a mixed request goes whole); otherwise each item is
-    /// recorded as skipped or held.
+    /// Whether a request over `ids` is sent. A request cannot be split (a plan's
+    /// batches are fixed): when some of its items need sending and others are done
+    /// or unknown, it goes whole only if the operation is safe to send twice;
+    /// otherwise nothing of it is sent, its items to send are reported failed (make
+    /// a request for them alone) and the others are recorded as skipped or held.
     pub fn admit_unit(&self, ids: &[String]) -> bool {
-        if ids.iter().any(|id| self.plan(id) == Plan::Send) {
+        let plans: Vec<Plan> = ids.iter().map(|id| self.plan(id)).collect();
+        let to_send = plans.iter().filter(|p| **p == Plan::Send).count();
+        if to_send == plans.len() || (to_send > 0 && self.idempotent.get() != Some(&false)) {
             return true;
         }
-        for id in ids {
-            self.admit(id);
+        for (id, plan) in ids.iter().zip(plans) {
+            if plan == Plan::Send {
+                if let Ok(mut list) = self.entangled.lock() {
+                    list.push(id.clone());
+                }
+            } else {
+                self.admit(id);
+            }
         }
         false
+    }
+
+    /// The items not sent because their request also carries done or unknown
+    /// items (see [`Resume::admit_unit`]), since the last call, each as a failure.
+    pub fn take_entangled(&self) -> Vec<(String, ItemError)> {
+        let list = match self.entangled.lock() {
+            Ok(mut l) => std::mem::take(&mut *l),
+            Err(_) => Vec::new(),
+        };
+        list.into_iter()
+            .map(|id| {
+                let e = ItemError::new(
+                    ErrorKind::Refused,
+                    "not sent: its request also carries items that succeeded or whose outcome is unknown, and this operation is not safe to send twice; send it on its own (a new plan, or the operation with this ID)",
+                );
+                (id, e)
+            })
+            .collect()
     }
 
     /// How many items were skipped so far.
