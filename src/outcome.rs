@@ -41,15 +41,22 @@ impl Outcome {
         }
     }
 
-    /// The sentence for stderr and its hint; `None` when there is nothing to say
-    /// (a success, or a closed stdout pipe: the reader went away, nobody failed).
-    pub fn sentence(&self) -> Option<(String, Option<String>)> {
+    /// The sentences for stderr, each with its hint; none when there is nothing to
+    /// say (a success, or a closed stdout pipe: the reader went away, nobody
+    /// failed). A run stopped by an error with items unknown says both.
+    pub fn sentences(&self) -> Vec<(String, Option<String>)> {
+        let said = |e: &Error| (e.to_string(), e.hint_text().map(str::to_string));
         match self {
-            Outcome::Success => None,
-            Outcome::Ran(ended) => ended.sentence(),
-            Outcome::Partial(s) => Some((s.clone(), None)),
-            Outcome::Failed(e) if e.kind() == ErrorKind::BrokenPipe => None,
-            Outcome::Failed(e) => Some((e.to_string(), e.hint_text().map(str::to_string))),
+            Outcome::Success => Vec::new(),
+            Outcome::Ran(ended) => ended
+                .stopped_by
+                .iter()
+                .map(said)
+                .chain(ended.sentence())
+                .collect(),
+            Outcome::Partial(s) => vec![(s.clone(), None)],
+            Outcome::Failed(e) if e.kind() == ErrorKind::BrokenPipe => Vec::new(),
+            Outcome::Failed(e) => vec![said(e)],
         }
     }
 }
@@ -59,8 +66,8 @@ impl Outcome {
 /// whatever `-q` and `-o` say: stdout holds the report alone.
 pub fn conclude(result: crate::error::Result<Outcome>) -> u8 {
     let outcome = result.unwrap_or_else(Outcome::Failed);
-    if let Some((sentence, hint)) = outcome.sentence() {
-        let mut err = std::io::stderr().lock();
+    let mut err = std::io::stderr().lock();
+    for (sentence, hint) in outcome.sentences() {
         let _ = writeln!(err, "certctl: error: {sentence}");
         if let Some(hint) = hint {
             let _ = writeln!(err, "  hint: {hint}");
@@ -107,10 +114,15 @@ mod tests {
         for (i, (outcome, code, speaks)) in table.iter().enumerate() {
             assert_eq!(outcome.exit_code(), *code, "row {i}: {outcome:?}");
             assert_eq!(
-                outcome.sentence().is_some(),
+                !outcome.sentences().is_empty(),
                 *speaks,
                 "row {i}: {outcome:?}"
             );
         }
+        let mut stopped = Ended::sample(1, 0, 1, ErrorKind::NotFound);
+        stopped.stopped_by = Some(Error::usage("line 9 is not an order ID"));
+        let stopped = Outcome::ran(stopped);
+        assert_eq!(stopped.exit_code(), 7);
+        assert_eq!(stopped.sentences().len(), 2);
     }
 }

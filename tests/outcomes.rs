@@ -384,9 +384,8 @@ async fn ctrl_c_ends_an_origin_wait_at_once_with_one_json_document() {
         .await;
     let env = Env::new();
     let out_path = env.path("stdout");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
+    let mut child = env
+        .process()
         .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
         .env("CERTCTL_ORIGIN_BASE_URL", &base)
         .env("CERTCTL_ORIGIN_TOKEN", "origin-wait-token")
@@ -430,9 +429,8 @@ async fn ctrl_c_ends_an_origin_wait_at_once_with_one_json_document() {
 async fn a_run_that_pacing_will_make_long_says_so_once() {
     use std::io::BufRead;
     let env = Env::new();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
+    let mut child = env
+        .process()
         .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
         .args(["--sandbox", "-y", "-o", "json", "--rate", "1"])
         .args(["digicert", "orders", "revoke", "--comment", "slow"])
@@ -505,9 +503,8 @@ async fn ctrl_c_ends_a_results_show_wait_at_once() {
         .mount(&server)
         .await;
     let env = Env::new();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
+    let mut child = env
+        .process()
         .env("CERTCTL_ORIGIN_BASE_URL", &base)
         .env("CERTCTL_ORIGIN_TOKEN", "origin-wait-token")
         .args(["-o", "json", "origin", "results", "show", BATCH, "--wait"])
@@ -546,9 +543,8 @@ async fn a_closed_stdout_stops_a_run_like_ctrl_c_and_journals_what_was_in_flight
     let keys: String = (1..=3000).map(|i| format!("BULKKEY{i:05}\n")).collect();
     let file = env.file("keys.txt", &keys);
     let journal = env.path("journal-sandbox.ndjson");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("certctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
+    let mut child = env
+        .process()
         .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
         .args(["--sandbox", "-y", "-o", "ndjson", "--rate", "0"])
         .args([
@@ -592,4 +588,42 @@ async fn a_closed_stdout_stops_a_run_like_ctrl_c_and_journals_what_was_in_flight
     }
     assert!(sent > 0 && sent < 3000, "{sent}");
     assert_eq!(sent, done, "every sent item has a done line");
+}
+
+#[tokio::test]
+async fn a_bad_line_further_down_stdin_keeps_exit_7_when_items_are_unknown() {
+    // One request at a time, and the bad line well past the look-ahead: some
+    // revokes are sent (and dropped after being applied) before it is read. A bad
+    // line within the look-ahead stops the run before anything is sent (exit 2).
+    let env = Env::new();
+    let mut cmd = env.cmd();
+    cmd.env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
+        .env("CERTCTL_SANDBOX_FAULTS", "reset-after=1")
+        .args([
+            "--sandbox",
+            "-y",
+            "-o",
+            "json",
+            "--rate",
+            "0",
+            "--concurrency",
+            "1",
+        ])
+        .args([
+            "digicert",
+            "orders",
+            "revoke",
+            "--comment",
+            "x",
+            "--from",
+            "-",
+        ])
+        .write_stdin("1001\n1002\n1003\n1004\n1005\n1006\nabc\n");
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 7, "{}\n{}", stdout(&out), stderr(&out));
+    assert!(json(&out)["summary"]["unknown"].as_u64().unwrap_or(0) > 0);
+    let said: Vec<String> = sentences(&out);
+    assert_eq!(said.len(), 2, "{}", stderr(&out));
+    assert!(said[0].contains("abc"), "{}", said[0]);
+    assert!(said[1].contains("unknown"), "{}", said[1]);
 }

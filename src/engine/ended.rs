@@ -2,11 +2,11 @@
 //! stderr that says what failed and what to do, decided here and nowhere else for
 //! every operation (SPEC §10).
 
-use crate::error::{ErrorKind, ItemError};
+use crate::error::{Error, ErrorKind, ItemError};
 use crate::report::{Summary, describe};
 
 /// How an operation ended: what the exit code and the closing sentence come from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Ended {
     /// The name of the provider it ran against.
     pub provider: &'static str,
@@ -29,6 +29,10 @@ pub struct Ended {
     pub run_id: Option<String>,
     /// Whether the run was journaled, so that `--resume` can continue it.
     pub journaled: bool,
+    /// What stopped the run before its end (a bad ID further down the input, a
+    /// journal that could not be written) when some items are unknown: the exit
+    /// code stays 7, and this is said besides.
+    pub stopped_by: Option<Error>,
 }
 
 impl Ended {
@@ -45,6 +49,7 @@ impl Ended {
             dry_run: false,
             run_id: None,
             journaled: false,
+            stopped_by: None,
         }
     }
 

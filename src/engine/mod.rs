@@ -443,13 +443,9 @@ impl Run<'_> {
             if summary.unknown == 0 {
                 return Err(e);
             }
-            // What stopped the run is said, but the exit code must stay 7: some
-            // changes may have been applied and must be checked before a re-run.
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "certctl: error: {e}");
-            if let Some(hint) = e.hint_text() {
-                let _ = writeln!(err, "  hint: {hint}");
-            }
+            // Some changes may have been applied: the exit code stays 7, and what
+            // stopped the run is said besides.
+            ended.stopped_by = Some(e);
         }
         if summary.total == 0 && !interrupted {
             return Err(Error::usage("no IDs were given").hint(
