@@ -127,7 +127,12 @@ impl Context {
             let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
                 &crate::engine::journal::path(global.sandbox)?,
                 &run_id,
-                leaf(matches).get_flag("retry_unknown"),
+                leaf(matches)
+                    .try_get_one::<bool>("retry_unknown")
+                    .ok()
+                    .flatten()
+                    .copied()
+                    .unwrap_or(false),
             )?);
             engine.resume = Some(resume);
         }
