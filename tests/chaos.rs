@@ -82,15 +82,8 @@ impl Bench {
 
     /// The bulk command: `global` options before the operation, `tail` after it.
     fn command(&self, global: &[&str], tail: &[&str]) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("certctl"));
-        cmd.env_clear()
-            .env("HOME", self.env.dir.path())
-            .env("XDG_CONFIG_HOME", self.env.path("config"))
-            .env("XDG_STATE_HOME", self.env.path("state"))
-            .env("CERTCTL_JOURNAL", &self.journal)
-            .env("NO_COLOR", "1")
-            .env("RUST_BACKTRACE", "0")
-            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        let mut cmd = self.env.process();
+        cmd.env("CERTCTL_JOURNAL", &self.journal);
         for (name, value) in self.sandbox.env_vars() {
             cmd.env(name, value);
         }
@@ -146,10 +139,8 @@ impl Bench {
 
     /// The newest run in the journal.
     fn last_run(&self) -> String {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("certctl"));
-        cmd.env_clear()
-            .env("HOME", self.env.dir.path())
-            .env("CERTCTL_JOURNAL", &self.journal)
+        let mut cmd = self.env.process();
+        cmd.env("CERTCTL_JOURNAL", &self.journal)
             .args(["-o", "json", "journal", "list", "--limit", "1"]);
         let out = cmd.output().expect("journal list");
         assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -161,10 +152,8 @@ impl Bench {
 
     /// `journal show RUN_ID --unknown`: the IDs left unknown, one per line.
     fn unknown(&self, run_id: &str) -> BTreeSet<String> {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("certctl"));
-        cmd.env_clear()
-            .env("HOME", self.env.dir.path())
-            .env("CERTCTL_JOURNAL", &self.journal)
+        let mut cmd = self.env.process();
+        cmd.env("CERTCTL_JOURNAL", &self.journal)
             .args(["journal", "show", run_id, "--unknown"]);
         let out = cmd.output().expect("journal show");
         assert_eq!(code(&out), 0, "{}", stderr(&out));

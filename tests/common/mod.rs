@@ -28,7 +28,13 @@ impl Env {
 
     /// certctl with an empty environment but for a temp HOME and XDG dirs.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("certctl").expect("binary");
+        assert_cmd::Command::from_std(self.process())
+    }
+
+    /// The same certctl as a `std::process::Command`, for tests that spawn it to
+    /// signal, kill or read it while it runs.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("certctl"));
         cmd.env_clear()
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.path("config"))
