@@ -36,14 +36,14 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stdout(), "certctl {}", cli::VERSION);
         return ExitCode::SUCCESS;
     }
-    let matches = match cli::command().try_get_matches() {
+    let matches = match commands::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let parsed = match cli::Cli::from_arg_matches(&matches) {
+    let parsed = match commands::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

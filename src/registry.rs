@@ -2,11 +2,8 @@
 //!
 //! Config keys and `config show`, the environment variables, pacing, `check`, the
 //! emulator's prefixes, budgets and printed profile, the config template and the
-//! CLI's provider list all read [`PROVIDERS`]. A fifth provider is one row here, its
-//! adapter (`src/providers/NAME.rs`), its emulator (`src/sandbox/NAME.rs`), its
-//! command module (`src/commands/NAME.rs` with its clap arguments) and its test file,
-//! plus one line in each place that dispatches on [`ProviderId`] (the compiler names
-//! every one of them).
+//! CLI's provider list all read [`PROVIDERS`]. What else a fifth provider takes is
+//! listed in the `providers` module.
 //!
 //! A leaf: it imports nothing of certctl, so every layer may read it.
 
@@ -60,6 +57,8 @@ pub struct ProviderInfo {
     pub id: ProviderId,
     /// The name used on the command line, in config tables and environment variables.
     pub name: &'static str,
+    /// Other names the command line accepts for it.
+    pub aliases: &'static [&'static str],
     /// Where requests go when `base_url` is not set.
     pub default_base_url: &'static str,
     /// The config key of the credential (`token` or `api_key`); `<key>_file` reads it from a file.
@@ -76,11 +75,13 @@ pub struct ProviderInfo {
     pub base_url_note: &'static str,
 }
 
-/// Every provider, in the order `config show` and `check` list them.
+/// Every provider, in the order of [`ProviderId`]'s variants, which is the order
+/// `config show` and `check` list them in.
 pub static PROVIDERS: [ProviderInfo; 4] = [
     ProviderInfo {
         id: ProviderId::Bcdiploma,
         name: "bcdiploma",
+        aliases: &[],
         default_base_url: "https://api.bcdiploma.com",
         secret_key: "token",
         extra_keys: &[],
@@ -95,6 +96,7 @@ pub static PROVIDERS: [ProviderInfo; 4] = [
     ProviderInfo {
         id: ProviderId::Origin,
         name: "origin",
+        aliases: &[],
         default_base_url: "https://origin.build/equinox",
         secret_key: "token",
         extra_keys: &[],
@@ -106,6 +108,7 @@ pub static PROVIDERS: [ProviderInfo; 4] = [
     ProviderInfo {
         id: ProviderId::Digicert,
         name: "digicert",
+        aliases: &[],
         default_base_url: "https://www.digicert.com/services/v2",
         secret_key: "api_key",
         extra_keys: &[],
@@ -120,6 +123,7 @@ pub static PROVIDERS: [ProviderInfo; 4] = [
     ProviderInfo {
         id: ProviderId::Sertifika,
         name: "sertifika",
+        aliases: &["sm"],
         default_base_url: "https://sertifikalarim.com",
         secret_key: "token",
         extra_keys: &["company_id"],
@@ -133,12 +137,13 @@ pub static PROVIDERS: [ProviderInfo; 4] = [
 impl ProviderId {
     /// This provider's entry in [`PROVIDERS`].
     pub fn info(self) -> &'static ProviderInfo {
-        match self {
-            ProviderId::Bcdiploma => &PROVIDERS[0],
-            ProviderId::Origin => &PROVIDERS[1],
-            ProviderId::Digicert => &PROVIDERS[2],
-            ProviderId::Sertifika => &PROVIDERS[3],
-        }
+        &PROVIDERS[self.index()]
+    }
+
+    /// Where this provider's row sits in [`PROVIDERS`] and in every table indexed
+    /// like it (the emulator's per-provider state).
+    pub fn index(self) -> usize {
+        self as usize
     }
 
     /// The provider's command-line and config name.
@@ -146,11 +151,20 @@ impl ProviderId {
         self.info().name
     }
 
-    /// Looks a provider up by its command-line name (or the `sm` alias).
+    /// Looks a provider up by its command-line name or one of its aliases.
     pub fn from_name(name: &str) -> Option<ProviderId> {
-        let name = if name == "sm" { "sertifika" } else { name };
-        PROVIDERS.iter().find(|p| p.name == name).map(|p| p.id)
+        PROVIDERS
+            .iter()
+            .find(|p| p.name == name || p.aliases.contains(&name))
+            .map(|p| p.id)
     }
+}
+
+/// Every name and alias the command line accepts for a provider, in registry order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    PROVIDERS
+        .iter()
+        .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
 }
 
 #[cfg(test)]
@@ -168,11 +182,16 @@ mod tests {
 
     #[test]
     fn info_table_matches_ids() {
-        for p in &PROVIDERS {
+        for (i, p) in PROVIDERS.iter().enumerate() {
+            assert_eq!(p.id.index(), i, "{} is out of order", p.name);
             assert_eq!(p.id.info().name, p.name);
             assert_eq!(ProviderId::from_name(p.name), Some(p.id));
         }
         assert_eq!(ProviderId::from_name("sm"), Some(ProviderId::Sertifika));
         assert_eq!(ProviderId::from_name("acme"), None);
+        assert_eq!(
+            names().collect::<Vec<_>>(),
+            ["bcdiploma", "origin", "digicert", "sertifika", "sm"]
+        );
     }
 }

@@ -397,51 +397,6 @@ async fn dry_run_prints_exact_requests_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn irreversible_commands_need_yes_without_a_terminal() {
-    let (env, server) = (Env::new(), server().await);
-    let mut c = cmd(&env, &server);
-    c.args(["bcdiploma", "certificates", "delete", "k1"])
-        .write_stdin("y\n");
-    let out = run(c).await;
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
-    assert!(received(&server).await.is_empty());
-}
-
-#[tokio::test]
-async fn the_token_never_shows_even_at_vvv() {
-    let (env, server) = (Env::new(), server().await);
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            fixture("bcdiploma/error_unauthorized.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    for format in ["json", "text", "ndjson"] {
-        let mut c = cmd(&env, &server);
-        c.args([
-            "-vvv",
-            "-o",
-            format,
-            "bcdiploma",
-            "certificates",
-            "disable",
-            "k1",
-        ]);
-        let out = run(c).await;
-        assert_eq!(code(&out), 4);
-        let all = format!("{}{}", stdout(&out), stderr(&out));
-        assert!(!all.contains(TOKEN), "token leaked in {format}: {all}");
-        assert!(
-            stderr(&out).contains("authorization: <redacted>"),
-            "{}",
-            stderr(&out)
-        );
-    }
-}
-
-#[tokio::test]
 async fn ndjson_streams_items_then_a_summary() {
     let (env, server) = (Env::new(), server().await);
     Mock::given(method("PUT"))

@@ -190,7 +190,10 @@ async fn without_yes_and_without_a_terminal_nothing_is_sent() {
         let server = server().await;
         p.answer(&server, (p.success)(), None).await;
         let env = Env::new();
-        let out = run(p.cmd(&env, &server, &["-o", "json"])).await;
+        let mut cmd = p.cmd(&env, &server, &["-o", "json"]);
+        // An answer on a stdin that is no terminal is no confirmation.
+        cmd.write_stdin("y\n");
+        let out = run(cmd).await;
         assert_eq!(code(&out), 2, "{}: {}", p.name, stderr(&out));
         assert!(
             stderr(&out).contains("--yes"),
@@ -224,6 +227,25 @@ async fn the_secret_never_shows_even_at_vvv() {
         );
         let reqs = received(&server).await;
         assert_eq!(reqs.len(), 2, "{}", p.name);
+    }
+}
+
+#[tokio::test]
+async fn a_refused_secret_never_shows_in_any_output_format() {
+    for p in &PROVIDERS {
+        let server = server().await;
+        p.answer(&server, ResponseTemplate::new(401), None).await;
+        let env = Env::new();
+        for format in ["text", "json", "ndjson"] {
+            let out = run(p.cmd(&env, &server, &["-vvv", "-y", "-o", format])).await;
+            assert_eq!(code(&out), 4, "{} {format}: {}", p.name, stderr(&out));
+            assert!(
+                stderr(&out).contains(": <redacted>"),
+                "{} {format}: headers logged",
+                p.name
+            );
+            no_secret(p, &out);
+        }
     }
 }
 

@@ -1,39 +1,22 @@
-//! The command-line grammar: global options and the command tree, parsing only.
+//! The command-line grammar every command shares: the global options, the argument
+//! groups several commands take, the value parsers, and the rules applied to the
+//! whole tree (examples folded to 80 columns, exit codes in every operation's help,
+//! colour). Parsing only.
 //!
 //! `certctl [GLOBAL OPTIONS] <provider> <noun> <verb> [ARGS]` or
-//! `certctl <command>`. Each provider's nouns and verbs live in its own file here;
-//! resolving settings and running commands happens elsewhere.
+//! `certctl <command>`. The tree itself, and each provider's nouns and verbs, live
+//! with the code that runs them, in the `commands` module.
 
-pub mod bcdiploma;
-pub mod digicert;
-pub mod journal;
-pub mod origin;
-pub mod sertifika;
 mod values;
+
+pub(crate) use values::value_enum;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, ColorChoice, Parser, Subcommand};
-use clap_complete::Shell;
+use clap::{Args, ColorChoice, Subcommand};
 
 use crate::output::Format;
-
-/// Run the certificate lifecycle operations of BCdiploma, Origin, DigiCert
-/// CertCentral and Sertifika Merkezi from one place
-#[derive(Debug, Parser)]
-#[command(name = "certctl", version = VERSION, max_term_width = 100)]
-#[command(
-    after_long_help = "EXAMPLES:\n  certctl --sandbox bcdiploma certificates disable --campaign demo-campaign\n  certctl bcdiploma certificates disable --from keys.txt --dry-run\n  certctl -o json --yes digicert orders revoke 1001 1002 --comment \"key compromised\"\n  certctl config init && certctl config show"
-)]
-pub struct Cli {
-    /// Options every command takes.
-    #[command(flatten)]
-    pub global: GlobalArgs,
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Command,
-}
 
 /// Options accepted before or after any subcommand.
 #[derive(Debug, Args)]
@@ -172,15 +155,15 @@ pub const EXIT_CODES: &str = "EXIT CODES:
 /// stays whole on an 80-column terminal.
 const EXAMPLE_WIDTH: usize = 78;
 
-/// The command tree as parsed, with what the derive cannot say:
+/// The command tree `root` (as derived) with what the derive cannot say:
 /// - a flag given twice (say `-o json` in an alias and `-o text` after it) takes its
 ///   last value, in every subcommand;
 /// - examples are folded to fit 80 columns with shell continuations, and a command
 ///   group's examples are the first example of each of its subcommands;
 /// - every provider operation and `check` lists the exit codes;
 /// - clap's own help and errors follow `--color` / `CERTCTL_COLOR`.
-pub fn command() -> clap::Command {
-    let cmd = decorate(<Cli as clap::CommandFactory>::command(), 0, false);
+pub fn decorated(root: clap::Command) -> clap::Command {
+    let cmd = decorate(root, 0, false);
     let help = with_exit_codes(cmd.get_after_long_help());
     let cmd = cmd.after_long_help(help);
     match color_from_raw_args(std::env::args_os(), std::env::var("CERTCTL_COLOR").ok()) {
@@ -204,7 +187,7 @@ fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Comm
         .map(|s| s.get_name().to_string())
         .collect();
     for name in &names {
-        let provider = crate::providers::PROVIDERS.iter().any(|p| p.name == name);
+        let provider = crate::registry::PROVIDERS.iter().any(|p| p.name == name);
         let operation = operation || (depth == 0 && provider);
         cmd = cmd.mut_subcommand(name, |sub| decorate(sub, depth + 1, operation));
     }
@@ -409,72 +392,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     crate::config::parse_rate(text)
 }
 
-/// The top-level commands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
-    #[command(subcommand)]
-    Bcdiploma(bcdiploma::Noun),
-    /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
-    #[command(subcommand)]
-    Digicert(digicert::Noun),
-    /// Origin: delete certifications, follow the results of async deletes
-    #[command(subcommand)]
-    Origin(origin::Noun),
-    /// Sertifika Merkezi: list templates and users, issue and revoke certificates
-    #[command(subcommand, visible_alias = "sm")]
-    Sertifika(sertifika::Noun),
-    /// Check that providers are configured, reachable and accept their credentials
-    ///
-    /// Meant for CI smoke checks: exit 0 only when every check passes, else the code
-    /// of the first failure (4: missing setting or refused credential, 6: unreachable).
-    #[command(
-        after_long_help = "EXAMPLES:\n  certctl check\n  certctl -p prod check digicert sertifika\n  certctl --sandbox -o json check"
-    )]
-    Check {
-        /// Providers to check [default: every configured one]
-        #[arg(value_name = "PROVIDER", value_parser = ["bcdiploma", "origin", "digicert", "sertifika", "sm"])]
-        providers: Vec<String>,
-    },
-    /// Send exactly the requests of a plan written by --plan-out
-    ///
-    /// The plan is refused, before anything is sent, when its requests do not match
-    /// its digest, when it is older than --max-age, or when the profile's base URL
-    /// is not the one it was made for. Otherwise it runs as the operation would:
-    /// confirmation (showing the digest), pacing, retries, journal and report, with
-    /// the credential of the plan's profile as it is set now.
-    #[command(
-        after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 1002 --comment \"key compromised\" --plan-out revoke.plan.json\n  certctl apply revoke.plan.json\n  certctl apply revoke.plan.json --dry-run\n  certctl --yes apply revoke.plan.json --max-age 1d\n  certctl --yes apply revoke.plan.json --resume 01JABCDEF0123456789ABCDEFG"
-    )]
-    Apply(ApplyArgs),
-    /// Run the emulator of the four APIs
-    #[command(subcommand)]
-    Sandbox(SandboxCommand),
-    /// List the recorded runs, or show what one run changed
-    #[command(subcommand)]
-    Journal(journal::JournalCommand),
-    /// Write, show or locate the config file
-    #[command(subcommand)]
-    Config(ConfigCommand),
-    /// Print the version, the commit it was built from, the build date and the target
-    #[command(after_long_help = "EXAMPLES:\n  certctl version\n  certctl version -o json")]
-    Version,
-    /// Print the manual page (roff) of every command to standard output
-    #[command(
-        after_long_help = "EXAMPLES:\n  certctl man > certctl.1 && man ./certctl.1\n  certctl man | gzip > ~/.local/share/man/man1/certctl.1.gz"
-    )]
-    Man,
-    /// Print a shell completion script
-    #[command(
-        after_help = "EXAMPLES:\n  certctl completions bash > ~/.local/share/bash-completion/completions/certctl\n  certctl completions zsh > ~/.zfunc/_certctl"
-    )]
-    Completions {
-        /// The shell to complete for
-        #[arg(value_enum, value_name = "SHELL")]
-        shell: Shell,
-    },
-}
-
 /// `certctl apply FILE`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -590,7 +507,8 @@ pub struct IdSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use crate::commands::{Cli, Command};
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn command_tree_is_consistent() {

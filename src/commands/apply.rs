@@ -5,7 +5,7 @@
 //! its age ([`crate::engine::plan`]), its profile, and that its requests go to the
 //! base URL configured now. The adapter of the plan's provider still judges each
 //! answer and says whether the operation asks for confirmation and may be sent
-//! twice ([`crate::providers::replay`]); the engine confirms (showing the digest),
+//! twice ([`crate::providers::Adapter::replay`]); the engine confirms (showing the digest),
 //! paces, retries, journals (each line carrying the digest) and reports.
 
 use std::time::SystemTime;
@@ -40,7 +40,8 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
     let p = ctx.settings.provider(provider);
     let base = p.base_url()?;
     let secret = p.secret()?.clone();
-    let replay = providers::replay(provider, &plan.operation, &base, &secret).ok_or_else(|| {
+    let replay = providers::adapter(provider)
+        .replay(&plan.operation, &base, &secret).ok_or_else(|| {
         Error::usage(format!(
             "the plan's operation `{}` is not a state-changing {} operation this certctl can apply",
             plan.operation, plan.provider

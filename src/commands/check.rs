@@ -156,7 +156,7 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
     };
     let id = p.info().id;
     let extra = |key: &'static str| p.extra(key).unwrap_or_default().to_string();
-    let probe = providers::probe(id, &base, secret, &extra);
+    let probe = providers::adapter(id).probe(&base, secret, &extra);
     if ctx.engine.dry_run {
         // One document on stdout, the rows: the probe is named, not printed apart.
         rows.push(Row::passed(

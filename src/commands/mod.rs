@@ -16,8 +16,11 @@ mod journal;
 mod origin;
 mod sandbox;
 mod sertifika;
+mod tree;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+pub use tree::{Cli, Command, command};
+
+use crate::cli::ConfigCommand;
 use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
 use crate::engine::{Engine, Operation, io_error};
@@ -35,7 +38,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
     }
     match cli.command {
         Command::Completions { shell } => {
-            let mut cmd = crate::cli::command();
+            let mut cmd = command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut cmd, "certctl", &mut script);
             let mut out = std::io::stdout();

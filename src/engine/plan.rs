@@ -521,7 +521,8 @@ mod tests {
 
     #[test]
     fn the_schema_names_exactly_the_operations_that_can_be_planned() {
-        use crate::providers::{PROVIDERS, changes_state};
+        use crate::providers::changes_state;
+        use crate::registry::PROVIDERS;
         let schema: Value = serde_json::from_str(include_str!("../../schemas/plan.json")).unwrap();
         let names = |key: &str| -> Vec<String> {
             schema["properties"][key]["enum"]

@@ -507,6 +507,27 @@ pub const REQUEST_COLUMNS: &[(&str, &str)] = &[
     ("comments", "comments"),
 ];
 
+/// This adapter, as `check`, `apply` and `--plan-out` see it.
+pub struct Api;
+
+impl crate::providers::Adapter for Api {
+    fn probe(
+        &self,
+        base: &str,
+        secret: &Secret,
+        _extra: &dyn Fn(&'static str) -> String,
+    ) -> crate::providers::Probe {
+        probe(&Target {
+            base: base.to_string(),
+            api_key: secret.clone(),
+        })
+    }
+
+    fn replay(&self, operation: &str, _base: &str, _secret: &Secret) -> Option<Replay> {
+        replay(operation)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,23 @@
 //! (request descriptions) and turns responses into per-item outcomes. None of them
 //! does I/O: the engine sends, retries, paces, journals and prints. What certctl
 //! knows of each provider as data (names, settings, budgets, emulator prefix) is
-//! its row in [`crate::registry::PROVIDERS`], re-exported here.
+//! its row in [`crate::registry::PROVIDERS`].
+//!
+//! A fifth provider is:
+//! - a `ProviderId` variant and its row in `PROVIDERS` (`src/registry.rs`): names,
+//!   settings, documented budget, where it lives in the emulator;
+//! - its adapter, `src/providers/NAME.rs`, with an `Api` implementing [`Adapter`],
+//!   declared here and named in [`adapter`];
+//! - its command module, `src/commands/NAME.rs`: its nouns and verbs (clap) beside
+//!   the function that runs them, declared there with a `Command` variant and its
+//!   arm in `commands::run`;
+//! - its emulator, `src/sandbox/NAME.rs`, whose `State` implements the sandbox's
+//!   `Emulation`, declared there and named in `sandbox::emulation`;
+//! - its test file, `tests/NAME.rs`, and its row in the contract table of
+//!   `tests/contract.rs`, which runs the engine's promises against every provider.
+//!
+//! Each list that names the providers is a `match` on `ProviderId`, so the compiler
+//! points at every one of them.
 
 pub mod bcdiploma;
 pub mod digicert;
@@ -18,7 +34,7 @@ use crate::input::Ids;
 use crate::secret::Secret;
 
 pub use crate::error::{kind_for_status, unreadable_error};
-pub use crate::registry::{PROVIDERS, ProviderId};
+pub use crate::registry::ProviderId;
 
 /// The read-only request `certctl check` sends to a provider, and whether its answer
 /// says anything about the credential (BCdiploma and Origin document no read-only
@@ -28,35 +44,6 @@ pub struct Probe {
     pub request: Request,
     /// Whether a 2xx answer proves the credential was accepted.
     pub verifies_credential: bool,
-}
-
-/// The check probe of `provider` at `base` with `secret`; `extra` gives the other
-/// settings the provider needs (Sertifika's `company_id`).
-pub fn probe(
-    provider: ProviderId,
-    base: &str,
-    secret: &Secret,
-    extra: &dyn Fn(&'static str) -> String,
-) -> Probe {
-    match provider {
-        ProviderId::Bcdiploma => bcdiploma::probe(&bcdiploma::Target {
-            base: base.to_string(),
-            token: secret.clone(),
-        }),
-        ProviderId::Origin => origin::probe(&origin::Target {
-            base: base.to_string(),
-            token: secret.clone(),
-        }),
-        ProviderId::Digicert => digicert::probe(&digicert::Target {
-            base: base.to_string(),
-            api_key: secret.clone(),
-        }),
-        ProviderId::Sertifika => sertifika::probe(&sertifika::Target {
-            base: base.to_string(),
-            token: secret.clone(),
-            company: extra("company_id"),
-        }),
-    }
 }
 
 /// What `certctl apply` needs to send a planned operation again through the engine:
@@ -74,34 +61,36 @@ pub struct Replay {
     pub interpret: std::sync::Arc<crate::engine::Interpret>,
 }
 
-/// The rules of `provider`'s state-changing operation named `operation`, for a plan
-/// made against `base` and applied with `secret`; `None` for a name that is not one
-/// (reads are never planned).
-pub fn replay(
-    provider: ProviderId,
-    operation: &str,
-    base: &str,
-    secret: &Secret,
-) -> Option<Replay> {
+/// What every adapter offers the commands that are not a provider's own (`check`,
+/// `apply`, `--plan-out`), so that those commands never name a provider.
+pub trait Adapter: Sync {
+    /// The check probe at `base` with `secret`; `extra` gives the other settings the
+    /// provider needs (Sertifika's `company_id`).
+    fn probe(&self, base: &str, secret: &Secret, extra: &dyn Fn(&'static str) -> String) -> Probe;
+
+    /// The rules of the state-changing operation named `operation`, for a plan made
+    /// against `base` and applied with `secret`; `None` for a name that is not one
+    /// (reads are never planned).
+    fn replay(&self, operation: &str, base: &str, secret: &Secret) -> Option<Replay>;
+}
+
+/// The adapter of `provider`: the one place the adapters are listed.
+pub fn adapter(provider: ProviderId) -> &'static dyn Adapter {
     match provider {
-        ProviderId::Bcdiploma => bcdiploma::replay(operation),
-        ProviderId::Origin => origin::replay(
-            operation,
-            &origin::Target {
-                base: base.to_string(),
-                token: secret.clone(),
-            },
-        ),
-        ProviderId::Digicert => digicert::replay(operation),
-        ProviderId::Sertifika => sertifika::replay(operation),
+        ProviderId::Bcdiploma => &bcdiploma::Api,
+        ProviderId::Origin => &origin::Api,
+        ProviderId::Digicert => &digicert::Api,
+        ProviderId::Sertifika => &sertifika::Api,
     }
 }
 
 /// Whether `operation` of `provider` changes state, which is what `--plan-out`
-/// accepts: exactly the operations [`replay`] knows (the target does not matter to
-/// that question, so none is given).
+/// accepts: exactly the operations [`Adapter::replay`] knows (the target does not
+/// matter to that question, so none is given).
 pub fn changes_state(provider: ProviderId, operation: &str) -> bool {
-    replay(provider, operation, "", &Secret::new("")).is_some()
+    adapter(provider)
+        .replay(operation, "", &Secret::new(""))
+        .is_some()
 }
 
 /// Groups a stream of IDs into units of at most `size`, each with the request

@@ -363,6 +363,33 @@ fn rejection(http_status: u16, body: &Value) -> ItemError {
     }
 }
 
+/// This adapter, as `check`, `apply` and `--plan-out` see it.
+pub struct Api;
+
+impl crate::providers::Adapter for Api {
+    fn probe(
+        &self,
+        base: &str,
+        secret: &Secret,
+        _extra: &dyn Fn(&'static str) -> String,
+    ) -> crate::providers::Probe {
+        probe(&Target {
+            base: base.to_string(),
+            token: secret.clone(),
+        })
+    }
+
+    fn replay(&self, operation: &str, base: &str, secret: &Secret) -> Option<Replay> {
+        replay(
+            operation,
+            &Target {
+                base: base.to_string(),
+                token: secret.clone(),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -588,6 +588,28 @@ fn judge_revoke_all(resp: &Response) -> Result<Option<Reply>, ItemError> {
     }
 }
 
+/// This adapter, as `check`, `apply` and `--plan-out` see it.
+pub struct Api;
+
+impl crate::providers::Adapter for Api {
+    fn probe(
+        &self,
+        base: &str,
+        secret: &Secret,
+        extra: &dyn Fn(&'static str) -> String,
+    ) -> crate::providers::Probe {
+        probe(&Target {
+            base: base.to_string(),
+            token: secret.clone(),
+            company: extra("company_id"),
+        })
+    }
+
+    fn replay(&self, operation: &str, _base: &str, _secret: &Secret) -> Option<Replay> {
+        replay(operation)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

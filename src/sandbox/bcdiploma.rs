@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::state::World;
+use super::Emulation;
+use super::stats::Stats;
 use super::{Call, Resp, TOKEN, empty, json};
 
 /// Seeded campaigns: (id, key prefix, number of keys, digits of the key number).
@@ -56,26 +57,46 @@ fn bad(message: impl AsRef<str>) -> Resp {
     error(StatusCode::BAD_REQUEST, message.as_ref())
 }
 
-pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
+impl Emulation for State {
+    fn error(&self, status: StatusCode, message: &str) -> Resp {
+        error(status, message)
+    }
+
+    /// BCdiploma's 429 says when to come back.
+    fn too_many(&self, retry_after_secs: u64) -> Resp {
+        let mut response = self.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests, slow down.",
+        );
+        response.retry_after = Some(retry_after_secs);
+        response
+    }
+
+    fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
+        handle(call, self, stats)
+    }
+}
+
+fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
         return error(StatusCode::UNAUTHORIZED, "Invalid or missing API token.");
     }
     match (call.method.as_str(), call.segs.as_slice()) {
-        ("DELETE", ["admin", "campaign"]) => delete_history(call, world),
-        ("DELETE", ["admin", "keys"]) => delete_keys(call, world),
-        ("PUT", ["admin", "keys"]) => set_enabled(call, world),
+        ("DELETE", ["admin", "campaign"]) => delete_history(call, state, stats),
+        ("DELETE", ["admin", "keys"]) => delete_keys(call, state, stats),
+        ("PUT", ["admin", "keys"]) => set_enabled(call, state, stats),
         _ => error(StatusCode::NOT_FOUND, "No such endpoint."),
     }
 }
 
-fn delete_history(call: &Call<'_>, world: &mut World) -> Resp {
+fn delete_history(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     let Some(id) = call.query("campaignId").filter(|id| !id.is_empty()) else {
         return bad("The campaignId query parameter is mandatory.");
     };
-    match world.bcdiploma.campaigns.get_mut(&id) {
+    match state.campaigns.get_mut(&id) {
         Some(deleted @ false) => {
             *deleted = true;
-            world.stats.change(format!("bcdiploma:campaign:{id}"));
+            stats.change(format!("bcdiploma:campaign:{id}"));
             empty(StatusCode::NO_CONTENT)
         }
         _ => error(
@@ -111,7 +132,7 @@ fn check_known(state: &State, keys: &BTreeSet<String>) -> Result<(), Resp> {
     }
 }
 
-fn delete_keys(call: &Call<'_>, world: &mut World) -> Resp {
+fn delete_keys(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if !call.is_json() {
         return bad("The Content-Type: application/json header is mandatory.");
     }
@@ -124,12 +145,12 @@ fn delete_keys(call: &Call<'_>, world: &mut World) -> Resp {
         return bad("The body must be a non-empty JSON array of certificate keys.");
     };
     let keys: BTreeSet<String> = keys.into_iter().collect();
-    if let Err(response) = check_known(&world.bcdiploma, &keys) {
+    if let Err(response) = check_known(state, &keys) {
         return response;
     }
     for key in &keys {
-        world.bcdiploma.keys.remove(key);
-        world.stats.change(format!("bcdiploma:{key}"));
+        state.keys.remove(key);
+        stats.change(format!("bcdiploma:{key}"));
     }
     json(
         StatusCode::OK,
@@ -137,7 +158,7 @@ fn delete_keys(call: &Call<'_>, world: &mut World) -> Resp {
     )
 }
 
-fn set_enabled(call: &Call<'_>, world: &mut World) -> Resp {
+fn set_enabled(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if !call.is_json() {
         return bad("The Content-Type: application/json header is mandatory.");
     }
@@ -163,26 +184,22 @@ fn set_enabled(call: &Call<'_>, world: &mut World) -> Resp {
         return bad("One of ids or campaignId is mandatory.");
     }
     let mut targets: BTreeSet<String> = ids.unwrap_or_default().into_iter().collect();
-    if let Err(response) = check_known(&world.bcdiploma, &targets) {
+    if let Err(response) = check_known(state, &targets) {
         return response;
     }
     if let Some(campaign) = &campaign {
-        if !world.bcdiploma.campaigns.contains_key(campaign) {
+        if !state.campaigns.contains_key(campaign) {
             return bad(format!("Unknown campaign: {campaign}."));
         }
-        let in_campaign = world
-            .bcdiploma
-            .keys
-            .iter()
-            .filter(|(_, (c, _))| c == campaign);
+        let in_campaign = state.keys.iter().filter(|(_, (c, _))| c == campaign);
         targets.extend(in_campaign.map(|(key, _)| key.clone()));
     }
     for key in &targets {
-        if let Some((_, enabled)) = world.bcdiploma.keys.get_mut(key)
+        if let Some((_, enabled)) = state.keys.get_mut(key)
             && *enabled != enable
         {
             *enabled = enable;
-            world.stats.change(format!("bcdiploma:{key}"));
+            stats.change(format!("bcdiploma:{key}"));
         }
     }
     let verb = if enable { "enabled" } else { "disabled" };

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::state::World;
+use super::Emulation;
+use super::stats::Stats;
 use super::{Call, Resp, TOKEN, empty, json};
 
 const REASONS: [&str; 5] = [
@@ -172,7 +173,17 @@ fn user() -> Value {
     })
 }
 
-pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
+impl Emulation for State {
+    fn error(&self, status: StatusCode, message: &str) -> Resp {
+        error(status, message)
+    }
+
+    fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
+        handle(call, self, stats)
+    }
+}
+
+fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if call.header("x-dc-devkey") != Some(TOKEN) {
         return errors(
             StatusCode::FORBIDDEN,
@@ -181,10 +192,10 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
         );
     }
     match (call.method.as_str(), call.segs.as_slice()) {
-        ("PUT", ["order", "certificate", id, "revoke"]) => revoke_order(id, call, world),
-        ("PUT", ["certificate", id, "revoke"]) => revoke_certificate(id, call, world),
-        ("GET", ["request", id]) => show_request(id, world),
-        ("PUT", ["request", id, "status"]) => set_status(id, call, world),
+        ("PUT", ["order", "certificate", id, "revoke"]) => revoke_order(id, call, state, stats),
+        ("PUT", ["certificate", id, "revoke"]) => revoke_certificate(id, call, state, stats),
+        ("GET", ["request", id]) => show_request(id, state),
+        ("PUT", ["request", id, "status"]) => set_status(id, call, state, stats),
         ("GET", ["user", "me"]) => json(StatusCode::OK, user()),
         _ => json(
             StatusCode::NOT_FOUND,
@@ -244,20 +255,20 @@ fn revoke_options(body: &Value) -> Result<(Option<String>, bool), Resp> {
 }
 
 /// Revoke at once (approval skipped): the change is counted and the answer is 204.
-fn revoke_now(world: &mut World, target: Target) -> Resp {
-    world.digicert.revoke(target);
-    world.stats.change(target.stats_key());
+fn revoke_now(state: &mut State, stats: &mut Stats, target: Target) -> Resp {
+    state.revoke(target);
+    stats.change(target.stats_key());
     empty(StatusCode::NO_CONTENT)
 }
 
 /// Record a new pending revoke request and answer 201 with it.
 fn create_request(
-    world: &mut World,
+    state: &mut State,
+    stats: &mut Stats,
     target: Target,
     comments: String,
     reason: Option<String>,
 ) -> Resp {
-    let state = &mut world.digicert;
     let id = state.next_request;
     state.next_request += 1;
     let request = RevokeRequest {
@@ -270,11 +281,11 @@ fn create_request(
     };
     let body = request_json(id, &request);
     state.requests.insert(id, request);
-    world.stats.change(target.stats_key());
+    stats.change(target.stats_key());
     json(StatusCode::CREATED, body)
 }
 
-fn revoke_order(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
+fn revoke_order(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     let id = match parse_id(raw, "order_id") {
         Ok(id) => id,
         Err(response) => return response,
@@ -287,7 +298,7 @@ fn revoke_order(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
         Ok(options) => options,
         Err(response) => return response,
     };
-    match world.digicert.orders.get(&id) {
+    match state.orders.get(&id) {
         None => errors(
             StatusCode::NOT_FOUND,
             "not_found|order",
@@ -297,15 +308,15 @@ fn revoke_order(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
             "invalid_status|order",
             &format!("Order {id} is already revoked."),
         ),
-        Some(_) if skip => revoke_now(world, Target::Order(id)),
-        Some(_) => create_request(world, Target::Order(id), comments, reason),
+        Some(_) if skip => revoke_now(state, stats, Target::Order(id)),
+        Some(_) => create_request(state, stats, Target::Order(id), comments, reason),
     }
 }
 
 /// The certificate a revoke path names: an ID, or else a serial number (the API
 /// takes "the certificate ID or serial number" in the same place).
-fn certificate_of(raw: &str, world: &World) -> Result<u64, Resp> {
-    let certificates = &world.digicert.certificates;
+fn certificate_of(raw: &str, state: &State) -> Result<u64, Resp> {
+    let certificates = &state.certificates;
     if let Ok(id) = raw.parse::<u64>()
         && certificates.contains_key(&id)
     {
@@ -327,8 +338,8 @@ fn certificate_of(raw: &str, world: &World) -> Result<u64, Resp> {
     ))
 }
 
-fn revoke_certificate(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
-    let id = match certificate_of(raw, world) {
+fn revoke_certificate(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
+    let id = match certificate_of(raw, state) {
         Ok(id) => id,
         Err(response) => return response,
     };
@@ -340,13 +351,13 @@ fn revoke_certificate(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
         Ok(options) => options,
         Err(response) => return response,
     };
-    match world.digicert.certificates.get(&id) {
+    match state.certificates.get(&id) {
         Some(true) => bad(
             "invalid_status|certificate",
             &format!("Certificate {id} is already revoked."),
         ),
-        _ if skip => revoke_now(world, Target::Certificate(id)),
-        _ => create_request(world, Target::Certificate(id), comments, reason),
+        _ if skip => revoke_now(state, stats, Target::Certificate(id)),
+        _ => create_request(state, stats, Target::Certificate(id), comments, reason),
     }
 }
 
@@ -373,12 +384,12 @@ fn request_json(id: u64, request: &RevokeRequest) -> Value {
     body
 }
 
-fn show_request(raw: &str, world: &mut World) -> Resp {
+fn show_request(raw: &str, state: &State) -> Resp {
     let id = match parse_id(raw, "request_id") {
         Ok(id) => id,
         Err(response) => return response,
     };
-    match world.digicert.requests.get(&id) {
+    match state.requests.get(&id) {
         Some(request) => json(StatusCode::OK, request_json(id, request)),
         None => errors(
             StatusCode::NOT_FOUND,
@@ -388,7 +399,7 @@ fn show_request(raw: &str, world: &mut World) -> Resp {
     }
 }
 
-fn set_status(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
+fn set_status(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     let id = match parse_id(raw, "request_id") {
         Ok(id) => id,
         Err(response) => return response,
@@ -419,7 +430,6 @@ fn set_status(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
             );
         }
     };
-    let state = &mut world.digicert;
     let Some(request) = state.requests.get_mut(&id) else {
         return errors(
             StatusCode::NOT_FOUND,
@@ -437,6 +447,6 @@ fn set_status(raw: &str, call: &Call<'_>, world: &mut World) -> Resp {
     if status == "approved" {
         state.revoke(target);
     }
-    world.stats.change(target.stats_key());
+    stats.change(target.stats_key());
     empty(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,7 @@ mod faults;
 mod origin;
 mod sertifika;
 mod state;
+mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -237,56 +238,42 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, lo
     }
 }
 
-/// How the emulator dispatches on a provider of the registry: to its own handlers
-/// and error shapes (the emulator is the oracle the adapters are tested against, so
-/// it shares no code with them; only where each API lives comes from the registry).
-trait Emulated: Sized {
-    /// The provider owning `path` and the path below its prefix.
-    fn split(path: &str) -> Option<(Self, &str)>;
+/// One provider's emulated API: its data and its handlers, in the provider's own
+/// module. The emulator is the oracle the adapters are tested against, so it shares
+/// no code with them; only where each API lives and its budget come from the
+/// registry.
+trait Emulation: Send {
     /// An error answer in this provider's documented shape.
-    fn error(self, status: StatusCode, message: &str) -> Resp;
-    /// A 429, with `Retry-After` only where the real API sends one (BCdiploma).
-    fn too_many(self, retry_after_secs: u64) -> Resp;
-    /// Answers a call past faults and limits.
-    fn handle(self, call: &Call<'_>, world: &mut World) -> Resp;
-}
+    fn error(&self, status: StatusCode, message: &str) -> Resp;
 
-impl Emulated for ProviderId {
-    fn split(path: &str) -> Option<(ProviderId, &str)> {
-        PROVIDERS.iter().find_map(|p| {
-            let rest = path.strip_prefix(p.sandbox_prefix)?;
-            (rest.is_empty() || rest.starts_with('/')).then_some((p.id, rest))
-        })
-    }
-
-    fn error(self, status: StatusCode, message: &str) -> Resp {
-        match self {
-            ProviderId::Bcdiploma => bcdiploma::error(status, message),
-            ProviderId::Origin => origin::error(status, message),
-            ProviderId::Digicert => digicert::error(status, message),
-            ProviderId::Sertifika => sertifika::error(status, message),
-        }
-    }
-
-    fn too_many(self, retry_after_secs: u64) -> Resp {
-        let mut response = self.error(
+    /// A 429; without `Retry-After` unless the real API sends one.
+    fn too_many(&self, _retry_after_secs: u64) -> Resp {
+        self.error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, slow down.",
-        );
-        if self == ProviderId::Bcdiploma {
-            response.retry_after = Some(retry_after_secs);
-        }
-        response
+        )
     }
 
-    fn handle(self, call: &Call<'_>, world: &mut World) -> Resp {
-        match self {
-            ProviderId::Bcdiploma => bcdiploma::handle(call, world),
-            ProviderId::Origin => origin::handle(call, world),
-            ProviderId::Digicert => digicert::handle(call, world),
-            ProviderId::Sertifika => sertifika::handle(call, world),
-        }
+    /// Answers a call past faults and limits, counting each real change in `stats`.
+    fn handle(&mut self, call: &Call<'_>, stats: &mut stats::Stats) -> Resp;
+}
+
+/// A freshly seeded emulation of `provider`: the one place the emulators are listed.
+fn emulation(provider: ProviderId) -> Box<dyn Emulation> {
+    match provider {
+        ProviderId::Bcdiploma => Box::new(bcdiploma::State::seed()),
+        ProviderId::Origin => Box::new(origin::State::seed()),
+        ProviderId::Digicert => Box::new(digicert::State::seed()),
+        ProviderId::Sertifika => Box::new(sertifika::State::seed()),
     }
+}
+
+/// The provider whose prefix `path` starts with, and the path below the prefix.
+fn split(path: &str) -> Option<(ProviderId, &str)> {
+    PROVIDERS.iter().find_map(|p| {
+        let rest = path.strip_prefix(p.sandbox_prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some((p.id, rest))
+    })
 }
 
 /// A handler's answer: a status and a JSON body, or none for an empty body. Kept
@@ -389,7 +376,7 @@ async fn handle_request(
             _ => empty(StatusCode::METHOD_NOT_ALLOWED),
         });
     }
-    let Some((provider, rest)) = ProviderId::split(path) else {
+    let Some((provider, rest)) = split(path) else {
         let prefixes: Vec<&str> = PROVIDERS.iter().map(|p| p.sandbox_prefix).collect();
         let message = format!(
             "No emulated API under this path; use {}.",
@@ -405,18 +392,20 @@ async fn handle_request(
         let mut world = shared.world();
         world.stats.request(&format!("{} {path}", parts.method));
         let fault = world.draw(&shared.faults, mutating);
-        if let Some(early) = fault.and_then(|f| early_answer(provider, f)) {
+        if let Some(early) = fault.and_then(|f| early_answer(&world, provider, f)) {
             return early;
         }
         if let Err(wait) = world.admit(provider, Instant::now()) {
-            return Ok(provider.too_many(wait.as_secs_f64().ceil().max(1.0) as u64));
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            return Ok(world.too_many(provider, secs));
         }
         fault
     };
     let body = match axum::body::to_bytes(Body::new(body), BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return Ok(provider.error(
+            return Ok(shared.world().error(
+                provider,
                 StatusCode::BAD_REQUEST,
                 "The request body could not be read.",
             ));
@@ -438,7 +427,7 @@ async fn handle_request(
         body: &body,
         origin,
     };
-    let response = provider.handle(&call, &mut shared.world());
+    let response = shared.world().handle(provider, &call);
     match fault {
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::ResetAfter) => return Err(Dropped),
@@ -449,16 +438,23 @@ async fn handle_request(
 
 /// The answer of a fault that stops the request before it is handled, if `fault` is
 /// one of those.
-fn early_answer(provider: ProviderId, fault: Fault) -> Option<Result<Resp, Dropped>> {
+fn early_answer(
+    world: &World,
+    provider: ProviderId,
+    fault: Fault,
+) -> Option<Result<Resp, Dropped>> {
     Some(Ok(match fault {
-        Fault::TooMany => provider.too_many(1),
-        Fault::Unavailable => provider.error(
+        Fault::TooMany => world.too_many(provider, 1),
+        Fault::Unavailable => world.error(
+            provider,
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is temporarily unavailable.",
         ),
-        Fault::Internal => {
-            provider.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
-        }
+        Fault::Internal => world.error(
+            provider,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error.",
+        ),
         Fault::Reset => return Some(Err(Dropped)),
         Fault::Slow(_) | Fault::ResetAfter => return None,
     }))

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::state::World;
+use super::Emulation;
+use super::stats::Stats;
 use super::{Call, Resp, TOKEN, json};
 
 const CE_VALIDATION: &str =
@@ -76,7 +77,17 @@ pub(super) fn error(status: StatusCode, message: &str) -> Resp {
     rejection(status, code, &[message.to_owned()], &Value::Null)
 }
 
-pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
+impl Emulation for State {
+    fn error(&self, status: StatusCode, message: &str) -> Resp {
+        error(status, message)
+    }
+
+    fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
+        handle(call, self, stats)
+    }
+}
+
+fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -84,8 +95,8 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
         );
     }
     match (call.method.as_str(), call.segs.as_slice()) {
-        ("POST", ["connect", "v1", "certifications", "delete"]) => delete(call, world),
-        ("POST", ["connect", "v1", "async", "certifications", "delete"]) => submit(call, world),
+        ("POST", ["connect", "v1", "certifications", "delete"]) => delete(call, state, stats),
+        ("POST", ["connect", "v1", "async", "certifications", "delete"]) => submit(call, state),
         (
             "GET",
             [
@@ -96,7 +107,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
                 "batch",
                 id,
             ],
-        ) => poll(id, world),
+        ) => poll(id, state, stats),
         _ => error(StatusCode::NOT_FOUND, "No such Connect endpoint."),
     }
 }
@@ -141,11 +152,11 @@ fn validate(request: &Value) -> Result<Vec<Target>, Vec<String>> {
 }
 
 /// Delete every target, or nothing when one is unknown (messages name them).
-fn apply(targets: &[Target], world: &mut World) -> Result<(), Vec<String>> {
+fn apply(targets: &[Target], state: &mut State, stats: &mut Stats) -> Result<(), Vec<String>> {
     let mut found = Vec::new();
     let mut messages = Vec::new();
     for (position, field, id) in targets {
-        let hit = world.origin.certifications.iter().position(|c| {
+        let hit = state.certifications.iter().position(|c| {
             !c.deleted
                 && if *field == "originId" {
                     &c.origin_id == id
@@ -166,11 +177,9 @@ fn apply(targets: &[Target], world: &mut World) -> Result<(), Vec<String>> {
     found.sort_unstable();
     found.dedup();
     for index in found {
-        let certification = &mut world.origin.certifications[index];
+        let certification = &mut state.certifications[index];
         certification.deleted = true;
-        world
-            .stats
-            .change(format!("origin:{}", certification.origin_id));
+        stats.change(format!("origin:{}", certification.origin_id));
     }
     Ok(())
 }
@@ -196,18 +205,18 @@ fn deleted(request: &Value) -> Value {
     })
 }
 
-fn delete(call: &Call<'_>, world: &mut World) -> Resp {
+fn delete(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     let request = match parse(call) {
         Ok(request) => request,
         Err(response) => return response,
     };
-    match validate(&request).and_then(|targets| apply(&targets, world)) {
+    match validate(&request).and_then(|targets| apply(&targets, state, stats)) {
         Ok(()) => json(StatusCode::OK, deleted(&request)),
         Err(messages) => rejection(StatusCode::BAD_REQUEST, CE_VALIDATION, &messages, &request),
     }
 }
 
-fn submit(call: &Call<'_>, world: &mut World) -> Resp {
+fn submit(call: &Call<'_>, state: &mut State) -> Resp {
     let request = match parse(call) {
         Ok(request) => request,
         Err(response) => return response,
@@ -215,7 +224,6 @@ fn submit(call: &Call<'_>, world: &mut World) -> Resp {
     if let Err(messages) = validate(&request) {
         return rejection(StatusCode::BAD_REQUEST, CE_VALIDATION, &messages, &request);
     }
-    let state = &mut world.origin;
     let id = format!("b47c0000-0000-4000-8000-{:012}", state.next_batch);
     state.next_batch += 1;
     let callback = format!(
@@ -238,8 +246,8 @@ fn submit(call: &Call<'_>, world: &mut World) -> Resp {
     json(StatusCode::OK, body)
 }
 
-fn poll(id: &str, world: &mut World) -> Resp {
-    let Some(batch) = world.origin.batches.get_mut(id) else {
+fn poll(id: &str, state: &mut State, stats: &mut Stats) -> Resp {
+    let Some(batch) = state.batches.get_mut(id) else {
         return error(
             StatusCode::NOT_FOUND,
             &format!("Batch '{id}' does not exist."),
@@ -257,7 +265,7 @@ fn poll(id: &str, world: &mut World) -> Resp {
         return json(StatusCode::OK, outcome.clone());
     }
     let request = batch.request.clone();
-    let outcome = match validate(&request).and_then(|targets| apply(&targets, world)) {
+    let outcome = match validate(&request).and_then(|targets| apply(&targets, state, stats)) {
         Ok(()) => json!({
             "status": { "state": "SUCCESS" },
             "result": {
@@ -275,7 +283,7 @@ fn poll(id: &str, world: &mut World) -> Resp {
         }),
     };
     let response = json(StatusCode::OK, outcome.clone());
-    if let Some(batch) = world.origin.batches.get_mut(id) {
+    if let Some(batch) = state.batches.get_mut(id) {
         batch.outcome = Some(outcome);
     }
     response

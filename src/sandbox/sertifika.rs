@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use md5::{Digest, Md5};
 use serde_json::{Map, Value, json};
 
-use super::state::World;
+use super::Emulation;
+use super::stats::Stats;
 use super::{COMPANY, Call, Resp, TOKEN, json};
 
 const COMPANY_NAME: &str = "Sandbox Eğitim A.Ş.";
@@ -164,7 +165,17 @@ fn template(id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.id.eq_ignore_ascii_case(id))
 }
 
-pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
+impl Emulation for State {
+    fn error(&self, status: StatusCode, message: &str) -> Resp {
+        error(status, message)
+    }
+
+    fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
+        handle(call, self, stats)
+    }
+}
+
+fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     if call.header("authorization") != Some(TOKEN) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -182,7 +193,6 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
             &format!("Company '{company}' is not accessible with this token."),
         );
     }
-    let state = &mut world.sertifika;
     match (call.method.as_str(), rest) {
         ("GET", ["company", _, "certificate"]) => {
             let list: Vec<Value> = TEMPLATES
@@ -241,7 +251,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
                 ),
             }
         }
-        ("POST", ["certificate"]) => issue(call, world),
+        ("POST", ["certificate"]) => issue(call, state, stats),
         ("DELETE", ["certificate", id, "user", code]) => {
             let Some(t) = template(id) else {
                 return not_found("Certificate");
@@ -251,7 +261,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
             let message = if revoked.is_empty() {
                 format!("userCode : '{code}' is undefined or is deleted")
             } else {
-                world.stats.change(format!("sertifika:{}:{code}", t.id));
+                stats.change(format!("sertifika:{}:{code}", t.id));
                 format!("userCode : '{code}' is deleted")
             };
             json(StatusCode::OK, Value::from(message))
@@ -265,7 +275,7 @@ pub(super) fn handle(call: &Call<'_>, world: &mut World) -> Resp {
                 if let Some(user) = state.users.get(&code) {
                     messages.push(format!("email : '{}' is deleted", user.email));
                 }
-                world.stats.change(format!("sertifika:{}:{code}", t.id));
+                stats.change(format!("sertifika:{}:{code}", t.id));
             }
             json(
                 StatusCode::OK,
@@ -384,7 +394,7 @@ fn plausible_email(email: &str) -> bool {
     }
 }
 
-fn issue(call: &Call<'_>, world: &mut World) -> Resp {
+fn issue(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
     let body = call.json();
     let Some(items) = body
         .as_ref()
@@ -409,9 +419,9 @@ fn issue(call: &Call<'_>, world: &mut World) -> Resp {
             Ok(t) => {
                 let name = text(item, "Name").unwrap_or("");
                 let surname = text(item, "Surname").unwrap_or("");
-                let code = world.sertifika.add_user(name, surname, email);
-                world.sertifika.award(t, &code);
-                world.stats.change(format!("sertifika:{}:{code}", t.id));
+                let code = state.add_user(name, surname, email);
+                state.award(t, &code);
+                stats.change(format!("sertifika:{}:{code}", t.id));
                 successes += 1;
                 messages.push(format!("{n}-success-{email}"));
             }

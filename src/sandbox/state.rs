@@ -5,13 +5,14 @@
 //! One lock keeps every request's effects atomic and the fault sequence in arrival
 //! order; handlers are synchronous and short, so contention is no concern.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use axum::http::StatusCode;
 
 use super::faults::{Fault, Faults, Limiter, Rng};
-use super::{bcdiploma, digicert, origin, sertifika};
+use super::stats::Stats;
+use super::{Call, Emulation, Resp};
 use crate::registry::{PROVIDERS, ProviderId};
 
 /// Everything that changes while the emulator runs.
@@ -19,10 +20,8 @@ pub(super) struct World {
     rng: Rng,
     limiters: HashMap<ProviderId, Limiter>,
     pub(super) stats: Stats,
-    pub(super) bcdiploma: bcdiploma::State,
-    pub(super) origin: origin::State,
-    pub(super) digicert: digicert::State,
-    pub(super) sertifika: sertifika::State,
+    /// Each provider's emulation, indexed like [`PROVIDERS`].
+    apis: Vec<Box<dyn Emulation>>,
 }
 
 impl World {
@@ -43,10 +42,7 @@ impl World {
             rng: Rng::new(seed),
             limiters,
             stats: Stats::default(),
-            bcdiploma: bcdiploma::State::seed(),
-            origin: origin::State::seed(),
-            digicert: digicert::State::seed(),
-            sertifika: sertifika::State::seed(),
+            apis: PROVIDERS.iter().map(|p| super::emulation(p.id)).collect(),
         }
     }
 
@@ -60,30 +56,19 @@ impl World {
             .get_mut(&provider)
             .map_or(Ok(()), |l| l.admit(now))
     }
-}
 
-/// Counters behind `GET /_sandbox/stats`, so a test can prove what arrived and that
-/// nothing was applied twice.
-#[derive(Debug, Default)]
-pub(super) struct Stats {
-    requests: BTreeMap<String, u64>,
-    changes: BTreeMap<String, u64>,
-}
-
-impl Stats {
-    /// Count an arrived API request, keyed `METHOD /path` (no query).
-    pub(super) fn request(&mut self, key: &str) {
-        *self.requests.entry(key.to_owned()).or_default() += 1;
+    /// Answers a call to `provider` past faults and limits.
+    pub(super) fn handle(&mut self, provider: ProviderId, call: &Call<'_>) -> Resp {
+        self.apis[provider.index()].handle(call, &mut self.stats)
     }
 
-    /// Count one real state transition of an item (`bcdiploma:KEY`,
-    /// `digicert:order:1001`, ...). Re-applying a state an item already has is no
-    /// change.
-    pub(super) fn change(&mut self, item: String) {
-        *self.changes.entry(item).or_default() += 1;
+    /// An error answer in `provider`'s documented shape.
+    pub(super) fn error(&self, provider: ProviderId, status: StatusCode, message: &str) -> Resp {
+        self.apis[provider.index()].error(status, message)
     }
 
-    pub(super) fn to_json(&self) -> Value {
-        json!({ "requests": self.requests, "changes": self.changes })
+    /// `provider`'s 429 answer.
+    pub(super) fn too_many(&self, provider: ProviderId, retry_after_secs: u64) -> Resp {
+        self.apis[provider.index()].too_many(retry_after_secs)
     }
 }
