@@ -40,8 +40,13 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
     let p = ctx.settings.provider(provider);
     let base = p.base_url()?;
     let secret = p.secret()?.clone();
-    let replay = providers::adapter(provider)
-        .replay(&plan.operation, &base, &secret).ok_or_else(|| {
+    let extra = |key: &'static str| p.extra(key).unwrap_or_default().to_string();
+    let at = providers::Endpoint {
+        base: &base,
+        secret: &secret,
+        extra: &extra,
+    };
+    let replay = providers::adapter(provider).replay(&plan.operation, &at).ok_or_else(|| {
         Error::usage(format!(
             "the plan's operation `{}` is not a state-changing {} operation this certctl can apply",
             plan.operation, plan.provider

@@ -156,7 +156,12 @@ async fn check_provider(ctx: &Context, p: &ProviderSettings, rows: &mut Vec<Row>
     };
     let id = p.info().id;
     let extra = |key: &'static str| p.extra(key).unwrap_or_default().to_string();
-    let probe = providers::adapter(id).probe(&base, secret, &extra);
+    let at = providers::Endpoint {
+        base: &base,
+        secret,
+        extra: &extra,
+    };
+    let probe = providers::adapter(id).probe(&at);
     if ctx.engine.dry_run {
         // One document on stdout, the rows: the probe is named, not printed apart.
         rows.push(Row::passed(

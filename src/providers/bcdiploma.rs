@@ -12,7 +12,8 @@ use crate::error::{ErrorKind, ItemError, Result};
 use crate::input::Ids;
 use crate::json;
 use crate::providers::{
-    ProviderId, Replay, batched, find_message, operation, request_count, single, unreadable_error,
+    Endpoint, ProviderId, Replay, batched, find_message, operation, request_count, single,
+    unreadable_error,
 };
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -32,15 +33,6 @@ impl Target {
             "authorization",
             Secret::new(format!("Bearer {}", self.token.expose())),
         )
-    }
-}
-
-/// `certctl check`: the API documents no read-only request, so a GET of the root
-/// with the token only shows the host answers and does not refuse the token.
-pub fn probe(target: &Target) -> crate::providers::Probe {
-    crate::providers::Probe {
-        request: target.request(Method::Get, "/"),
-        verifies_credential: false,
     }
 }
 
@@ -243,19 +235,20 @@ pub fn error(resp: &Response) -> ItemError {
 pub struct Api;
 
 impl crate::providers::Adapter for Api {
-    fn probe(
-        &self,
-        base: &str,
-        secret: &Secret,
-        _extra: &dyn Fn(&'static str) -> String,
-    ) -> crate::providers::Probe {
-        probe(&Target {
-            base: base.to_string(),
-            token: secret.clone(),
-        })
+    /// `certctl check`: the API documents no read-only request, so a GET of the root
+    /// with the token only shows the host answers and does not refuse the token.
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+        let target = Target {
+            base: at.base.to_string(),
+            token: at.secret.clone(),
+        };
+        crate::providers::Probe {
+            request: target.request(Method::Get, "/"),
+            verifies_credential: false,
+        }
     }
 
-    fn replay(&self, operation: &str, _base: &str, _secret: &Secret) -> Option<Replay> {
+    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
         replay(operation)
     }
 }

@@ -23,7 +23,9 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::providers::{ProviderId, Replay, kind_for_status, operation, unreadable_error};
+use crate::providers::{
+    Endpoint, ProviderId, Replay, kind_for_status, operation, unreadable_error,
+};
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -186,15 +188,6 @@ impl Target {
     }
 }
 
-/// `certctl check`: `GET /user/me`, the documented read-only request that the API
-/// key is accepted.
-pub fn probe(target: &Target) -> crate::providers::Probe {
-    crate::providers::Probe {
-        request: target.request(Method::Get, "/user/me", None),
-        verifies_credential: true,
-    }
-}
-
 /// One unit per ID, each with the request `build` makes for the path segment
 /// `segment` turns the ID into (a usage error when it cannot).
 fn units(
@@ -347,9 +340,9 @@ pub fn set_request_status(
 }
 
 /// The rules of the operation named `operation`, for `certctl apply`: revokes ask
-/// for confirmation and none of these is sent twice once it may have arrived (each
-/// revoke files a new request; the engine treats status changes the same way, as
-/// when they run directly).
+/// for confirmation and are never sent twice once they may have arrived (each files
+/// a new revoke request); approving or rejecting sets a state, so it is safe to
+/// repeat (SPEC §8).
 pub fn replay(operation: &str) -> Option<Replay> {
     // A revoke files a new revoke request each time; a status change sets a state.
     let (name, irreversible, idempotent, judge): (_, _, _, Judge) = match operation {
@@ -511,19 +504,20 @@ pub const REQUEST_COLUMNS: &[(&str, &str)] = &[
 pub struct Api;
 
 impl crate::providers::Adapter for Api {
-    fn probe(
-        &self,
-        base: &str,
-        secret: &Secret,
-        _extra: &dyn Fn(&'static str) -> String,
-    ) -> crate::providers::Probe {
-        probe(&Target {
-            base: base.to_string(),
-            api_key: secret.clone(),
-        })
+    /// `certctl check`: `GET /user/me`, the documented read-only request that the API
+    /// key is accepted.
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+        let target = Target {
+            base: at.base.to_string(),
+            api_key: at.secret.clone(),
+        };
+        crate::providers::Probe {
+            request: target.request(Method::Get, "/user/me", None),
+            verifies_credential: true,
+        }
     }
 
-    fn replay(&self, operation: &str, _base: &str, _secret: &Secret) -> Option<Replay> {
+    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
         replay(operation)
     }
 }

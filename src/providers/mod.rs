@@ -64,14 +64,24 @@ pub struct Replay {
 /// What every adapter offers the commands that are not a provider's own (`check`,
 /// `apply`, `--plan-out`), so that those commands never name a provider.
 pub trait Adapter: Sync {
-    /// The check probe at `base` with `secret`; `extra` gives the other settings the
-    /// provider needs (Sertifika's `company_id`).
-    fn probe(&self, base: &str, secret: &Secret, extra: &dyn Fn(&'static str) -> String) -> Probe;
+    /// The check probe of the account at `at`.
+    fn probe(&self, at: &Endpoint<'_>) -> Probe;
 
-    /// The rules of the state-changing operation named `operation`, for a plan made
-    /// against `base` and applied with `secret`; `None` for a name that is not one
-    /// (reads are never planned).
-    fn replay(&self, operation: &str, base: &str, secret: &Secret) -> Option<Replay>;
+    /// The rules of the state-changing operation named `operation`, for a plan
+    /// applied to `at`; `None` for a name that is not one (reads are never planned).
+    fn replay(&self, operation: &str, at: &Endpoint<'_>) -> Option<Replay>;
+}
+
+/// Where an account lives and how to reach it, as the commands that are not a
+/// provider's own hold it: each adapter makes its own target of it.
+pub struct Endpoint<'a> {
+    /// The base URL, without a trailing `/`.
+    pub base: &'a str,
+    /// The credential.
+    pub secret: &'a Secret,
+    /// The value of one of the provider's other settings (Sertifika's `company_id`),
+    /// empty when unset.
+    pub extra: &'a dyn Fn(&'static str) -> String,
 }
 
 /// The adapter of `provider`: the one place the adapters are listed.
@@ -88,9 +98,12 @@ pub fn adapter(provider: ProviderId) -> &'static dyn Adapter {
 /// accepts: exactly the operations [`Adapter::replay`] knows (the target does not
 /// matter to that question, so none is given).
 pub fn changes_state(provider: ProviderId, operation: &str) -> bool {
-    adapter(provider)
-        .replay(operation, "", &Secret::new(""))
-        .is_some()
+    let at = Endpoint {
+        base: "",
+        secret: &Secret::new(""),
+        extra: &|_| String::new(),
+    };
+    adapter(provider).replay(operation, &at).is_some()
 }
 
 /// Groups a stream of IDs into units of at most `size`, each with the request

@@ -18,7 +18,9 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Interpret, Operation, Unit, Verdict};
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::providers::{ProviderId, Replay, batched, operation, request_count, unreadable_error};
+use crate::providers::{
+    Endpoint, ProviderId, Replay, batched, operation, request_count, unreadable_error,
+};
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -78,15 +80,6 @@ impl Target {
     /// The pooling-callback URL of a bare batch ID.
     pub fn batch_url(&self, batch_id: &str) -> String {
         format!("{}{RESULT_PATH}{batch_id}", self.base)
-    }
-}
-
-/// `certctl check`: the API documents no read-only request, so a GET of the root
-/// with the token only shows the host answers and does not refuse the token.
-pub fn probe(target: &Target) -> crate::providers::Probe {
-    crate::providers::Probe {
-        request: target.request(Method::Get, format!("{}/", target.base)),
-        verifies_credential: false,
     }
 }
 
@@ -367,24 +360,25 @@ fn rejection(http_status: u16, body: &Value) -> ItemError {
 pub struct Api;
 
 impl crate::providers::Adapter for Api {
-    fn probe(
-        &self,
-        base: &str,
-        secret: &Secret,
-        _extra: &dyn Fn(&'static str) -> String,
-    ) -> crate::providers::Probe {
-        probe(&Target {
-            base: base.to_string(),
-            token: secret.clone(),
-        })
+    /// `certctl check`: the API documents no read-only request, so a GET of the root
+    /// with the token only shows the host answers and does not refuse the token.
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+        let target = Target {
+            base: at.base.to_string(),
+            token: at.secret.clone(),
+        };
+        crate::providers::Probe {
+            request: target.request(Method::Get, format!("{}/", target.base)),
+            verifies_credential: false,
+        }
     }
 
-    fn replay(&self, operation: &str, base: &str, secret: &Secret) -> Option<Replay> {
+    fn replay(&self, operation: &str, at: &Endpoint<'_>) -> Option<Replay> {
         replay(
             operation,
             &Target {
-                base: base.to_string(),
-                token: secret.clone(),
+                base: at.base.to_string(),
+                token: at.secret.clone(),
             },
         )
     }

@@ -25,8 +25,8 @@ use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::input::Ids;
 use crate::providers::{
-    ProviderId, Replay, batched, find_message, kind_for_status, operation, request_count, single,
-    unreadable_error,
+    Endpoint, ProviderId, Replay, batched, find_message, kind_for_status, operation, request_count,
+    single, unreadable_error,
 };
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -157,15 +157,6 @@ fn code_of(item: &str) -> String {
         item.to_ascii_lowercase()
     } else {
         user_code(item)
-    }
-}
-
-/// `certctl check`: the company's templates list, the read-only request that the
-/// token and `company_id` are accepted.
-pub fn probe(target: &Target) -> crate::providers::Probe {
-    crate::providers::Probe {
-        request: templates_list(target),
-        verifies_credential: true,
     }
 }
 
@@ -592,20 +583,21 @@ fn judge_revoke_all(resp: &Response) -> Result<Option<Reply>, ItemError> {
 pub struct Api;
 
 impl crate::providers::Adapter for Api {
-    fn probe(
-        &self,
-        base: &str,
-        secret: &Secret,
-        extra: &dyn Fn(&'static str) -> String,
-    ) -> crate::providers::Probe {
-        probe(&Target {
-            base: base.to_string(),
-            token: secret.clone(),
-            company: extra("company_id"),
-        })
+    /// `certctl check`: the company's templates list, the read-only request that the
+    /// token and `company_id` are accepted.
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+        let target = Target {
+            base: at.base.to_string(),
+            token: at.secret.clone(),
+            company: (at.extra)("company_id"),
+        };
+        crate::providers::Probe {
+            request: templates_list(&target),
+            verifies_credential: true,
+        }
     }
 
-    fn replay(&self, operation: &str, _base: &str, _secret: &Secret) -> Option<Replay> {
+    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
         replay(operation)
     }
 }
