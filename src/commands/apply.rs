@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use clap::ArgMatches;
 
-use super::{Context, load_settings};
+use super::context::{Context, load_settings};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::plan::{self, Plan};

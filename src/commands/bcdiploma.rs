@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 
+use super::context::Context;
 use crate::cli::IdSource;
-use crate::commands::Context;
 use crate::engine::Operation;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;

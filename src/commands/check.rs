@@ -8,12 +8,13 @@
 
 use serde_json::{Value, json};
 
-use crate::commands::Context;
+use super::context::Context;
 use crate::config::{ProviderSettings, Source};
+use crate::error::kind_for_status;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
 use crate::output::{print_read, table};
-use crate::providers::{self, ProviderId, kind_for_status};
+use crate::providers::{self, ProviderId};
 
 /// One check's result.
 struct Row {

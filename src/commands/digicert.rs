@@ -5,8 +5,8 @@ use clap::builder::PossibleValue;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
+use super::context::Context;
 use crate::cli::{IdSource, value_enum};
-use crate::commands::Context;
 use crate::engine::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;

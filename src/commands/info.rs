@@ -27,7 +27,7 @@ pub fn version(format: Format) -> Result<Outcome> {
 /// Prints the manual page: clap's page of the top level, then a COMMANDS section
 /// naming every command down to the operations, each with its one-line help.
 pub fn man() -> Result<Outcome> {
-    let cmd = super::command();
+    let cmd = super::tree::command();
     let mut rendered = Vec::new();
     clap_mangen::Man::new(cmd.clone())
         .date(env!("CERTCTL_BUILD_DATE"))

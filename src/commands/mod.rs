@@ -2,14 +2,14 @@
 //! provider's adapter, and hands it to the engine.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::ArgMatches;
-use clap::parser::ValueSource;
 
 mod apply;
 mod bcdiploma;
 mod check;
+mod config;
+mod context;
 mod digicert;
 mod info;
 mod journal;
@@ -20,13 +20,11 @@ mod tree;
 
 pub use tree::{Cli, Command, command};
 
-use crate::cli::ConfigCommand;
-use crate::config::{Settings, Source, Valued};
-use crate::engine::client::Http;
-use crate::engine::{Engine, Operation, io_error};
-use crate::error::{Error, ErrorKind, Result};
+pub use context::Context;
+
+use crate::engine::io_error;
+use crate::error::{Error, Result};
 use crate::outcome::Outcome;
-use crate::output::Format;
 
 /// Runs the command and returns the exit code.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
@@ -47,7 +45,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
                 .map_err(io_error)?;
             Ok(Outcome::Success)
         }
-        Command::Config(cmd) => config(cmd, &cli.global, matches),
+        Command::Config(cmd) => config::run(cmd, &cli.global, matches),
         Command::Version => info::version(cli.global.output),
         Command::Man => info::man(),
         Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
@@ -71,173 +69,6 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
     }
 }
 
-/// What a provider command needs: settings and the engine.
-pub struct Context {
-    /// The resolved settings of the profile.
-    pub settings: Settings,
-    /// The engine every operation runs on.
-    pub engine: Engine,
-    rate: Option<Valued<f64>>,
-    /// With `--sandbox`: the emulator's window scale, which pacing follows.
-    pace_scale: Option<f64>,
-    /// The in-process emulator of `--sandbox`, alive as long as the command.
-    sandbox: Option<crate::sandbox::Handle>,
-    /// `--plan-out FILE`: operations are planned into FILE instead of run.
-    plan_out: Option<PathBuf>,
-}
-
-impl Context {
-    async fn new(global: &crate::cli::GlobalArgs, matches: &ArgMatches) -> Result<Context> {
-        Context::with_settings(global, matches, load_settings(global, matches, None)?).await
-    }
-
-    /// The context of a command whose settings are already loaded (`apply` loads
-    /// the plan's profile).
-    async fn with_settings(
-        global: &crate::cli::GlobalArgs,
-        matches: &ArgMatches,
-        mut settings: Settings,
-    ) -> Result<Context> {
-        let mut pace_scale = None;
-        let sandbox = if global.sandbox {
-            let (handle, scale) = sandbox::start_in_process().await?;
-            pace_scale = Some(scale);
-            settings.use_sandbox(&handle.base_url(), crate::sandbox::TOKEN);
-            settings.profile = Valued::new("sandbox".into(), Source::Flag);
-            Some(handle)
-        } else {
-            None
-        };
-        let http = Http::new(
-            global.timeout,
-            global.retries,
-            settings.needs_tls() || proxy_over_tls(),
-        )?;
-        let mut engine = Engine {
-            http,
-            format: global.output,
-            profile: settings.profile.value.clone(),
-            dry_run: global.dry_run || global.plan_out.is_some(),
-            yes: global.yes,
-            quiet: global.quiet,
-            concurrency: global.concurrency as usize,
-            journal: settings.journal.value,
-            sandbox: global.sandbox,
-            resume: None,
-            plan: None,
-        };
-        if let Some(run_id) = resume_arg(matches) {
-            let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
-                &crate::engine::journal::path(global.sandbox)?,
-                &run_id,
-                leaf(matches)
-                    .try_get_one::<bool>("retry_unknown")
-                    .ok()
-                    .flatten()
-                    .copied()
-                    .unwrap_or(false),
-            )?);
-            engine.resume = Some(resume);
-        }
-        let rate = global
-            .rate
-            .map(|r| Valued::new(r, source_of(matches, "rate")));
-        Ok(Context {
-            settings,
-            engine,
-            rate,
-            pace_scale,
-            sandbox,
-            plan_out: global.plan_out.clone(),
-        })
-    }
-
-    /// The root URL of the `--sandbox` emulator, if this run has one.
-    pub fn sandbox_root(&self) -> Option<String> {
-        self.sandbox.as_ref().map(crate::sandbox::Handle::base_url)
-    }
-
-    /// The `--resume` filter for this command's ID list (none without `--resume`).
-    pub fn resumed(&self) -> crate::input::Resumed {
-        crate::input::Resumed::new(
-            self.engine
-                .resume
-                .clone()
-                .map(|r| r as std::sync::Arc<dyn crate::input::Skip>),
-        )
-    }
-
-    /// How requests to `provider` are paced in this run.
-    pub fn pace(&self, provider: crate::providers::ProviderId) -> crate::engine::rate::Pace {
-        let pace = self.settings.provider(provider).pace(self.rate.as_ref());
-        match self.pace_scale {
-            Some(scale) => pace.scaled(scale),
-            None => pace,
-        }
-    }
-
-    /// Runs an operation paced by its provider's settings; how it ended decides the
-    /// exit code and the sentence on stderr (see [`crate::outcome::conclude`]).
-    pub async fn run(&self, op: Operation) -> Result<Outcome> {
-        if let Some(path) = &self.plan_out {
-            let out = self.plan_out(op.provider, path)?;
-            return Ok(Outcome::ran(self.engine.plan(op, out)?));
-        }
-        let pace = self.pace(op.provider);
-        self.say_when_pacing_dominates(&op, &pace);
-        let ended = self.engine.run(op, pace).await?;
-        Ok(Outcome::ran(ended))
-    }
-}
-
-impl Context {
-    /// Says once on stderr when pacing, not the network, will make a run long, with
-    /// the expected time and how to change it, so a slow bulk run is not a mystery.
-    fn say_when_pacing_dominates(&self, op: &Operation, pace: &crate::engine::rate::Pace) {
-        let Some(requests) = op.requests else { return };
-        let least = pace.least_time(requests as u64);
-        if self.engine.dry_run || least < std::time::Duration::from_secs(10) {
-            return;
-        }
-        let why = match self.rate.as_ref() {
-            Some(rate) => format!("--rate {} ({})", rate.value, rate.source),
-            None => format!("{}'s documented rate limits", op.provider.name()),
-        };
-        let change = if self.pace_scale.is_some() {
-            "the emulator enforces no limit unless CERTCTL_SANDBOX_LIMITS=1, so --rate 0 runs this rehearsal at full speed"
-        } else {
-            "--rate N (or `rate = N` in the provider's settings) sets your own pace; --rate 0 sends as fast as --concurrency allows"
-        };
-        tracing::warn!(
-            "{requests} requests paced to {why} take at least {}: {change}",
-            humantime::format_duration(std::time::Duration::from_secs(least.as_secs()))
-        );
-    }
-
-    /// What a plan of an operation on `provider` records: the profile, the base URL
-    /// (`sandbox` for the emulator, whose root is then cut from every URL), and the
-    /// credential to leave out.
-    fn plan_out(
-        &self,
-        provider: crate::providers::ProviderId,
-        path: &std::path::Path,
-    ) -> Result<crate::engine::plan::Out> {
-        let p = self.settings.provider(provider);
-        let (base_url, sandbox_root) = match self.sandbox_root() {
-            Some(root) => (crate::engine::plan::SANDBOX.to_string(), Some(root)),
-            None => (p.base_url()?, None),
-        };
-        Ok(crate::engine::plan::Out {
-            path: path.to_path_buf(),
-            profile: self.settings.profile.value.clone(),
-            base_url,
-            sandbox_root,
-            secret_key: p.info().secret_key,
-            secret: p.secret()?.clone(),
-        })
-    }
-}
-
 /// Whether the command being run is a provider operation that changes state, the
 /// only kind `--plan-out` can plan: its `noun verb` path names an operation the
 /// provider's adapter can replay (`campaigns delete-history` is
@@ -257,227 +88,4 @@ fn changes_state(matches: &ArgMatches) -> bool {
     };
     let operation = format!("{noun_name}.{}", verb_name.replace('-', "_"));
     crate::providers::changes_state(provider, &operation)
-}
-
-/// Whether plain-HTTP requests could reach their proxy over TLS (an `https://`
-/// proxy URL), which needs the CA store even when every base URL is `http://`.
-/// Only Linux's proxies come from the environment alone; elsewhere the system's
-/// proxy settings may name one, so the store is always loaded.
-fn proxy_over_tls() -> bool {
-    if !cfg!(target_os = "linux") {
-        return true;
-    }
-    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .any(|url| {
-            url.trim()
-                .get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        })
-}
-
-/// The matches of the innermost subcommand (the operation being run).
-fn leaf(matches: &ArgMatches) -> &ArgMatches {
-    let mut m = matches;
-    while let Some((_, sub)) = m.subcommand() {
-        m = sub;
-    }
-    m
-}
-
-/// The `--resume RUN_ID` of the ID-taking operation being run, if any.
-fn resume_arg(matches: &ArgMatches) -> Option<String> {
-    leaf(matches)
-        .try_get_one::<String>("resume")
-        .ok()
-        .flatten()
-        .cloned()
-}
-
-/// Where clap found a global option's value.
-fn source_of(matches: &ArgMatches, id: &str) -> Source {
-    let mut m = matches;
-    while let Some((_, sub)) = m.subcommand() {
-        if sub.value_source(id) == Some(ValueSource::CommandLine) {
-            return Source::Flag;
-        }
-        m = sub;
-    }
-    match matches.value_source(id) {
-        Some(ValueSource::CommandLine) => Source::Flag,
-        Some(ValueSource::EnvVariable) => Source::Env,
-        _ => Source::Default,
-    }
-}
-
-/// The settings of the profile `--profile` names, or of `profile` when given
-/// (the profile a plan was made with).
-fn load_settings(
-    global: &crate::cli::GlobalArgs,
-    matches: &ArgMatches,
-    profile: Option<Valued<String>>,
-) -> Result<Settings> {
-    let path = global
-        .config
-        .clone()
-        .map(|p| Valued::new(p, source_of(matches, "config")));
-    let profile = profile.or_else(|| {
-        global
-            .profile
-            .clone()
-            .map(|p| Valued::new(p, source_of(matches, "profile")))
-    });
-    Settings::load(path, profile, global.sandbox, &|name| {
-        std::env::var(name).ok()
-    })
-}
-
-fn config_path(global: &crate::cli::GlobalArgs) -> Result<PathBuf> {
-    match &global.config {
-        Some(p) => Ok(p.clone()),
-        None => crate::config::default_config_path(),
-    }
-}
-
-fn config(
-    cmd: ConfigCommand,
-    global: &crate::cli::GlobalArgs,
-    matches: &ArgMatches,
-) -> Result<Outcome> {
-    match cmd {
-        ConfigCommand::Path => {
-            let path = config_path(global)?;
-            println!("{}", path.display());
-            Ok(Outcome::Success)
-        }
-        ConfigCommand::Init { force } => {
-            let path = config_path(global)?;
-            write_config(&path, force)?;
-            eprintln!("wrote {}", path.display());
-            Ok(Outcome::Success)
-        }
-        ConfigCommand::Show => {
-            let settings = load_settings(global, matches, None)?;
-            let mut rows: Vec<(String, String, Source)> = vec![
-                (
-                    "config".into(),
-                    settings.path.value.display().to_string(),
-                    settings.path.source,
-                ),
-                (
-                    "profile".into(),
-                    settings.profile.value.clone(),
-                    settings.profile.source,
-                ),
-                (
-                    "output".into(),
-                    format_name(global.output).into(),
-                    source_of(matches, "output"),
-                ),
-                (
-                    "timeout".into(),
-                    humantime::format_duration(global.timeout).to_string(),
-                    source_of(matches, "timeout"),
-                ),
-                (
-                    "retries".into(),
-                    global.retries.to_string(),
-                    source_of(matches, "retries"),
-                ),
-                (
-                    "concurrency".into(),
-                    global.concurrency.to_string(),
-                    source_of(matches, "concurrency"),
-                ),
-                (
-                    "journal".into(),
-                    settings.journal.value.to_string(),
-                    settings.journal.source,
-                ),
-            ];
-            if let Some(rate) = global.rate {
-                rows.push((
-                    "rate".into(),
-                    crate::config::format_rate(rate),
-                    source_of(matches, "rate"),
-                ));
-            }
-            for p in settings.providers() {
-                rows.extend(p.rows());
-            }
-            print_settings(global.output, &rows).map_err(io_error)?;
-            Ok(Outcome::Success)
-        }
-    }
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Text => "text",
-        Format::Json => "json",
-        Format::Ndjson => "ndjson",
-    }
-}
-
-fn print_settings(format: Format, rows: &[(String, String, Source)]) -> std::io::Result<()> {
-    let value = serde_json::Value::Object(
-        rows.iter()
-            .map(|(k, v, s)| {
-                (
-                    k.clone(),
-                    serde_json::json!({"value": v, "source": s.to_string()}),
-                )
-            })
-            .collect(),
-    );
-    crate::output::print_read(format, &value, |_| {
-        let list: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|(k, v, s)| serde_json::json!({"setting": k, "value": v, "source": s.to_string()}))
-            .collect();
-        crate::output::table::of_objects(
-            &serde_json::Value::Array(list),
-            &[
-                ("setting", "setting"),
-                ("value", "value"),
-                ("source", "source"),
-            ],
-        )
-    })
-}
-
-/// Writes the commented config file with mode 0600, refusing to overwrite without `force`.
-fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
-    if path.exists() && !force {
-        return Err(Error::usage(format!("{} already exists", path.display()))
-            .hint("use --force to overwrite it"));
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    file.write_all(crate::config::init_template().as_bytes())
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Config,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
-    Ok(())
 }

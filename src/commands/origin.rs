@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use super::context::Context;
 use crate::cli::{IdSource, parse_duration};
-use crate::commands::Context;
 use crate::engine::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::Value;
 
+use super::context::Context;
 use crate::cli::IdSource;
-use crate::commands::Context;
 use crate::engine::request::Request;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;

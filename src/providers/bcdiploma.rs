@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
+use crate::error::unreadable_error;
 use crate::error::{ErrorKind, ItemError, Result};
 use crate::input::Ids;
 use crate::json;
-use crate::providers::{
-    Endpoint, ProviderId, Replay, batched, find_message, operation, request_count, single,
-    unreadable_error,
+use crate::providers::adapter::{
+    Endpoint, Replay, batched, find_message, operation, request_count, single,
 };
+use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -234,15 +235,15 @@ pub fn error(resp: &Response) -> ItemError {
 /// This adapter, as `check`, `apply` and `--plan-out` see it.
 pub struct Api;
 
-impl crate::providers::Adapter for Api {
+impl crate::providers::adapter::Adapter for Api {
     /// `certctl check`: the API documents no read-only request, so a GET of the root
     /// with the token only shows the host answers and does not refuse the token.
-    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::adapter::Probe {
         let target = Target {
             base: at.base.to_string(),
             token: at.secret.clone(),
         };
-        crate::providers::Probe {
+        crate::providers::adapter::Probe {
             request: target.request(Method::Get, "/"),
             verifies_credential: false,
         }

@@ -22,10 +22,10 @@ use serde_json::{Value, json};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
+use crate::error::{kind_for_status, unreadable_error};
 use crate::input::Ids;
-use crate::providers::{
-    Endpoint, ProviderId, Replay, kind_for_status, operation, unreadable_error,
-};
+use crate::providers::adapter::{Endpoint, Replay, operation};
+use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -503,15 +503,15 @@ pub const REQUEST_COLUMNS: &[(&str, &str)] = &[
 /// This adapter, as `check`, `apply` and `--plan-out` see it.
 pub struct Api;
 
-impl crate::providers::Adapter for Api {
+impl crate::providers::adapter::Adapter for Api {
     /// `certctl check`: `GET /user/me`, the documented read-only request that the API
     /// key is accepted.
-    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::adapter::Probe {
         let target = Target {
             base: at.base.to_string(),
             api_key: at.secret.clone(),
         };
-        crate::providers::Probe {
+        crate::providers::adapter::Probe {
             request: target.request(Method::Get, "/user/me", None),
             verifies_credential: true,
         }

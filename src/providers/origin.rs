@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Interpret, Operation, Unit, Verdict};
+use crate::error::unreadable_error;
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::providers::{
-    Endpoint, ProviderId, Replay, batched, operation, request_count, unreadable_error,
-};
+use crate::providers::adapter::{Endpoint, Replay, batched, operation, request_count};
+use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -293,8 +293,9 @@ pub fn final_outcome(result: Value, status: u16) -> Result<Option<Reply>, ItemEr
         .iter()
         .any(|f| execution.eq_ignore_ascii_case(f))
     {
-        let detail = crate::providers::find_message(&result, &["message", "result", "error"])
-            .map_or_else(String::new, |m| format!(": {m}"));
+        let detail =
+            crate::providers::adapter::find_message(&result, &["message", "result", "error"])
+                .map_or_else(String::new, |m| format!(": {m}"));
         return Err(ItemError::new(
             ErrorKind::Rejected,
             format!("Origin reports the async delete as {execution}{detail}"),
@@ -359,15 +360,15 @@ fn rejection(http_status: u16, body: &Value) -> ItemError {
 /// This adapter, as `check`, `apply` and `--plan-out` see it.
 pub struct Api;
 
-impl crate::providers::Adapter for Api {
+impl crate::providers::adapter::Adapter for Api {
     /// `certctl check`: the API documents no read-only request, so a GET of the root
     /// with the token only shows the host answers and does not refuse the token.
-    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::adapter::Probe {
         let target = Target {
             base: at.base.to_string(),
             token: at.secret.clone(),
         };
-        crate::providers::Probe {
+        crate::providers::adapter::Probe {
             request: target.request(Method::Get, format!("{}/", target.base)),
             verifies_credential: false,
         }

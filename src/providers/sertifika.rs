@@ -23,11 +23,12 @@ use serde_json::{Value, json};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Operation, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
+use crate::error::{kind_for_status, unreadable_error};
 use crate::input::Ids;
-use crate::providers::{
-    Endpoint, ProviderId, Replay, batched, find_message, kind_for_status, operation, request_count,
-    single, unreadable_error,
+use crate::providers::adapter::{
+    Endpoint, Replay, batched, find_message, operation, request_count, single,
 };
+use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
 
@@ -582,16 +583,16 @@ fn judge_revoke_all(resp: &Response) -> Result<Option<Reply>, ItemError> {
 /// This adapter, as `check`, `apply` and `--plan-out` see it.
 pub struct Api;
 
-impl crate::providers::Adapter for Api {
+impl crate::providers::adapter::Adapter for Api {
     /// `certctl check`: the company's templates list, the read-only request that the
     /// token and `company_id` are accepted.
-    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::Probe {
+    fn probe(&self, at: &Endpoint<'_>) -> crate::providers::adapter::Probe {
         let target = Target {
             base: at.base.to_string(),
             token: at.secret.clone(),
             company: (at.extra)("company_id"),
         };
-        crate::providers::Probe {
+        crate::providers::adapter::Probe {
             request: templates_list(&target),
             verifies_credential: true,
         }

@@ -11,9 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::Emulation;
+use super::api::{Call, Emulation, Resp, TOKEN, empty, json};
 use super::stats::Stats;
-use super::{Call, Resp, TOKEN, empty, json};
 
 /// Seeded campaigns: (id, key prefix, number of keys, digits of the key number).
 const SEED: [(&str, &str, usize, usize); 3] = [

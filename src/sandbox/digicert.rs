@@ -17,9 +17,8 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::Emulation;
+use super::api::{Call, Emulation, Resp, TOKEN, empty, json};
 use super::stats::Stats;
-use super::{Call, Resp, TOKEN, empty, json};
 
 const REASONS: [&str; 5] = [
     "unspecified",

@@ -8,6 +8,7 @@
 //! its own file; fault parsing, the PRNG and the windows in `faults.rs`; the shared
 //! state and the stats in `state.rs`.
 
+mod api;
 mod bcdiploma;
 mod digicert;
 mod faults;
@@ -18,35 +19,26 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::Query;
-use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use axum::http::header::HOST;
+use axum::http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use api::TOKEN;
+use api::{Call, Emulation, Resp, empty, json};
 use faults::Fault;
 pub use faults::Faults;
 use state::World;
-
-/// Fixed credential accepted by every emulated provider (DigiCert: as API key), so a
-/// new user needs no account and the profile printed on start works as is.
-pub const TOKEN: &str = "sandbox-token";
-
-/// Company id the emulated Sertifika Merkezi accepts: its paths carry a company and
-/// the real API refuses any other.
-pub const COMPANY: &str = "sandbox-company";
 
 use crate::registry::{PROVIDERS, ProviderId};
 
@@ -207,7 +199,11 @@ impl Shared {
         let limits = options.limits.then_some(options.limit_scale);
         Shared {
             faults: options.faults.clone(),
-            world: Mutex::new(World::new(seed, limits)),
+            world: Mutex::new(World::new(
+                PROVIDERS.iter().map(|p| emulation(p.id)).collect(),
+                seed,
+                limits,
+            )),
         }
     }
 
@@ -238,26 +234,6 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, lo
     }
 }
 
-/// One provider's emulated API: its data and its handlers, in the provider's own
-/// module. The emulator is the oracle the adapters are tested against, so it shares
-/// no code with them; only where each API lives and its budget come from the
-/// registry.
-trait Emulation: Send {
-    /// An error answer in this provider's documented shape.
-    fn error(&self, status: StatusCode, message: &str) -> Resp;
-
-    /// A 429; without `Retry-After` unless the real API sends one.
-    fn too_many(&self, _retry_after_secs: u64) -> Resp {
-        self.error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests, slow down.",
-        )
-    }
-
-    /// Answers a call past faults and limits, counting each real change in `stats`.
-    fn handle(&mut self, call: &Call<'_>, stats: &mut stats::Stats) -> Resp;
-}
-
 /// A freshly seeded emulation of `provider`: the one place the emulators are listed.
 fn emulation(provider: ProviderId) -> Box<dyn Emulation> {
     match provider {
@@ -274,91 +250,6 @@ fn split(path: &str) -> Option<(ProviderId, &str)> {
         let rest = path.strip_prefix(p.sandbox_prefix)?;
         (rest.is_empty() || rest.starts_with('/')).then_some((p.id, rest))
     })
-}
-
-/// A handler's answer: a status and a JSON body, or none for an empty body. Kept
-/// small so handlers can pass it around in `Result`s; it becomes an HTTP response
-/// only at the edge.
-struct Resp {
-    status: StatusCode,
-    body: Option<Value>,
-    /// `Retry-After` in seconds, for BCdiploma's 429s.
-    retry_after: Option<u64>,
-}
-
-impl Resp {
-    fn into_http(self) -> Response<Body> {
-        let mut response = match self.body {
-            Some(value) => {
-                let mut response = Response::new(Body::from(value.to_string()));
-                response.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                );
-                response
-            }
-            None => Response::new(Body::empty()),
-        };
-        *response.status_mut() = self.status;
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-/// One API request as the provider handlers see it: already past faults and limits,
-/// body read, path cut into segments below the provider prefix.
-struct Call<'a> {
-    method: &'a Method,
-    /// Path segments below the prefix; empty ones (trailing `/`) dropped.
-    segs: Vec<&'a str>,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
-    /// `http://host:port` as the client addressed the server, for absolute URLs.
-    origin: String,
-}
-
-impl Call<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn json(&self) -> Option<Value> {
-        serde_json::from_slice(self.body).ok()
-    }
-
-    fn query(&self, key: &str) -> Option<String> {
-        let Query(mut pairs) = Query::<HashMap<String, String>>::try_from_uri(self.uri).ok()?;
-        pairs.remove(key)
-    }
-
-    fn is_json(&self) -> bool {
-        self.header(CONTENT_TYPE.as_str()).is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        })
-    }
-}
-
-fn json(status: StatusCode, body: Value) -> Resp {
-    Resp {
-        status,
-        body: Some(body),
-        retry_after: None,
-    }
-}
-
-fn empty(status: StatusCode) -> Resp {
-    Resp {
-        status,
-        body: None,
-        retry_after: None,
-    }
 }
 
 /// The per-request pipeline: stats, one fault draw, rate windows, body, handler, and

@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::Emulation;
+use super::api::{Call, Emulation, Resp, TOKEN, json};
 use super::stats::Stats;
-use super::{Call, Resp, TOKEN, json};
 
 const CE_VALIDATION: &str =
     "CE00001 - Connect request failed validation. Refer to provided messages for details.";

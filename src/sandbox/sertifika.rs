@@ -14,9 +14,8 @@ use axum::http::StatusCode;
 use md5::{Digest, Md5};
 use serde_json::{Map, Value, json};
 
-use super::Emulation;
+use super::api::{COMPANY, Call, Emulation, Resp, TOKEN, json};
 use super::stats::Stats;
-use super::{COMPANY, Call, Resp, TOKEN, json};
 
 const COMPANY_NAME: &str = "Sandbox Eğitim A.Ş.";
 

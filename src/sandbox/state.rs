@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 
+use super::api::{Call, Emulation, Resp};
 use super::faults::{Fault, Faults, Limiter, Rng};
 use super::stats::Stats;
-use super::{Call, Emulation, Resp};
 use crate::registry::{PROVIDERS, ProviderId};
 
 /// Everything that changes while the emulator runs.
@@ -25,8 +25,9 @@ pub(super) struct World {
 }
 
 impl World {
-    /// A freshly seeded world; `limits` is the window scale when `--limits` is on.
-    pub(super) fn new(seed: u64, limits: Option<f64>) -> Self {
+    /// A world of the emulations `apis` (indexed like [`PROVIDERS`]) with a fault
+    /// sequence seeded by `seed`; `limits` is the window scale when `--limits` is on.
+    pub(super) fn new(apis: Vec<Box<dyn Emulation>>, seed: u64, limits: Option<f64>) -> Self {
         // The documented windows of the registry: what certctl paces to is what the
         // emulator enforces.
         let limiters = limits
@@ -42,7 +43,7 @@ impl World {
             rng: Rng::new(seed),
             limiters,
             stats: Stats::default(),
-            apis: PROVIDERS.iter().map(|p| super::emulation(p.id)).collect(),
+            apis,
         }
     }
 

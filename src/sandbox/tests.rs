@@ -700,7 +700,7 @@ fn user_code_is_md5_of_the_normalised_email() {
 #[test]
 fn the_registry_names_the_emulators_credentials() {
     let sertifika = crate::registry::ProviderId::Sertifika.info();
-    assert_eq!(sertifika.sandbox_extras, [super::COMPANY]);
+    assert_eq!(sertifika.sandbox_extras, [super::api::COMPANY]);
     let profile = super::profile_toml("http://127.0.0.1:9");
     for p in &crate::registry::PROVIDERS {
         assert!(profile.contains(&format!(
