@@ -6,21 +6,24 @@
 //! knows of each provider as data (names, settings, budgets, emulator prefix) is
 //! its row in [`crate::registry::PROVIDERS`].
 //!
-//! A fifth provider is:
+//! A fifth provider is three new source files, a test file, and two lines in each
+//! of four places:
 //! - a `ProviderId` variant and its row in `PROVIDERS` (`src/registry.rs`): names,
-//!   settings, documented budget, where it lives in the emulator;
-//! - its adapter, `src/providers/NAME.rs`, with an `Api` implementing [`Adapter`],
+//!   settings, documented budget, where it lives in the emulator; config files,
+//!   `config show`, `check`, pacing and the emulator's profile follow from the row;
+//! - its adapter, `src/providers/NAME.rs`, whose `Api` implements [`Adapter`]:
 //!   declared here and named in [`adapter`];
-//! - its command module, `src/commands/NAME.rs`: its nouns and verbs (clap) beside
-//!   the function that runs them, declared there with a `Command` variant and its
-//!   arm in `commands::run`;
+//! - its command module, `src/commands/NAME.rs`, its nouns and verbs (clap) beside
+//!   the function that runs them: declared in `commands`, with a `Command` variant
+//!   in `commands/tree.rs` and its arm in `commands::run`;
 //! - its emulator, `src/sandbox/NAME.rs`, whose `State` implements the sandbox's
-//!   `Emulation`, declared there and named in `sandbox::emulation`;
-//! - its test file, `tests/NAME.rs`, and its row in the contract table of
-//!   `tests/contract.rs`, which runs the engine's promises against every provider.
+//!   `Emulation`: declared in `sandbox` and named in `sandbox::emulation`;
+//! - its test file, `tests/NAME.rs` (declared in `tests/cli.rs`), and its row in
+//!   the table of `tests/contract.rs`, which holds every provider to the engine's
+//!   promises.
 //!
-//! Each list that names the providers is a `match` on `ProviderId`, so the compiler
-//! points at every one of them.
+//! [`adapter`] and `sandbox::emulation` are `match`es on `ProviderId`, so the
+//! compiler points at both once the variant exists.
 
 pub mod bcdiploma;
 pub mod digicert;
