@@ -159,11 +159,14 @@ impl ItemError {
 
     /// Whether this failure leaves the change undecided for an operation that is not
     /// safe to send twice (SPEC §8, "Ambiguous outcomes"): the request may have
-    /// reached the server, or a 2xx answer was not the documented success.
+    /// reached the server, a 2xx answer was not the documented success, or a gateway
+    /// answered in the provider's place (502, 504: the request may have reached the
+    /// provider behind it, which is no clear refusal).
     pub fn leaves_unknown(&self) -> bool {
         self.maybe_applied
             || (self.kind == ErrorKind::InvalidResponse
                 && self.http_status.is_none_or(|s| (200..300).contains(&s)))
+            || (self.kind == ErrorKind::Transient && matches!(self.http_status, Some(502 | 504)))
     }
 
     /// Records the HTTP status the failure came with.

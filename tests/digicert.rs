@@ -736,6 +736,46 @@ async fn a_500_is_not_resent_and_is_temporary() {
 }
 
 #[tokio::test]
+async fn a_gateway_error_to_a_revoke_is_unknown_not_failed() {
+    for status in [502, 504] {
+        let (env, server) = (Env::new(), server().await);
+        answer(
+            &server,
+            "PUT",
+            "/order/certificate/1001/revoke",
+            status,
+            None,
+        )
+        .await;
+        answer(&server, "PUT", "/order/certificate/1002/revoke", 503, None).await;
+        let mut cmd = certctl(&env, &server);
+        cmd.args([
+            "-o",
+            "json",
+            "--yes",
+            "--retries",
+            "0",
+            "digicert",
+            "orders",
+            "revoke",
+            "1001",
+            "1002",
+            "--comment",
+            "c",
+        ]);
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 7, "{status}: {}", stderr(&out));
+        let doc = json(&out);
+        assert_eq!(doc["items"][0]["outcome"], "unknown", "{status}: {doc}");
+        assert_eq!(
+            doc["items"][1]["outcome"], "failed",
+            "503 is a refusal: {doc}"
+        );
+        assert_eq!(received(&server).await.len(), 2, "{status}: nothing resent");
+    }
+}
+
+#[tokio::test]
 async fn one_success_and_one_404_is_partial() {
     let (env, server) = (Env::new(), server().await);
     answer(
