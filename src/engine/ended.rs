@@ -131,12 +131,22 @@ impl Ended {
             return None;
         }
         let (id, e) = self.first_failure.as_ref()?;
-        let others = match (s.failed, s.succeeded) {
-            (1, 0) => String::new(),
-            (1, _) => "; the others succeeded".to_string(),
-            (n, 0) => format!("; {} others failed too", n - 1),
-            (n, ok) => format!("; {} others failed too, {ok} succeeded", n - 1),
+        let all_others_succeeded = s.succeeded > 0 && s.failed + s.succeeded == s.total;
+        let mut others = match s.failed {
+            1 if all_others_succeeded => "; the others succeeded".to_string(),
+            1 => String::new(),
+            2 => "; 1 other failed too".to_string(),
+            n => format!("; {} others failed too", n - 1),
         };
+        if s.failed > 1 && all_others_succeeded {
+            others.push_str(", the rest succeeded");
+        } else if s.succeeded > 0 && !all_others_succeeded {
+            others.push_str(&format!(
+                "{}{} succeeded",
+                if s.failed == 1 { "; " } else { ", " },
+                s.succeeded
+            ));
+        }
         let hint = match e.kind {
             ErrorKind::Auth if e.http_status.is_none() => Some(
                 "check base_url, any proxy in HTTPS_PROXY, and that the CA that signed the provider's certificate is trusted (SSL_CERT_FILE)".to_string(),
@@ -246,5 +256,24 @@ mod tests {
         let hint = hint.unwrap();
         assert!(hint.contains("journal show R1 --unknown"), "{hint}");
         assert!(hint.contains("--resume R1 --retry-unknown"), "{hint}");
+    }
+
+    #[test]
+    fn the_other_items_are_counted_in_plain_words() {
+        let phrase = |succeeded, failed, skipped| {
+            let mut e = ended(succeeded, failed, 0, ErrorKind::NotFound);
+            e.summary.skipped = skipped;
+            e.summary.total += skipped;
+            let (s, _) = e.sentence().unwrap();
+            let (_, rest) = s.split_once("(HTTP 404): no").unwrap();
+            rest.split(" (run").next().unwrap().to_string()
+        };
+        assert_eq!(phrase(0, 1, 0), "");
+        assert_eq!(phrase(2, 1, 0), "; the others succeeded");
+        assert_eq!(phrase(0, 2, 0), "; 1 other failed too");
+        assert_eq!(phrase(0, 3, 0), "; 2 others failed too");
+        assert_eq!(phrase(4, 2, 0), "; 1 other failed too, the rest succeeded");
+        assert_eq!(phrase(2, 1, 3), "; 2 succeeded");
+        assert_eq!(phrase(2, 3, 3), "; 2 others failed too, 2 succeeded");
     }
 }
