@@ -375,7 +375,7 @@ async fn a_killed_run_leaves_whole_lines_and_resume_resends_unknown_idempotent_i
 }
 
 #[tokio::test]
-async fn resume_refuses_another_operation_and_unknown_runs() {
+async fn resume_refuses_another_operation_profile_or_unknown_run() {
     let env = Env::new();
     let server = keys_server(Duration::ZERO).await;
     let journal = env.file("journal.ndjson", &fixture("journal/two-runs.ndjson"));
@@ -401,7 +401,7 @@ async fn resume_refuses_another_operation_and_unknown_runs() {
     assert!(stderr(&out).contains("01NOPE"), "{}", stderr(&out));
     assert!(received(&server).await.is_empty());
 
-    // k1 succeeded, k2 failed, k3 unknown (disable is idempotent: sent again).
+    // The run changed the account of profile `prod`: another profile is refused.
     let ids: Vec<String> = ["k1", "k2", "k3", "k4"].map(String::from).to_vec();
     let mut cmd = disable(
         &env,
@@ -410,6 +410,21 @@ async fn resume_refuses_another_operation_and_unknown_runs() {
         &["--resume", "01JA0000000000000000000000"],
     );
     cmd.env("CERTCTL_JOURNAL", &journal);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("`prod`"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
+
+    // k1 succeeded, k2 failed, k3 unknown (disable is idempotent: sent again).
+    let config = env.config("[profiles.prod.bcdiploma]\ntoken = \"from-the-environment\"\n");
+    let mut cmd = disable(
+        &env,
+        &server,
+        &ids,
+        &["-p", "prod", "--resume", "01JA0000000000000000000000"],
+    );
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .env("CERTCTL_CONFIG", &config);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = json(&out);

@@ -492,7 +492,7 @@ pub struct IdSource {
     /// failed ones are sent again. Items whose outcome is unknown (the change may have
     /// been applied) are sent again when the operation is safe to repeat, and
     /// otherwise reported `unknown` once more, unless --retry-unknown. Only the same
-    /// provider and operation can be resumed.
+    /// provider, operation and profile can be resumed.
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
     /// With --resume: send the unknown items too, once you checked they were not applied

@@ -82,6 +82,7 @@ impl Context {
                     .copied()
                     .unwrap_or(false),
             )?);
+            resume.check_profile(&engine.profile)?;
             engine.resume = Some(resume);
         }
         let rate = global

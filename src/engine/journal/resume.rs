@@ -43,6 +43,8 @@ pub struct Resume {
     root: String,
     provider: String,
     operation: String,
+    /// The profile the chain's first run used: the account it changed.
+    profile: String,
     /// The digest of the plan the chain's first run applied, if it applied one.
     plan: Option<String>,
     seen: HashMap<u128, Seen>,
@@ -75,9 +77,9 @@ impl Resume {
             ))
             .hint("`certctl journal list` shows the recorded runs (with --sandbox, the sandbox's runs)"));
         };
-        let (provider, operation) = match chain.first() {
-            Some(r) => (r.provider.clone(), r.operation.clone()),
-            None => (String::new(), String::new()),
+        let (provider, operation, profile) = match chain.first() {
+            Some(r) => (r.provider.clone(), r.operation.clone(), r.profile.clone()),
+            None => (String::new(), String::new(), String::new()),
         };
         let mut seen = HashMap::new();
         let mut plan = None;
@@ -105,6 +107,7 @@ impl Resume {
             root: chain.root,
             provider,
             operation,
+            profile,
             plan,
             seen,
             idempotent: OnceLock::new(),
@@ -137,6 +140,20 @@ impl Resume {
         }
         let _ = self.idempotent.set(idempotent);
         Ok(())
+    }
+
+    /// Checks that the run continues against the account the chain changed: the same
+    /// IDs under another profile are another account's items, which the chain's
+    /// record says nothing about.
+    pub fn check_profile(&self, profile: &str) -> Result<()> {
+        if profile == self.profile {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "--resume {}: that run used the profile `{}`, not `{profile}`; --resume only continues a run against the same account",
+            self.run_id, self.profile
+        ))
+        .hint(format!("add -p {} to continue it", self.profile)))
     }
 
     /// Checks that a plan being applied with `--resume` is the plan the chain
