@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::Write;
+use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
@@ -328,8 +328,6 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
     let mut failed: Option<String> = None;
     let mut unsynced = false;
     let mut last_sync = Instant::now();
-    // The lines of one batch, gathered for one write; kept from batch to batch.
-    let mut buf = Vec::new();
     loop {
         let first = match rx.recv_timeout(SYNC_EVERY) {
             Ok(m) => m,
@@ -348,14 +346,14 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
                 return;
             }
         };
-        buf.clear();
+        let mut blocks = Vec::new();
         let mut acks = Vec::new();
         let mut finish = None;
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
                 Msg::Write { bytes, durable } => {
-                    buf.extend_from_slice(&bytes);
+                    blocks.push(bytes);
                     acks.extend(durable);
                 }
                 Msg::Finish(ack) => {
@@ -367,11 +365,11 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
         }
         if failed.is_none() {
             let sync = !acks.is_empty() || finish.is_some() || last_sync.elapsed() >= SYNC_EVERY;
-            let mut result = if buf.is_empty() {
+            let mut result = if blocks.iter().all(Vec::is_empty) {
                 Ok(())
             } else {
                 unsynced = true;
-                file.write_all(&buf)
+                write_blocks(&mut file, &blocks)
             };
             if result.is_ok() && sync && (unsynced || finish.is_some()) {
                 result = file.sync_data();
@@ -394,6 +392,27 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
             return;
         }
     }
+}
+
+/// Writes the blocks of a batch in order with as few `writev` calls as the kernel
+/// takes, rather than copying them into one buffer first: the lines of a bulk run's
+/// look-ahead are hundreds of kilobytes, which a copy would hold twice.
+fn write_blocks(file: &mut File, blocks: &[Vec<u8>]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = blocks
+        .iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| IoSlice::new(b))
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
