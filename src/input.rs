@@ -8,7 +8,8 @@
 //! at a time: a million distinct IDs on standard input cost about 17 MiB. A file's
 //! table is sized from the file's size up front, 80% full. A regular file is read twice:
 //! once to check every ID (so a bad line stops the run before anything is sent),
-//! count them and note where the duplicates are, once to stream them, skipping
+//! count them and note where the duplicates are (a second thread reads, checks and
+//! fingerprints while the first looks the fingerprints up), once to stream them, skipping
 //! those places (a file changed in between is refused before any of it is sent). Standard input cannot be read twice, so it is
 //! checked as it streams, unless it is a terminal.
 //!
@@ -24,7 +25,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// What `--resume` decides for an ID, as the input needs to know it.
 pub trait Skip: Send + Sync {
@@ -177,45 +178,78 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
     let mut distinct = 0usize;
     let mut count = 0usize;
     let mut preview = Vec::new();
-    let mut first_pass = |n: usize, id: &str, dedup: &mut Dedup| -> Result<()> {
-        check(id).map_err(|m| Error::usage(format!("{}: {m}", path.display())))?;
-        if !dedup.first(id) {
+    let mut first_pass = |n: usize, id: &str, fingerprint: u128, dedup: &mut Dedup| {
+        if !dedup.first_of(id, fingerprint) {
             duplicates.push(n);
-            return Ok(());
+            return;
         }
         distinct += 1;
         if resumed.settled(id) {
-            return Ok(());
+            return;
         }
         count += 1;
         if preview.len() < PREVIEW {
             preview.push(id.to_string());
         }
-        Ok(())
     };
     for (n, id) in args.iter().enumerate() {
-        first_pass(n, id, &mut dedup)?;
+        check(id).map_err(|m| Error::usage(format!("{}: {m}", path.display())))?;
+        let fingerprint = dedup.hash.of(id);
+        first_pass(n, id, fingerprint, &mut dedup);
     }
-    let (mut lines, checked) = open(&path)?;
-    let mut n = args.len();
-    // Once the first IDs tell how long a line is, the file's size tells about how many
-    // there are: the set is sized for them at once.
-    let mut sampled = 0usize;
-    while let Some(id) = lines.next_str() {
-        let id = id?;
-        let read = n - args.len();
-        if read < SAMPLE {
-            sampled += id.len() + 1;
-        } else if read == SAMPLE {
-            // At most one ID per 8 bytes, so a file whose first lines are much shorter
-            // than the rest cannot make the set take more than 2.5 times its size.
-            let size = usize::try_from(checked.0).unwrap_or(usize::MAX);
-            let expected = (size / sampled * SAMPLE).min(size / 8);
-            dedup.reserve(args.len() + expected);
+    let (lines, checked) = open(&path)?;
+    // The file's lines are read, checked and fingerprinted on a second thread while
+    // this one looks each fingerprint up: the lookups miss the cache, the rest is CPU
+    // work, and a run sends nothing until both are done for the whole file.
+    let hash = dedup.hash.clone();
+    let named = path.as_path();
+    std::thread::scope(|scope| -> Result<()> {
+        let (to, from) = std::sync::mpsc::sync_channel(2);
+        std::thread::Builder::new()
+            .name("certctl-check".into())
+            .spawn_scoped(scope, move || {
+                check_and_hash(lines, check, named, &hash, &to)
+            })
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Refused,
+                    format!("cannot start a thread to read the IDs: {e}"),
+                )
+            })?;
+        let mut n = args.len();
+        // Once the first IDs tell how long a line is, the file's size tells about how
+        // many there are: the set is sized for them at once.
+        let mut sampled = 0usize;
+        for chunk in from {
+            let mut start = 0;
+            for (&end, &fingerprint) in chunk.ends.iter().zip(&chunk.fingerprints) {
+                let id = chunk.text.get(start..end).unwrap_or_default();
+                start = end;
+                let read = n - args.len();
+                if read < SAMPLE {
+                    sampled += id.len() + 1;
+                } else if read == SAMPLE {
+                    // At most one ID per 8 bytes, so a file whose first lines are much
+                    // shorter than the rest cannot make the set take more than 2.5
+                    // times its size.
+                    let size = usize::try_from(checked.0).unwrap_or(usize::MAX);
+                    let expected = (size / sampled * SAMPLE).min(size / 8);
+                    dedup.reserve(args.len() + expected);
+                }
+                first_pass(n, id, fingerprint, &mut dedup);
+                n += 1;
+            }
+            match chunk.end {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
         }
-        first_pass(n, id, &mut dedup)?;
-        n += 1;
-    }
+        Err(Error::new(
+            ErrorKind::Refused,
+            "the thread reading the IDs stopped unexpectedly (a bug: please report it); none of them were sent",
+        ))
+    })?;
     drop(dedup);
     if distinct == 0 {
         return Err(no_ids());
@@ -272,6 +306,51 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
     })
 }
 
+/// IDs of a file, checked and fingerprinted, in input order.
+#[derive(Default)]
+struct Hashed {
+    /// The IDs one after the other; the i-th ends at `ends[i]`.
+    text: String,
+    ends: Vec<usize>,
+    fingerprints: Vec<u128>,
+    /// Set on the last chunk: the file ended (`Ok`) or a line stopped the reading.
+    end: Option<Result<()>>,
+}
+
+/// How many IDs a [`Hashed`] chunk carries: enough that the threads wake each other
+/// seldom, few enough that the two chunks in the channel stay small.
+const HASHED: usize = 1024;
+
+/// Reads, checks and fingerprints the IDs of `lines`, handing them over in chunks;
+/// stops at the first bad or unreadable line, or when nobody listens any more.
+fn check_and_hash(
+    mut lines: Lines,
+    check: Check,
+    path: &Path,
+    hash: &Fingerprints,
+    to: &std::sync::mpsc::SyncSender<Hashed>,
+) {
+    let mut chunk = Hashed::default();
+    let end = loop {
+        let id = match lines.next_str() {
+            None => break Ok(()),
+            Some(Err(e)) => break Err(e),
+            Some(Ok(id)) => id,
+        };
+        if let Err(m) = check(id) {
+            break Err(Error::usage(format!("{}: {m}", path.display())));
+        }
+        chunk.text.push_str(id);
+        chunk.ends.push(chunk.text.len());
+        chunk.fingerprints.push(hash.of(id));
+        if chunk.ends.len() == HASHED && to.send(std::mem::take(&mut chunk)).is_err() {
+            return;
+        }
+    };
+    chunk.end = Some(end);
+    let _ = to.send(chunk);
+}
+
 /// What identifies one version of a file: its size and modification time.
 type Stamp = (u64, Option<std::time::SystemTime>);
 
@@ -293,11 +372,23 @@ struct Dedup {
     table: Table,
     /// Whether the fingerprint 0 was seen: 0 marks a free slot.
     zero: bool,
-    /// Two foldhash hashers with independent seeds (per process): several times
-    /// faster than SipHash on long keys, and 128 bits leave about one chance in
-    /// 10^27 of taking two of a million distinct IDs for one.
+    hash: Fingerprints,
+}
+
+/// Two foldhash hashers with independent seeds (per process): several times faster
+/// than SipHash on long keys, and 128 bits leave about one chance in 10^27 of taking
+/// two of a million distinct IDs for one. A copy fingerprints a file's IDs on the
+/// thread that reads them.
+#[derive(Clone)]
+struct Fingerprints {
     first: foldhash::quality::RandomState,
     second: foldhash::quality::SeedableRandomState,
+}
+
+impl Fingerprints {
+    fn of(&self, id: &str) -> u128 {
+        u128::from(self.first.hash_one(id)) << 64 | u128::from(self.second.hash_one(id))
+    }
 }
 
 /// The shared seed of the second hasher, drawn once per process: the first hasher
@@ -313,15 +404,21 @@ impl Dedup {
         Dedup {
             table: Table::default(),
             zero: false,
-            first: foldhash::quality::RandomState::default(),
-            second: foldhash::quality::SeedableRandomState::with_seed(per_hasher, shared),
+            hash: Fingerprints {
+                first: foldhash::quality::RandomState::default(),
+                second: foldhash::quality::SeedableRandomState::with_seed(per_hasher, shared),
+            },
         }
     }
 
     /// True the first time an ID is seen; later times warn and say false.
     fn first(&mut self, id: &str) -> bool {
-        let fingerprint =
-            u128::from(self.first.hash_one(id)) << 64 | u128::from(self.second.hash_one(id));
+        let fingerprint = self.hash.of(id);
+        self.first_of(id, fingerprint)
+    }
+
+    /// [`Dedup::first`] for an ID whose fingerprint is known already.
+    fn first_of(&mut self, id: &str, fingerprint: u128) -> bool {
         let fresh = self.insert(fingerprint);
         if !fresh {
             tracing::warn!("duplicate ID dropped: {id}");
