@@ -208,6 +208,15 @@ pub fn unreadable_error(status: u16, body: &[u8]) -> ItemError {
     ItemError::new(kind_for_status(status), message).status(status)
 }
 
+/// A failure to write stdout; a closed pipe is told apart in `main`.
+pub fn io_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::broken_pipe()
+    } else {
+        Error::new(ErrorKind::Refused, format!("cannot write the output: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,7 +113,7 @@ pub async fn run(names: &[String], ctx: &Context) -> Result<Outcome> {
             ],
         )
     })
-    .map_err(crate::engine::io_error)?;
+    .map_err(crate::error::io_error)?;
     let failed: Vec<&Row> = rows.iter().filter(|r| r.kind.is_some()).collect();
     let Some(first) = failed.first() else {
         return Ok(Outcome::Success);

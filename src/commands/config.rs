@@ -8,7 +8,7 @@ use clap::ArgMatches;
 use super::context::{load_settings, source_of};
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::config::Source;
-use crate::engine::io_error;
+use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
 use crate::output::Format;

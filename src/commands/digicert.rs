@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::context::Context;
 use crate::cli::{IdSource, value_enum};
-use crate::engine::io_error;
+use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;
 use crate::outcome::Outcome;

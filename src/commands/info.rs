@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::engine::io_error;
 use crate::error::Result;
+use crate::error::io_error;
 use crate::outcome::Outcome;
 use crate::output::Format;
 

@@ -9,9 +9,9 @@ use std::io::Write;
 use clap::Subcommand;
 use serde_json::Value;
 
-use crate::engine::io_error;
 use crate::engine::journal;
 use crate::error::Result;
+use crate::error::io_error;
 use crate::outcome::Outcome;
 use crate::output::{self, Format};
 

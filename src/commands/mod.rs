@@ -22,7 +22,7 @@ pub use tree::{Cli, Command, command};
 
 pub use context::Context;
 
-use crate::engine::io_error;
+use crate::error::io_error;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 

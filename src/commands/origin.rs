@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::context::Context;
 use crate::cli::{IdSource, parse_duration};
-use crate::engine::io_error;
+use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
 use crate::output::{print_read, table};

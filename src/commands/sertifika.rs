@@ -289,7 +289,7 @@ async fn read(
     let Some(value) = fetch(ctx, name, req).await? else {
         return Ok(Outcome::Success);
     };
-    output::print_read(ctx.engine.format, &value, table).map_err(crate::engine::io_error)?;
+    output::print_read(ctx.engine.format, &value, table).map_err(crate::error::io_error)?;
     Ok(Outcome::Success)
 }
 

@@ -7,10 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::Stop;
 use crate::engine::rate::Pacer;
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::retry::{self, Attempt};
+use crate::engine::stop::Stop;
 use crate::error::{Error, ErrorKind, ItemError, Result};
 
 /// Why [`Http::send`] has no answer to give.

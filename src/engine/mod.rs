@@ -12,12 +12,15 @@
 pub mod client;
 mod ended;
 pub mod journal;
+mod operation;
 pub mod plan;
 pub mod prefetch;
 pub mod rate;
 mod read;
 pub mod request;
 pub mod retry;
+mod setup;
+mod stop;
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
@@ -27,111 +30,19 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 
-use crate::error::{Error, ErrorKind, ItemError, Result};
-use crate::output::{DryRun, Format, Meta, Reporter};
-use crate::registry::ProviderId;
+use crate::error::{Error, ErrorKind, ItemError, Result, io_error};
+use crate::output::{DryRun, Meta, Reporter};
 use crate::report::Reply;
 use crate::report::{ItemOutcome, ItemResult, Summary};
 use client::{Failure, Http};
 pub use ended::Ended;
+pub use operation::{Interpret, Operation, Unit, Verdict};
 use rate::{Pace, Pacer};
 pub use read::Backoff;
-use request::{Request, Response};
-
-/// One request and the items it covers.
-#[derive(Debug, Clone)]
-pub struct Unit {
-    /// The IDs whose outcome this request decides, in input order.
-    pub ids: Vec<String>,
-    /// The request to send.
-    pub request: Request,
-}
-
-/// What an adapter makes of an answer.
-#[derive(Debug, Clone)]
-pub enum Verdict {
-    /// Every item of the unit shares this outcome (a batched request).
-    All(Result<Option<Reply>, ItemError>),
-    /// One outcome per item, in the unit's order (Sertifika issuing).
-    Each(Vec<Result<Option<Reply>, ItemError>>),
-    /// Not final yet: send this request later and judge its answer (Origin `--wait`).
-    Pending(Request),
-}
-
-/// Turns an answer to a unit's request into a verdict. The answer to a poll comes
-/// with the poll as the unit's request, so an adapter tells a poll's answer from
-/// the first one by the request alone and keeps no state of its own.
-pub type Interpret = dyn Fn(&Unit, &Response) -> Verdict + Send + Sync;
-
-/// An operation an adapter built: what it is, and its requests, lazily.
-pub struct Operation {
-    /// The provider it runs against.
-    pub provider: ProviderId,
-    /// Its name in reports and the journal (`certificates.delete`).
-    pub name: &'static str,
-    /// Whether it asks for confirmation.
-    pub irreversible: bool,
-    /// Whether a request may be sent again after it may have reached the server.
-    pub idempotent: bool,
-    /// The requests, built as they are needed; an `Err` stops the run.
-    pub units: Box<dyn Iterator<Item = Result<Unit>> + Send>,
-    /// How many items there are, when known before sending.
-    pub count: Option<usize>,
-    /// How many requests there will be, when known (sizes the progress bar).
-    pub requests: Option<usize>,
-    /// The first few IDs, for the confirmation prompt.
-    pub preview: Vec<String>,
-    /// Judges each answer.
-    pub interpret: Arc<Interpret>,
-    /// With `--wait`: how long pending results are polled before giving up.
-    pub wait: Option<Duration>,
-    /// Remarks printed with the report (such as a skipped check in a dry run).
-    pub notes: Vec<String>,
-}
-
-impl Operation {
-    /// Records what is known up front: the item count and preview (for the prompt)
-    /// and the request count (for the progress bar).
-    pub fn sized(
-        mut self,
-        count: Option<usize>,
-        requests: Option<usize>,
-        preview: Vec<String>,
-    ) -> Self {
-        self.count = count;
-        self.requests = requests;
-        self.preview = preview;
-        self
-    }
-}
-
-/// The run-wide choices every operation obeys.
-#[derive(Debug, Clone)]
-pub struct Engine {
-    /// The shared HTTP client.
-    pub http: Http,
-    /// Output format.
-    pub format: Format,
-    /// The profile name for reports.
-    pub profile: String,
-    /// Print, send nothing.
-    pub dry_run: bool,
-    /// Skip confirmation.
-    pub yes: bool,
-    /// No progress bar.
-    pub quiet: bool,
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// Whether state-changing requests are journaled (the profile's `journal`).
-    pub journal: bool,
-    /// Whether this is a `--sandbox` run, journaled apart from production runs.
-    pub sandbox: bool,
-    /// `--resume RUN_ID`: what that run already did.
-    pub resume: Option<Arc<journal::Resume>>,
-    /// `certctl apply`: the digest of the plan being applied, shown when asking
-    /// for confirmation and written on every journal line of the run.
-    pub plan: Option<String>,
-}
+use request::Request;
+pub use setup::Engine;
+pub use stop::Stop;
+use stop::interrupt_signal;
 
 /// A unit waiting for its turn, with its place in input order.
 type Queued = (u64, Unit);
@@ -755,28 +666,6 @@ fn explain_after_loss(verdict: Verdict) -> Verdict {
     }
 }
 
-/// Resolves once the run is interrupted; never, for requests outside a run.
-#[derive(Debug, Clone)]
-pub struct Stop(Option<tokio::sync::watch::Receiver<bool>>);
-
-impl Stop {
-    /// A stop that never comes (single reads, checks).
-    pub fn never() -> Stop {
-        Stop(None)
-    }
-
-    /// Waits for the interruption.
-    pub async fn wait(&self) {
-        if let Some(rx) = &self.0 {
-            let mut rx = rx.clone();
-            if rx.wait_for(|stopped| *stopped).await.is_ok() {
-                return;
-            }
-        }
-        std::future::pending::<()>().await;
-    }
-}
-
 /// What one request task needs, cloned out of the engine.
 struct TaskContext {
     http: Http,
@@ -909,39 +798,5 @@ impl TaskContext {
                 }
             }
         }
-    }
-}
-
-/// Resolves on the first Ctrl-C or SIGTERM.
-fn interrupt_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(async {
-        #[cfg(unix)]
-        {
-            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
-            match term {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    })
-}
-
-/// A failure to write stdout; a closed pipe is told apart in `main`.
-pub fn io_error(e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::broken_pipe()
-    } else {
-        Error::new(ErrorKind::Refused, format!("cannot write the output: {e}"))
     }
 }

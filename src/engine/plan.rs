@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::Unit;
+use super::operation::Unit;
 use super::request::{HeaderValue, Method, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;

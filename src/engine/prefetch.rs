@@ -12,7 +12,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::engine::Unit;
+use crate::engine::operation::Unit;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The units of one operation, as the engine takes them.

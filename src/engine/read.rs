@@ -10,7 +10,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::client::Failure;
 use super::rate::{Pace, Pacer};
 use super::request::{Request, Response};
-use super::{Engine, Stop, io_error};
+use super::setup::Engine;
+use super::stop::{Stop, interrupt_signal};
+use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::DryRun;
 use crate::registry::ProviderId;
@@ -120,7 +122,7 @@ impl Engine {
         let pacer = Pacer::new(pace);
         let deadline = wait.map(|w| tokio::time::Instant::now() + w);
         let mut backoff = Backoff::new();
-        let mut stop = super::interrupt_signal();
+        let mut stop = interrupt_signal();
         loop {
             let response = self.read_paced(provider, name, &req, &pacer).await?;
             let still = pending(&response);

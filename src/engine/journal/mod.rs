@@ -21,178 +21,30 @@
 //! a bulk run with the journal cost little more than one without. `done` lines are
 //! synced with the next batch, at least every second, and at the end of the run.
 //!
-//! The engine decides when lines are written; this module owns the file format
+//! The engine decides when lines are written; [`file`] owns the file and its format
 //! (paths, [`Entry`], [`scan`]); [`writer`] appends, [`read`] answers `journal
 //! list`/`show`, and [`resume`] decides what `--resume` sends.
 
+mod file;
 mod read;
 mod resume;
 mod writer;
+
+pub use file::path;
 
 pub use read::{Chain, chain_items, no_such_run, runs};
 pub use resume::Resume;
 pub use writer::{Durable, RunInfo, Writer};
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
-
-use crate::error::{Error, ErrorKind, Result};
-
-/// The environment variable naming another journal file.
-pub const ENV: &str = "CERTCTL_JOURNAL";
-
-/// The journal file: `$CERTCTL_JOURNAL`, else `$XDG_STATE_HOME/certctl/journal.ndjson`.
-/// `--sandbox` runs go to a file of their own beside it (`journal-sandbox.ndjson`,
-/// or `NAME-sandbox.EXT` beside `$CERTCTL_JOURNAL`), so rehearsals never mix with
-/// the record of production changes.
-pub fn path(sandbox: bool) -> Result<PathBuf> {
-    let path = production_path()?;
-    if !sandbox {
-        return Ok(path);
-    }
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "journal".into(), |s| s.to_string_lossy().into_owned());
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}-sandbox.{}", ext.to_string_lossy()),
-        None => format!("{stem}-sandbox"),
-    };
-    Ok(path.with_file_name(name))
-}
-
-fn production_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    use etcetera::BaseStrategy;
-    let strategy = etcetera::choose_base_strategy().map_err(|e| {
-        refused_journal(
-            Path::new("$XDG_STATE_HOME/certctl/journal.ndjson"),
-            &format!("cannot find the home directory: {e}"),
-        )
-    })?;
-    let dir = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
-    Ok(dir.join("certctl").join("journal.ndjson"))
-}
-
-/// The error that stops a command whose journal cannot be written.
-pub(super) fn refused_journal(path: &Path, why: &str) -> Error {
-    Error::new(
-        ErrorKind::Refused,
-        format!(
-            "cannot write the journal {} ({why}), so nothing more was sent",
-            path.display()
-        ),
-    )
-    .hint(format!(
-        "make it writable, name another file with {ENV}=PATH, or set `journal = false` in the profile to run without a journal"
-    ))
-}
-
-/// One journal line as read back; unknown fields are ignored.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Entry {
-    /// The run it belongs to.
-    pub run_id: String,
-    /// When it was written (RFC 3339).
-    pub time: String,
-    /// `sent` or `done`.
-    pub phase: String,
-    /// The profile of the run.
-    #[serde(default)]
-    pub profile: String,
-    /// The provider's name.
-    pub provider: String,
-    /// The operation's name.
-    pub operation: String,
-    /// The items of the request (of the outcome group, for `done`).
-    pub ids: Vec<String>,
-    /// `done`: the HTTP status of the last answer, if there was one.
-    #[serde(default)]
-    pub http_status: Option<u16>,
-    /// `done`: `succeeded`, `failed`, `unknown`, `not_sent` or `skipped`.
-    #[serde(default)]
-    pub outcome: Option<String>,
-    /// `done`, failed or unknown items: the error kind.
-    #[serde(default)]
-    pub error_kind: Option<String>,
-    /// The first run of the chain this run resumes (`resume_of`, the run it resumed
-    /// directly, in journals of earlier versions).
-    #[serde(default, alias = "resume_of")]
-    pub resumes: Option<String>,
-    /// `done` with `unknown`: held back by a resumed run, not sent.
-    #[serde(default)]
-    pub held: bool,
-    /// The digest of the plan the run applied (`certctl apply`).
-    #[serde(default)]
-    pub plan: Option<String>,
-}
-
-/// Reads every well-formed line of the journal in order; a line that does not parse
-/// (one cut short by a killed process) is skipped with one warning. A missing file
-/// reads as empty and says so by returning `false`.
-pub fn scan(path: &Path, each: impl FnMut(Entry)) -> Result<bool> {
-    scan_lines(path, true, each)
-}
-
-/// [`scan`], warning about unreadable lines only when `warn` (a second pass of the
-/// same file stays quiet).
-pub(super) fn scan_lines(path: &Path, warn: bool, mut each: impl FnMut(Entry)) -> Result<bool> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => {
-            return Err(Error::new(
-                ErrorKind::Refused,
-                format!("cannot read the journal {}: {e}", path.display()),
-            ));
-        }
-    };
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    let mut bad: Vec<usize> = Vec::new();
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-            Error::new(
-                ErrorKind::Refused,
-                format!("cannot read the journal {}: {e}", path.display()),
-            )
-        })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<Entry>(text) {
-            Ok(e) if e.phase == "sent" || e.phase == "done" => each(e),
-            _ => bad.push(line_no),
-        }
-    }
-    if let Some(first) = bad.first().filter(|_| warn) {
-        tracing::warn!(
-            "skipped {} unreadable line(s) of the journal {} (first: line {first}); a process killed while writing can leave one",
-            bad.len(),
-            path.display()
-        );
-    }
-    Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::file::*;
     use super::resume::Plan;
     use super::*;
-    use crate::error::ItemError;
+    use crate::error::{ErrorKind, ItemError};
     use crate::report::ItemResult;
     use std::io::Write;
+    use std::path::PathBuf;
 
     fn info(run: &str, resumes: Option<&str>, idempotent: bool) -> RunInfo {
         RunInfo {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Entry, scan, scan_lines};
+use super::file::{Entry, scan, scan_lines};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One run as `journal list` shows it.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
-use super::refused_journal;
+use super::file::refused_journal;
 use crate::error::{Error, Result};
 use crate::json;
 use crate::report::ItemResult;
