@@ -5,6 +5,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -387,6 +388,79 @@ async fn an_applied_plan_with_a_failed_item_resumes_with_only_that_item() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("same plan"), "{}", stderr(&out));
     assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupted_apply_resume_counts_each_item_once() {
+    let (env, server) = (Env::new(), server().await);
+    let plan = plan_revoke(&env, &server, &["1001", "1002", "1003"]).await;
+    Mock::given(method("PUT"))
+        .and(path("/order/certificate/1001/revoke"))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(
+            fixture("digicert/revoke_request_pending.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            fixture("digicert/error_invalid_request.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let out = run(apply(
+        digicert(&env, &server, APPLY_KEY),
+        &plan,
+        &["--yes", "-o", "json", "--concurrency", "1"],
+    ))
+    .await;
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let run_id = json(&out)["run_id"].as_str().unwrap().to_string();
+
+    // The resume sends 1002 (slowly answered) and is cut before 1003 leaves.
+    server.reset().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_raw(
+                    fixture("digicert/revoke_request_pending.json"),
+                    "application/json",
+                )
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&server)
+        .await;
+    let mut cmd = env.process();
+    cmd.env("CERTCTL_DIGICERT_BASE_URL", server.uri())
+        .env("CERTCTL_DIGICERT_API_KEY", APPLY_KEY)
+        .args(["--yes", "-o", "json", "--concurrency", "1", "apply"])
+        .arg(&plan)
+        .args(["--resume", &run_id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn certctl");
+    let started = std::time::Instant::now();
+    while received(&server).await.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "nothing sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait"))
+        .await
+        .expect("join");
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"total": 3, "succeeded": 1, "failed": 0, "unknown": 0, "skipped": 1}),
+        "{doc}"
+    );
+    assert_eq!(received(&server).await.len(), 1);
 }
 
 #[tokio::test]

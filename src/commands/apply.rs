@@ -68,6 +68,14 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
         .cloned()
         .collect();
     let requests = units.len();
+    // Resumed, the items that succeeded earlier are skipped and counted apart: the
+    // operation's own count is what is left to do, as for an ID list.
+    let settled = |id: &String| ctx.engine.resume.as_ref().is_some_and(|r| r.is_settled(id));
+    let count = units
+        .iter()
+        .flat_map(|u| u.ids.iter())
+        .filter(|id| !settled(id))
+        .count();
     let op = providers::operation(
         provider,
         replay.name,
@@ -76,7 +84,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
         units.into_iter().map(Ok),
         replay.interpret,
     )
-    .sized(Some(plan.items()), Some(requests), preview);
+    .sized(Some(count), Some(requests), preview);
     ctx.engine.plan = Some(plan.digest);
     ctx.run(op).await
 }
