@@ -450,11 +450,6 @@ impl Plan {
             request,
         })
     }
-
-    /// How many items the plan's requests cover.
-    pub fn items(&self) -> usize {
-        self.requests.iter().map(|r| r.ids.len()).sum()
-    }
 }
 
 /// Whether `url` is `base` itself or a path or query under it: `https://a.example`
