@@ -172,7 +172,7 @@ pub fn decorated(root: clap::Command) -> clap::Command {
     }
 }
 
-/// Applies [`command`]'s rules to `cmd` at `depth` (0: the root), `operation` telling
+/// Applies [`decorated`]'s rules to `cmd` at `depth` (0: the root), `operation` telling
 /// whether it sits under a provider.
 fn decorate(mut cmd: clap::Command, depth: usize, operation: bool) -> clap::Command {
     cmd = cmd.args_override_self(true);

@@ -1,5 +1,8 @@
-//! Runs a parsed command: resolves settings, builds the operation through the
-//! provider's adapter, and hands it to the engine.
+//! The commands: the tree ([`tree`]), each command's arguments beside the function
+//! that runs it (one module per provider, and `apply`, `check`, `config`, `journal`,
+//! `sandbox`), and the dispatch here. A provider command resolves its settings
+//! ([`Context`]), has the adapter build the operation, and hands it to the engine;
+//! none sends a request itself.
 
 use std::io::Write;
 
@@ -18,15 +21,13 @@ mod sandbox;
 mod sertifika;
 mod tree;
 
+pub use context::Context;
 pub use tree::{Cli, Command, command};
 
-pub use context::Context;
-
-use crate::error::io_error;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_error};
 use crate::outcome::Outcome;
 
-/// Runs the command and returns the exit code.
+/// Runs the command; how it ended becomes the exit code in `outcome::conclude`.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
     if cli.global.plan_out.is_some() && !changes_state(matches) {
         return Err(Error::usage(

@@ -12,7 +12,7 @@
 //!   settings, documented budget, where it lives in the emulator; config files,
 //!   `config show`, `check`, pacing and the emulator's profile follow from the row;
 //! - its adapter, `src/providers/NAME.rs`, whose `Api` implements [`Adapter`]:
-//!   declared here and named in [`adapter`];
+//!   declared here and named in [`adapter()`];
 //! - its command module, `src/commands/NAME.rs`, its nouns and verbs (clap) beside
 //!   the function that runs them: declared in `commands`, with a `Command` variant
 //!   in `commands/tree.rs` and its arm in `commands::run`;
@@ -22,7 +22,7 @@
 //!   the table of `tests/contract.rs`, which holds every provider to the engine's
 //!   promises.
 //!
-//! [`adapter`] and `sandbox::emulation` are `match`es on `ProviderId`, so the
+//! [`adapter()`] and `sandbox::emulation` are `match`es on `ProviderId`, so the
 //! compiler points at both once the variant exists.
 
 pub mod bcdiploma;

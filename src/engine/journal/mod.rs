@@ -21,8 +21,8 @@
 //! a bulk run with the journal cost little more than one without. `done` lines are
 //! synced with the next batch, at least every second, and at the end of the run.
 //!
-//! The engine decides when lines are written; [`file`] owns the file and its format
-//! (paths, [`Entry`], [`scan`]); [`writer`] appends, [`read`] answers `journal
+//! The engine decides when lines are written; [`mod@file`] owns the file and its format
+//! (paths, [`file::Entry`], [`file::scan`]); [`writer`] appends, [`read`] answers `journal
 //! list`/`show`, and [`resume`] decides what `--resume` sends.
 
 mod file;
