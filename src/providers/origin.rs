@@ -148,11 +148,6 @@ pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
     );
     op = op.sized(count, request_count(count, opts.batch_size), preview);
     op.wait = opts.wait;
-    if opts.wait.is_some() {
-        op.notes.push(
-            "each batch's pooling callback is polled until its result is final; a batch still pending when the wait ends (--wait-timeout or Ctrl-C) can be checked later with `certctl origin results show CALLBACK_URL` (-v logs each callback URL as it is polled)".into(),
-        );
-    }
     op
 }
 
@@ -535,7 +530,10 @@ mod tests {
     fn waiting_polls_the_callback_until_final() {
         let op = delete(&target(), ids(&["a"]), opts(true, true));
         assert_eq!(op.wait, Some(Duration::from_secs(60)));
-        assert!(!op.notes.is_empty());
+        assert!(
+            op.notes.is_empty(),
+            "a pending batch is said when there is one"
+        );
         let interpret = op.interpret.clone();
         let mut unit = first_unit(op);
         let callback =
