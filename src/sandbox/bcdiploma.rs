@@ -72,19 +72,15 @@ impl Emulation for State {
     }
 
     fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
-        handle(call, self, stats)
-    }
-}
-
-fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
-    if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
-        return error(StatusCode::UNAUTHORIZED, "Invalid or missing API token.");
-    }
-    match (call.method.as_str(), call.segs.as_slice()) {
-        ("DELETE", ["admin", "campaign"]) => delete_history(call, state, stats),
-        ("DELETE", ["admin", "keys"]) => delete_keys(call, state, stats),
-        ("PUT", ["admin", "keys"]) => set_enabled(call, state, stats),
-        _ => error(StatusCode::NOT_FOUND, "No such endpoint."),
+        if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+            return error(StatusCode::UNAUTHORIZED, "Invalid or missing API token.");
+        }
+        match (call.method.as_str(), call.segs.as_slice()) {
+            ("DELETE", ["admin", "campaign"]) => delete_history(call, self, stats),
+            ("DELETE", ["admin", "keys"]) => delete_keys(call, self, stats),
+            ("PUT", ["admin", "keys"]) => set_enabled(call, self, stats),
+            _ => error(StatusCode::NOT_FOUND, "No such endpoint."),
+        }
     }
 }
 

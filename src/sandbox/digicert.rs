@@ -178,28 +178,24 @@ impl Emulation for State {
     }
 
     fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
-        handle(call, self, stats)
-    }
-}
-
-fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
-    if call.header("x-dc-devkey") != Some(TOKEN) {
-        return errors(
-            StatusCode::FORBIDDEN,
-            INVALID_KEY,
-            "The API key is missing or invalid.",
-        );
-    }
-    match (call.method.as_str(), call.segs.as_slice()) {
-        ("PUT", ["order", "certificate", id, "revoke"]) => revoke_order(id, call, state, stats),
-        ("PUT", ["certificate", id, "revoke"]) => revoke_certificate(id, call, state, stats),
-        ("GET", ["request", id]) => show_request(id, state),
-        ("PUT", ["request", id, "status"]) => set_status(id, call, state, stats),
-        ("GET", ["user", "me"]) => json(StatusCode::OK, user()),
-        _ => json(
-            StatusCode::NOT_FOUND,
-            json!({ "errors": { "code": "not_found|route", "message": "The requested route was not found." } }),
-        ),
+        if call.header("x-dc-devkey") != Some(TOKEN) {
+            return errors(
+                StatusCode::FORBIDDEN,
+                INVALID_KEY,
+                "The API key is missing or invalid.",
+            );
+        }
+        match (call.method.as_str(), call.segs.as_slice()) {
+            ("PUT", ["order", "certificate", id, "revoke"]) => revoke_order(id, call, self, stats),
+            ("PUT", ["certificate", id, "revoke"]) => revoke_certificate(id, call, self, stats),
+            ("GET", ["request", id]) => show_request(id, self),
+            ("PUT", ["request", id, "status"]) => set_status(id, call, self, stats),
+            ("GET", ["user", "me"]) => json(StatusCode::OK, user()),
+            _ => json(
+                StatusCode::NOT_FOUND,
+                json!({ "errors": { "code": "not_found|route", "message": "The requested route was not found." } }),
+            ),
+        }
     }
 }
 

@@ -82,32 +82,28 @@ impl Emulation for State {
     }
 
     fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
-        handle(call, self, stats)
-    }
-}
-
-fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
-    if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "The bearer token is missing or invalid.",
-        );
-    }
-    match (call.method.as_str(), call.segs.as_slice()) {
-        ("POST", ["connect", "v1", "certifications", "delete"]) => delete(call, state, stats),
-        ("POST", ["connect", "v1", "async", "certifications", "delete"]) => submit(call, state),
-        (
-            "GET",
-            [
-                "connect",
-                "v1",
-                "result",
-                "certifications_delete",
-                "batch",
-                id,
-            ],
-        ) => poll(id, state, stats),
-        _ => error(StatusCode::NOT_FOUND, "No such Connect endpoint."),
+        if call.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "The bearer token is missing or invalid.",
+            );
+        }
+        match (call.method.as_str(), call.segs.as_slice()) {
+            ("POST", ["connect", "v1", "certifications", "delete"]) => delete(call, self, stats),
+            ("POST", ["connect", "v1", "async", "certifications", "delete"]) => submit(call, self),
+            (
+                "GET",
+                [
+                    "connect",
+                    "v1",
+                    "result",
+                    "certifications_delete",
+                    "batch",
+                    id,
+                ],
+            ) => poll(id, self, stats),
+            _ => error(StatusCode::NOT_FOUND, "No such Connect endpoint."),
+        }
     }
 }
 

@@ -170,118 +170,114 @@ impl Emulation for State {
     }
 
     fn handle(&mut self, call: &Call<'_>, stats: &mut Stats) -> Resp {
-        handle(call, self, stats)
-    }
-}
-
-fn handle(call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
-    if call.header("authorization") != Some(TOKEN) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Authorization has been denied for this request.",
-        );
-    }
-    let Some(rest) = call.segs.strip_prefix(&["api", "v1.0"]) else {
-        return not_found("Endpoint");
-    };
-    if let ["company", company, ..] = rest
-        && *company != COMPANY
-    {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            &format!("Company '{company}' is not accessible with this token."),
-        );
-    }
-    match (call.method.as_str(), rest) {
-        ("GET", ["company", _, "certificate"]) => {
-            let list: Vec<Value> = TEMPLATES
-                .iter()
-                .map(|t| json!({ "certificateName": t.name, "id": t.id }))
-                .collect();
-            json(StatusCode::OK, Value::from(list))
+        if call.header("authorization") != Some(TOKEN) {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "Authorization has been denied for this request.",
+            );
         }
-        ("GET", ["company", _, "user"]) => {
-            let list: Vec<Value> = state.users.values().map(user_json).collect();
-            json(StatusCode::OK, Value::from(list))
+        let Some(rest) = call.segs.strip_prefix(&["api", "v1.0"]) else {
+            return not_found("Endpoint");
+        };
+        if let ["company", company, ..] = rest
+            && *company != COMPANY
+        {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                &format!("Company '{company}' is not accessible with this token."),
+            );
         }
-        ("GET", ["company", _, "user", code]) => match state.users.get(&code.to_lowercase()) {
-            Some(user) => json(StatusCode::OK, json!([user_json(user)])),
-            None => not_found("User"),
-        },
-        ("GET", ["user", code, "certificate"]) => {
-            let code = code.to_lowercase();
-            if !state.users.contains_key(&code) {
-                return not_found("User");
+        match (call.method.as_str(), rest) {
+            ("GET", ["company", _, "certificate"]) => {
+                let list: Vec<Value> = TEMPLATES
+                    .iter()
+                    .map(|t| json!({ "certificateName": t.name, "id": t.id }))
+                    .collect();
+                json(StatusCode::OK, Value::from(list))
             }
-            let list: Vec<Value> = state
-                .awards
-                .iter()
-                .filter(|a| a.user == code)
-                .map(|a| {
-                    json!({
-                        "certificateName": a.template.name,
-                        "companyName": COMPANY_NAME,
-                        "isPrivate": false,
-                        "connectionId": a.template.id,
-                    })
-                })
-                .collect();
-            json(StatusCode::OK, Value::from(list))
-        }
-        ("GET", ["certificate", id]) => match template(id) {
-            Some(t) => json(StatusCode::OK, template_json(t)),
-            None => not_found("Certificate"),
-        },
-        ("GET", ["certificate", id, "user", code @ ..]) if code.len() <= 1 => {
-            let Some(t) = template(id) else {
-                return not_found("Certificate");
-            };
-            let code = code.first().map(|c| c.to_lowercase());
-            let mut list = state
-                .awards
-                .iter()
-                .filter(|a| a.template.id == t.id && code.as_ref().is_none_or(|c| *c == a.user))
-                .filter_map(|a| state.users.get(&a.user).map(|u| award_json(a, u)));
-            match code {
-                None => json(StatusCode::OK, Value::from(list.collect::<Vec<_>>())),
-                Some(_) => list.next().map_or_else(
-                    || not_found("Certificate of this user"),
-                    |award| json(StatusCode::OK, award),
-                ),
+            ("GET", ["company", _, "user"]) => {
+                let list: Vec<Value> = self.users.values().map(user_json).collect();
+                json(StatusCode::OK, Value::from(list))
             }
-        }
-        ("POST", ["certificate"]) => issue(call, state, stats),
-        ("DELETE", ["certificate", id, "user", code]) => {
-            let Some(t) = template(id) else {
-                return not_found("Certificate");
-            };
-            let code = code.to_lowercase();
-            let revoked = state.revoke(t, Some(&code));
-            let message = if revoked.is_empty() {
-                format!("userCode : '{code}' is undefined or is deleted")
-            } else {
-                stats.change(format!("sertifika:{}:{code}", t.id));
-                format!("userCode : '{code}' is deleted")
-            };
-            json(StatusCode::OK, Value::from(message))
-        }
-        ("DELETE", ["certificate", id, "user"]) => {
-            let Some(t) = template(id) else {
-                return not_found("Certificate");
-            };
-            let mut messages = Vec::new();
-            for code in state.revoke(t, None) {
-                if let Some(user) = state.users.get(&code) {
-                    messages.push(format!("email : '{}' is deleted", user.email));
+            ("GET", ["company", _, "user", code]) => match self.users.get(&code.to_lowercase()) {
+                Some(user) => json(StatusCode::OK, json!([user_json(user)])),
+                None => not_found("User"),
+            },
+            ("GET", ["user", code, "certificate"]) => {
+                let code = code.to_lowercase();
+                if !self.users.contains_key(&code) {
+                    return not_found("User");
                 }
-                stats.change(format!("sertifika:{}:{code}", t.id));
+                let list: Vec<Value> = self
+                    .awards
+                    .iter()
+                    .filter(|a| a.user == code)
+                    .map(|a| {
+                        json!({
+                            "certificateName": a.template.name,
+                            "companyName": COMPANY_NAME,
+                            "isPrivate": false,
+                            "connectionId": a.template.id,
+                        })
+                    })
+                    .collect();
+                json(StatusCode::OK, Value::from(list))
             }
-            json(
-                StatusCode::OK,
-                json!({ "status": "OK", "messageList": messages }),
-            )
+            ("GET", ["certificate", id]) => match template(id) {
+                Some(t) => json(StatusCode::OK, template_json(t)),
+                None => not_found("Certificate"),
+            },
+            ("GET", ["certificate", id, "user", code @ ..]) if code.len() <= 1 => {
+                let Some(t) = template(id) else {
+                    return not_found("Certificate");
+                };
+                let code = code.first().map(|c| c.to_lowercase());
+                let mut list = self
+                    .awards
+                    .iter()
+                    .filter(|a| a.template.id == t.id && code.as_ref().is_none_or(|c| *c == a.user))
+                    .filter_map(|a| self.users.get(&a.user).map(|u| award_json(a, u)));
+                match code {
+                    None => json(StatusCode::OK, Value::from(list.collect::<Vec<_>>())),
+                    Some(_) => list.next().map_or_else(
+                        || not_found("Certificate of this user"),
+                        |award| json(StatusCode::OK, award),
+                    ),
+                }
+            }
+            ("POST", ["certificate"]) => issue(call, self, stats),
+            ("DELETE", ["certificate", id, "user", code]) => {
+                let Some(t) = template(id) else {
+                    return not_found("Certificate");
+                };
+                let code = code.to_lowercase();
+                let revoked = self.revoke(t, Some(&code));
+                let message = if revoked.is_empty() {
+                    format!("userCode : '{code}' is undefined or is deleted")
+                } else {
+                    stats.change(format!("sertifika:{}:{code}", t.id));
+                    format!("userCode : '{code}' is deleted")
+                };
+                json(StatusCode::OK, Value::from(message))
+            }
+            ("DELETE", ["certificate", id, "user"]) => {
+                let Some(t) = template(id) else {
+                    return not_found("Certificate");
+                };
+                let mut messages = Vec::new();
+                for code in self.revoke(t, None) {
+                    if let Some(user) = self.users.get(&code) {
+                        messages.push(format!("email : '{}' is deleted", user.email));
+                    }
+                    stats.change(format!("sertifika:{}:{code}", t.id));
+                }
+                json(
+                    StatusCode::OK,
+                    json!({ "status": "OK", "messageList": messages }),
+                )
+            }
+            _ => not_found("Endpoint"),
         }
-        _ => not_found("Endpoint"),
     }
 }
 
