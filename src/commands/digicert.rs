@@ -76,14 +76,9 @@ pub enum RequestVerb {
     Reject(RejectArgs),
 }
 
-/// Orders to revoke.
+/// What both revokes take besides their IDs.
 #[derive(Debug, Args)]
-pub struct OrderRevokeArgs {
-    /// Order IDs (positive integers)
-    #[arg(value_name = "ORDER_ID")]
-    pub ids: Vec<String>,
-    #[command(flatten)]
-    pub source: IdSource,
+pub struct RevokeArgs {
     /// Why the certificates are revoked (stored with the revoke request)
     #[arg(long, required = true, value_name = "TEXT")]
     pub comment: String,
@@ -95,6 +90,29 @@ pub struct OrderRevokeArgs {
     pub skip_approval: bool,
 }
 
+impl RevokeArgs {
+    /// The checked comment and the options of the request body.
+    fn checked(&self) -> Result<(&str, RevokeOptions)> {
+        let options = RevokeOptions {
+            reason: self.reason,
+            skip_approval: self.skip_approval,
+        };
+        Ok((comment(&self.comment)?, options))
+    }
+}
+
+/// Orders to revoke.
+#[derive(Debug, Args)]
+pub struct OrderRevokeArgs {
+    /// Order IDs (positive integers)
+    #[arg(value_name = "ORDER_ID")]
+    pub ids: Vec<String>,
+    #[command(flatten)]
+    pub source: IdSource,
+    #[command(flatten)]
+    pub revoke: RevokeArgs,
+}
+
 /// Certificates to revoke.
 #[derive(Debug, Args)]
 pub struct CertificateRevokeArgs {
@@ -103,15 +121,8 @@ pub struct CertificateRevokeArgs {
     pub ids: Vec<String>,
     #[command(flatten)]
     pub source: IdSource,
-    /// Why the certificates are revoked (stored with the revoke request)
-    #[arg(long, required = true, value_name = "TEXT")]
-    pub comment: String,
-    /// The revocation reason recorded in the CRL/OCSP answer
-    #[arg(long, value_enum, value_name = "REASON")]
-    pub reason: Option<Reason>,
-    /// Revoke at once instead of filing a request for approval
-    #[arg(long)]
-    pub skip_approval: bool,
+    #[command(flatten)]
+    pub revoke: RevokeArgs,
     /// What CERT is: a certificate ID, or a serial number in hex
     ///
     /// A serial may be written `0A1B2C...` or `0a:1b:2c:...` (1 to 40 hex digits);
@@ -160,26 +171,18 @@ pub struct RejectArgs {
 pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let op = match noun {
         Noun::Orders(OrderVerb::Revoke(args)) => {
-            let comment = comment(&args.comment)?;
+            let (comment, options) = args.revoke.checked()?;
             let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
-            let options = RevokeOptions {
-                reason: args.reason,
-                skip_approval: args.skip_approval,
-            };
             digicert::revoke_orders(&target(ctx)?, ids, comment, options)
         }
         Noun::Certificates(CertificateVerb::Revoke(args)) => {
-            let comment = comment(&args.comment)?;
+            let (comment, options) = args.revoke.checked()?;
             let ids = crate::input::open(
                 args.ids,
                 args.source.from.as_deref(),
                 args.by.check(),
                 ctx.resumed(),
             )?;
-            let options = RevokeOptions {
-                reason: args.reason,
-                skip_approval: args.skip_approval,
-            };
             digicert::revoke_certificates(&target(ctx)?, ids, comment, options, args.by)
         }
         Noun::Requests(RequestVerb::Show(args)) => return show(ctx, args).await,
@@ -389,15 +392,15 @@ mod tests {
         .unwrap()
         {
             Noun::Orders(OrderVerb::Revoke(a)) => {
-                assert_eq!(a.reason, Some(Reason::Superseded));
-                assert!(a.skip_approval);
+                assert_eq!(a.revoke.reason, Some(Reason::Superseded));
+                assert!(a.revoke.skip_approval);
             }
             other => panic!("{other:?}"),
         }
         match parse(&["orders", "revoke", "1001", "--comment", "c"]).unwrap() {
             Noun::Orders(OrderVerb::Revoke(a)) => {
-                assert_eq!(a.reason, None);
-                assert!(!a.skip_approval);
+                assert_eq!(a.revoke.reason, None);
+                assert!(!a.revoke.skip_approval);
             }
             other => panic!("{other:?}"),
         }
@@ -436,8 +439,8 @@ mod tests {
         match noun {
             Noun::Certificates(CertificateVerb::Revoke(a)) => {
                 assert_eq!(a.ids, ["1", "2"]);
-                assert_eq!(a.reason, Some(Reason::KeyCompromise));
-                assert!(a.skip_approval);
+                assert_eq!(a.revoke.reason, Some(Reason::KeyCompromise));
+                assert!(a.revoke.skip_approval);
             }
             other => panic!("{other:?}"),
         }
