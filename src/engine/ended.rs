@@ -131,22 +131,23 @@ impl Ended {
             return None;
         }
         let (id, e) = self.first_failure.as_ref()?;
-        let all_others_succeeded = s.succeeded > 0 && s.failed + s.succeeded == s.total;
-        let mut others = match s.failed {
-            1 if all_others_succeeded => "; the others succeeded".to_string(),
-            1 => String::new(),
-            2 => "; 1 other failed too".to_string(),
-            n => format!("; {} others failed too", n - 1),
+        let failed_too = match s.failed {
+            1 => None,
+            2 => Some("1 other failed too".to_string()),
+            n => Some(format!("{} others failed too", n - 1)),
         };
-        if s.failed > 1 && all_others_succeeded {
-            others.push_str(", the rest succeeded");
-        } else if s.succeeded > 0 && !all_others_succeeded {
-            others.push_str(&format!(
-                "{}{} succeeded",
-                if s.failed == 1 { "; " } else { ", " },
-                s.succeeded
-            ));
-        }
+        let succeeded = match s.succeeded {
+            0 => None,
+            n if s.failed + n == s.total && s.failed == 1 => Some("the others succeeded".into()),
+            n if s.failed + n == s.total => Some("the rest succeeded".into()),
+            n => Some(format!("{n} succeeded")),
+        };
+        let others: Vec<String> = failed_too.into_iter().chain(succeeded).collect();
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", others.join(", "))
+        };
         let hint = match e.kind {
             ErrorKind::Auth if e.http_status.is_none() => Some(
                 "check base_url, any proxy in HTTPS_PROXY, and that the CA that signed the provider's certificate is trusted (SSL_CERT_FILE)".to_string(),
