@@ -191,13 +191,8 @@ async fn sends(server: &MockServer) -> HashMap<String, usize> {
 /// Starts a slow bulk disable, sends `signal` once a few requests arrived, and
 /// returns its output and journal path.
 async fn cut_short(env: &Env, server: &MockServer, ids: &[String], signal: &str) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_certctl"));
-    cmd.env_clear()
-        .env("HOME", env.dir.path())
-        .env("XDG_CONFIG_HOME", env.path("config"))
-        .env("XDG_STATE_HOME", env.path("state"))
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CERTCTL_JOURNAL", env.path("j/journal.ndjson"))
+    let mut cmd = env.process();
+    cmd.env("CERTCTL_JOURNAL", env.path("j/journal.ndjson"))
         .env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
         .env("CERTCTL_BCDIPLOMA_TOKEN", TOKEN)
         .args([
