@@ -6,8 +6,9 @@
 //! ```sh
 //! cargo run --release --example reqwest_floor -- URL COUNT CONCURRENCY BODY_FILE [HEADER]...
 //! ```
-//! `{}` in URL becomes 1000001, 1000002, ... or from `FLOOR_FIRST` on (one URL per
-//! request, like DigiCert revokes); `-` as BODY_FILE sends no body; each HEADER is `Name: value`. Exits
+//! `{}` in URL becomes 1000001, 1000002, ... or from `FLOOR_FIRST` on, or the lines of
+//! the file `FLOOR_IDS` names (one URL per request, like DigiCert revokes); `-` as
+//! BODY_FILE sends no body; each HEADER is `Name: value`. Exits
 //! non-zero unless every answer is 2xx. `scripts/bench.sh floor` runs it beside certctl.
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +37,19 @@ fn main() -> Result<()> {
         Ok(n) => n.parse().context("FLOOR_FIRST")?,
         Err(_) => 1_000_001,
     };
+    let listed: Option<Vec<String>> = match std::env::var("FLOOR_IDS") {
+        Ok(path) => Some(
+            std::fs::read_to_string(&path)
+                .context("FLOOR_IDS")?
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        ),
+        Err(_) => None,
+    };
+    if listed.as_ref().is_some_and(|ids| ids.len() < count) {
+        bail!("FLOOR_IDS holds fewer than {count} IDs");
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -50,7 +64,11 @@ fn main() -> Result<()> {
         let (mut sent, mut ok) = (0usize, 0usize);
         loop {
             while sent < count && in_flight.len() < concurrency {
-                let target = url.replace("{}", &(first + sent).to_string());
+                let id = match &listed {
+                    Some(ids) => ids[sent].clone(),
+                    None => (first + sent).to_string(),
+                };
+                let target = url.replace("{}", &id);
                 let request = client
                     .put(target)
                     .headers(header_map.clone())

@@ -46,7 +46,7 @@ const KEYS: Bulk = Bulk {
 };
 
 fn order_ids(n: usize) -> Vec<String> {
-    (10_001..10_001 + n).map(|i| i.to_string()).collect()
+    ready_orders(n)
 }
 
 fn bulk_keys() -> Vec<String> {

@@ -630,7 +630,7 @@ async fn the_emulator_takes_a_serial_where_an_id_goes() {
         "digicert",
         "certificates",
     ])
-    .args(["revoke", "--by", "serial", "0A:1B:2C:3D:00:00:07:D7"])
+    .args(["revoke", "--by", "serial", "0A:1B:2C:3D:00:00:4E:27"])
     .args(["--comment", "c", "--skip-approval"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -638,7 +638,14 @@ async fn the_emulator_takes_a_serial_where_an_id_goes() {
 
     let mut cmd = env.cmd();
     cmd.args(["--sandbox", "-o", "json", "--yes", "digicert", "orders"])
-        .args(["revoke", "1007", "--comment", "c", "--reason", "superseded"]);
+        .args([
+            "revoke",
+            "10007",
+            "--comment",
+            "c",
+            "--reason",
+            "superseded",
+        ]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(

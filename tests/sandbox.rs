@@ -79,10 +79,14 @@ async fn a_bulk_run_through_faults_applies_every_item_exactly_once() {
 #[tokio::test]
 async fn default_pacing_stays_inside_the_digicert_windows() {
     let env = Env::new();
-    let ids: String = (10_001..=11_500).map(|id| format!("{id}\n")).collect();
+    let ids: String = ready_orders(1500)
+        .iter()
+        .map(|id| format!("{id}\n"))
+        .collect();
     let file = env.file("orders.txt", &ids);
     let mut c = env.cmd();
     c.env("CERTCTL_SANDBOX_LIMITS", "1")
+        .env("CERTCTL_SANDBOX_ORDERS", "2500")
         .env("CERTCTL_SANDBOX_LIMIT_SCALE", "0.01")
         .args(["--sandbox", "-v", "-o", "json", "--yes", "--retries", "5"])
         .args(["--concurrency", "16", "digicert", "orders", "revoke"])
@@ -159,7 +163,7 @@ async fn every_provider_changes_state_in_the_emulator() {
         "digicert",
         "orders",
         "revoke",
-        "1001",
+        "10001",
         "--comment",
         "rehearsal",
     ]))
@@ -235,7 +239,7 @@ async fn every_provider_changes_state_in_the_emulator() {
     let stats = sandbox.stats();
     let changes = &stats["changes"];
     assert_eq!(
-        changes["digicert:order:1001"], 2,
+        changes["digicert:order:10001"], 2,
         "revoke request + approval: {stats}"
     );
     assert_eq!(changes[format!("origin:{origin_id}")], 1, "{stats}");

@@ -453,6 +453,12 @@ pub struct SandboxArgs {
     /// Multiply every rate window's period by F (for quick pacing rehearsals)
     #[arg(long, value_name = "F", default_value_t = 1.0, hide = true)]
     pub limit_scale: f64,
+    /// How many DigiCert orders to seed (numbered from 10001)
+    ///
+    /// At most 1,000,000; 100,000 orders hold a few megabytes.
+    #[arg(long, value_name = "N", default_value_t = crate::sandbox::DEFAULT_ORDERS,
+          value_parser = clap::value_parser!(u64).range(1..=crate::sandbox::MAX_ORDERS))]
+    pub orders: u64,
 }
 
 /// `certctl config ...`

@@ -15,6 +15,7 @@ pub async fn serve(args: SandboxArgs) -> Result<Outcome> {
         seed: args.seed,
         limits: args.limits,
         limit_scale: args.limit_scale,
+        orders: args.orders,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -57,7 +58,8 @@ pub async fn serve(args: SandboxArgs) -> Result<Outcome> {
 /// Starts the emulator on a free loopback port for `--sandbox`, with the knobs of
 /// `CERTCTL_SANDBOX_FAULTS`, `CERTCTL_SANDBOX_SEED`, `CERTCTL_SANDBOX_LIMITS=1` and
 /// `CERTCTL_SANDBOX_LIMIT_SCALE` (every rate window's period times F, so a pacing
-/// rehearsal of minutes takes seconds; certctl then paces to the scaled windows).
+/// rehearsal of minutes takes seconds; certctl then paces to the scaled windows) and
+/// `CERTCTL_SANDBOX_ORDERS` (how many DigiCert orders to seed).
 /// Returns the emulator and that scale.
 pub async fn start_in_process() -> Result<(Handle, f64)> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -79,11 +81,25 @@ pub async fn start_in_process() -> Result<(Handle, f64)> {
             })?,
         None => 1.0,
     };
+    let orders = match env("CERTCTL_SANDBOX_ORDERS") {
+        Some(s) => s
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=sandbox::MAX_ORDERS).contains(n))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "CERTCTL_SANDBOX_ORDERS `{s}` is not a whole number from 1 to {}",
+                    sandbox::MAX_ORDERS
+                ))
+            })?,
+        None => sandbox::DEFAULT_ORDERS,
+    };
     let options = Options {
         faults: parse_faults(env("CERTCTL_SANDBOX_FAULTS").as_deref().unwrap_or(""))?,
         seed,
         limits: env("CERTCTL_SANDBOX_LIMITS").is_some_and(|v| v == "1" || v == "true"),
         limit_scale,
+        orders,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

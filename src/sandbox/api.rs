@@ -45,16 +45,33 @@ pub(super) trait Emulation: Send {
 /// only at the edge.
 pub(super) struct Resp {
     pub(super) status: StatusCode,
-    pub(super) body: Option<Value>,
+    pub(super) body: Payload,
     /// `Retry-After` in seconds, for BCdiploma's 429s.
     pub(super) retry_after: Option<u64>,
 }
 
+/// A JSON body to send, or the function that writes one.
+pub(super) enum Payload {
+    /// No body.
+    Empty,
+    /// A body built by the handler.
+    Json(Value),
+    /// A body written after the emulator's lock is released, from a copy of the
+    /// state it shows: a page of a thousand orders is serialised while other
+    /// connections are served.
+    Deferred(Box<dyn FnOnce() -> Vec<u8> + Send>),
+}
+
 impl Resp {
     pub(super) fn into_http(self) -> Response<Body> {
-        let mut response = match self.body {
-            Some(value) => {
-                let mut response = Response::new(Body::from(value.to_string()));
+        let bytes = match self.body {
+            Payload::Empty => None,
+            Payload::Json(value) => Some(value.to_string().into_bytes()),
+            Payload::Deferred(write) => Some(write()),
+        };
+        let mut response = match bytes {
+            Some(bytes) => {
+                let mut response = Response::new(Body::from(bytes));
                 response.headers_mut().insert(
                     CONTENT_TYPE,
                     HeaderValue::from_static("application/json; charset=utf-8"),
@@ -100,6 +117,14 @@ impl Call<'_> {
         pairs.remove(key)
     }
 
+    /// Every query pair, percent-decoded, in order (repeated keys kept).
+    pub(super) fn query_pairs(&self) -> Vec<(String, String)> {
+        let query = self.uri.query().unwrap_or("");
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
     pub(super) fn is_json(&self) -> bool {
         self.header(CONTENT_TYPE.as_str()).is_some_and(|v| {
             v.trim()
@@ -112,7 +137,7 @@ impl Call<'_> {
 pub(super) fn json(status: StatusCode, body: Value) -> Resp {
     Resp {
         status,
-        body: Some(body),
+        body: Payload::Json(body),
         retry_after: None,
     }
 }
@@ -120,7 +145,16 @@ pub(super) fn json(status: StatusCode, body: Value) -> Resp {
 pub(super) fn empty(status: StatusCode) -> Resp {
     Resp {
         status,
-        body: None,
+        body: Payload::Empty,
+        retry_after: None,
+    }
+}
+
+/// A 200 whose body `write` serialises once the lock is released.
+pub(super) fn deferred(write: impl FnOnce() -> Vec<u8> + Send + 'static) -> Resp {
+    Resp {
+        status: StatusCode::OK,
+        body: Payload::Deferred(Box::new(write)),
         retry_after: None,
     }
 }

@@ -1,24 +1,36 @@
-//! Emulated DigiCert CertCentral API under `/digicert/services/v2`: order and
-//! certificate revoke requests, their approval or rejection, and `user/me`, with
-//! DigiCert's `{"errors":[{code,message}]}` shape and the compound codes the live
-//! API answers (`access_denied|access_denied_invalid_key`, `not_found|order`, ...);
-//! an unknown route gets the one-object form, `{"errors":{code,message}}`, as live.
+//! Emulated DigiCert CertCentral API under `/digicert/services/v2`: the seeded
+//! account's orders (listed with the live API's filters and paging, shown one by
+//! one with their `requests[]`), the request list and details, order and
+//! certificate revoke requests with their approval or rejection, and `user/me`,
+//! with DigiCert's `{"errors":[{code,message}]}` shape and the compound codes the
+//! live API answers (`access_denied|access_denied_invalid_key`, `not_found|order`,
+//! ...); an unknown route gets the one-object form, `{"errors":{code,message}}`, as
+//! live.
 //!
-//! Seed: orders 1001..1010, each with certificate 2000 + (order - 1000), all issued;
-//! for rehearsing bulk runs, orders 10001..12000, each with certificate order + 10000;
-//! revoke request 1 on order 1010, pending. New requests are numbered from 2. A
-//! revoke request stays `pending` until approved, which revokes its order (and the
-//! order's certificate) or certificate; `skip_approval` revokes at once (204).
-//! Certificate N has the serial number `0a1b2c3d` followed by N in 8 hex digits
-//! (2001: `0a1b2c3d000007d1`), and a certificate revoke takes either in its path.
+//! What the seeded orders and requests are is told in `digicert/seed.rs`. Only an
+//! issued order or certificate can be revoked. A revoke adds a `pending` revoke
+//! request to its order's `requests[]` and to the request list (numbered after the
+//! seeded ones); approving it revokes the order with its certificate (or the one
+//! certificate), rejecting it leaves them; `skip_approval` revokes at once (204) and
+//! files no request. A certificate revoke takes the certificate ID or its serial
+//! number in its path.
 
+mod list;
+mod seed;
+mod views;
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::api::{Call, Emulation, Resp, TOKEN, empty, json};
+use super::api::{Call, Emulation, Resp, TOKEN, deferred, empty, json};
 use super::stats::Stats;
+use list::{OrderFilter, RequestFilter};
+pub use seed::{DEFAULT_ORDERS, MAX_ORDERS};
+use seed::{FIRST_ORDER, Kind, RequestStatus, Status};
+use views::{OrderState, PageInfo, Request, Target};
 
 const REASONS: [&str; 5] = [
     "unspecified",
@@ -28,108 +40,119 @@ const REASONS: [&str; 5] = [
     "cessationOfOperation",
 ];
 
-/// What a revoke request revokes.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    Order(u64),
-    Certificate(u64),
+/// An order's changing state; everything else about it follows from its ID.
+struct Order {
+    status: Status,
+    certificate: Status,
+    /// Its requests' IDs, oldest first.
+    requests: Vec<u64>,
 }
 
-impl Target {
-    fn stats_key(self) -> String {
-        match self {
-            Target::Order(id) => format!("digicert:order:{id}"),
-            Target::Certificate(id) => format!("digicert:certificate:{id}"),
-        }
-    }
-}
-
-struct RevokeRequest {
-    date: String,
-    target: Target,
-    status: &'static str,
-    comments: String,
-    reason: Option<String>,
-    processor_comment: Option<String>,
-}
-
-/// Orders, certificates and revoke requests.
+/// The account: orders from [`FIRST_ORDER`] on, and every request.
 pub(super) struct State {
-    /// Order id → (certificate id, revoked).
-    orders: BTreeMap<u64, (u64, bool)>,
-    /// Certificate id → revoked.
-    certificates: BTreeMap<u64, bool>,
-    requests: BTreeMap<u64, RevokeRequest>,
+    orders: Vec<Order>,
+    requests: BTreeMap<u64, Request>,
     next_request: u64,
 }
 
-/// Orders seeded for bulk rehearsals: enough to outlast DigiCert's 1,000-requests
-/// window with `--limits`.
-const BULK_ORDERS: std::ops::RangeInclusive<u64> = 10_001..=12_000;
+/// The comment of a seeded request.
+fn seeded_comment(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Revoke => "Seeded revoke request.",
+        Kind::NewRequest => "Seeded order request.",
+        Kind::Duplicate => "Seeded duplicate certificate request.",
+        Kind::Reissue => "Seeded reissue request.",
+    }
+}
 
 impl State {
-    pub(super) fn seed() -> Self {
-        let orders = (1001..=1010)
-            .map(|id| (id, (id + 1000, false)))
-            .chain(BULK_ORDERS.map(|id| (id, (id + 10_000, false))))
+    /// The seeded account with `count` orders.
+    pub(super) fn seed(count: u64) -> Self {
+        let mut requests = BTreeMap::new();
+        let mut next_request = 1;
+        let orders = (FIRST_ORDER..FIRST_ORDER + count)
+            .map(|id| {
+                let status = seed::status(id);
+                let mut held = Vec::new();
+                if let Some((kind, request_status)) = seed::request(id) {
+                    let date = seed::Profile::of(id).created() + 3_600;
+                    let decided = !request_status.awaits_decision();
+                    requests.insert(
+                        next_request,
+                        Request {
+                            date,
+                            kind,
+                            status: request_status,
+                            target: Target::Order(id),
+                            comments: Cow::Borrowed(seeded_comment(kind)),
+                            reason: None,
+                            processor_comment: None,
+                            processed: decided.then_some(date + 86_400),
+                        },
+                    );
+                    held.push(next_request);
+                    next_request += 1;
+                }
+                Order {
+                    status,
+                    certificate: status.certificate(),
+                    requests: held,
+                }
+            })
             .collect();
-        let certificates = (2001..=2010)
-            .chain(BULK_ORDERS.map(|id| id + 10_000))
-            .map(|id| (id, false))
-            .collect();
-        let seeded = RevokeRequest {
-            date: now(),
-            target: Target::Order(1010),
-            status: "pending",
-            comments: "Seeded revoke request awaiting approval.".to_owned(),
-            reason: None,
-            processor_comment: None,
-        };
         State {
             orders,
-            certificates,
-            requests: BTreeMap::from([(1, seeded)]),
-            next_request: 2,
+            requests,
+            next_request,
         }
+    }
+
+    fn order(&self, id: u64) -> Option<&Order> {
+        let index = usize::try_from(id.checked_sub(FIRST_ORDER)?).ok()?;
+        self.orders.get(index)
+    }
+
+    fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
+        let index = usize::try_from(id.checked_sub(FIRST_ORDER)?).ok()?;
+        self.orders.get_mut(index)
+    }
+
+    /// The order a held certificate belongs to.
+    fn order_of_certificate(&self, certificate: u64) -> Option<u64> {
+        seed::order_of(certificate).filter(|id| self.order(*id).is_some())
     }
 
     /// Mark the target revoked; an order takes its certificate with it.
     fn revoke(&mut self, target: Target) {
         match target {
             Target::Order(id) => {
-                if let Some((certificate, revoked)) = self.orders.get_mut(&id) {
-                    *revoked = true;
-                    self.certificates.insert(*certificate, true);
+                if let Some(order) = self.order_mut(id) {
+                    order.status = Status::Revoked;
+                    order.certificate = Status::Revoked;
                 }
             }
             Target::Certificate(id) => {
-                self.certificates.insert(id, true);
+                if let Some(order) = seed::order_of(id).and_then(|o| self.order_mut(o)) {
+                    order.certificate = Status::Revoked;
+                }
             }
         }
     }
+
+    fn snapshot(&self, id: u64) -> Option<OrderState> {
+        self.order(id).map(|o| OrderState {
+            id,
+            status: o.status,
+            certificate: o.certificate,
+        })
+    }
 }
 
-/// What the seeded serial numbers start with; the certificate ID follows in hex.
-const SERIAL_PREFIX: &str = "0a1b2c3d";
-
-/// The serial number of seeded certificate `id`.
-fn serial_of(id: u64) -> String {
-    format!("{SERIAL_PREFIX}{id:08x}")
-}
-
-/// The certificate a serial number (any case) names, if it has the seeded form.
-fn id_of_serial(serial: &str) -> Option<u64> {
-    let serial = serial.to_ascii_lowercase();
-    let hex = serial.strip_prefix(SERIAL_PREFIX)?;
-    (hex.len() == 8)
-        .then(|| u64::from_str_radix(hex, 16).ok())
-        .flatten()
-        .filter(|id| serial_of(*id) == serial)
-}
-
-fn now() -> String {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    stamp.replace('Z', "+00:00")
+/// Seconds since 1970, now.
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn errors(status: StatusCode, code: &str, message: &str) -> Resp {
@@ -159,13 +182,15 @@ fn bad(code: &str, message: &str) -> Resp {
     errors(StatusCode::BAD_REQUEST, code, message)
 }
 
+/// `user/me`: the administrator the requests are filed as.
 fn user() -> Value {
+    let admin = &seed::ADMIN;
     json!({
-        "id": 242140,
+        "id": admin.id,
         "username": "sandbox.admin",
-        "first_name": "Sandbox",
-        "last_name": "Admin",
-        "email": "sandbox.admin@example.com",
+        "first_name": admin.first_name,
+        "last_name": admin.last_name,
+        "email": admin.email,
         "status": "active",
         "container": { "id": 1, "name": "Sandbox Organization" },
         "access_roles": [{ "id": 1, "name": "Administrator" }],
@@ -188,6 +213,9 @@ impl Emulation for State {
         match (call.method.as_str(), call.segs.as_slice()) {
             ("PUT", ["order", "certificate", id, "revoke"]) => revoke_order(id, call, self, stats),
             ("PUT", ["certificate", id, "revoke"]) => revoke_certificate(id, call, self, stats),
+            ("GET", ["order", "certificate"]) => list_orders(call, self),
+            ("GET", ["order", "certificate", id]) => show_order(id, self),
+            ("GET", ["request"]) => list_requests(call, self),
             ("GET", ["request", id]) => show_request(id, self),
             ("PUT", ["request", id, "status"]) => set_status(id, call, self, stats),
             ("GET", ["user", "me"]) => json(StatusCode::OK, user()),
@@ -256,28 +284,40 @@ fn revoke_now(state: &mut State, stats: &mut Stats, target: Target) -> Resp {
     empty(StatusCode::NO_CONTENT)
 }
 
-/// Record a new pending revoke request and answer 201 with it.
+/// Record a new pending revoke request on `order` and answer 201 with it.
 fn create_request(
     state: &mut State,
     stats: &mut Stats,
-    target: Target,
+    (order, target): (u64, Target),
     comments: String,
     reason: Option<String>,
 ) -> Resp {
     let id = state.next_request;
     state.next_request += 1;
-    let request = RevokeRequest {
-        date: now(),
+    let request = Request {
+        date: now_secs(),
+        kind: Kind::Revoke,
+        status: RequestStatus::Pending,
         target,
-        status: "pending",
-        comments,
+        comments: Cow::Owned(comments),
         reason,
         processor_comment: None,
+        processed: None,
     };
-    let body = request_json(id, &request);
+    let body = views::request(id, &request);
     state.requests.insert(id, request);
+    if let Some(held) = state.order_mut(order) {
+        held.requests.push(id);
+    }
     stats.change(target.stats_key());
     json(StatusCode::CREATED, body)
+}
+
+/// The body and options of a revoke, or DigiCert's 400.
+fn revoke_body(call: &Call<'_>) -> Result<(String, Option<String>, bool), Resp> {
+    let (body, comments) = body_with_comments(call)?;
+    let (reason, skip) = revoke_options(&body)?;
+    Ok((comments, reason, skip))
 }
 
 fn revoke_order(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
@@ -285,40 +325,43 @@ fn revoke_order(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats
         Ok(id) => id,
         Err(response) => return response,
     };
-    let (body, comments) = match body_with_comments(call) {
+    let (comments, reason, skip) = match revoke_body(call) {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let (reason, skip) = match revoke_options(&body) {
-        Ok(options) => options,
-        Err(response) => return response,
-    };
-    match state.orders.get(&id) {
-        None => errors(
+    let Some(order) = state.order(id) else {
+        return errors(
             StatusCode::NOT_FOUND,
             "not_found|order",
             &format!("Order {id} not found."),
-        ),
-        Some((_, true)) => bad(
+        );
+    };
+    match order.status {
+        Status::Revoked => bad(
             "invalid_status|order",
             &format!("Order {id} is already revoked."),
         ),
-        Some(_) if skip => revoke_now(state, stats, Target::Order(id)),
-        Some(_) => create_request(state, stats, Target::Order(id), comments, reason),
+        _ if order.certificate != Status::Issued => bad(
+            "invalid_status|order",
+            &format!(
+                "Order {id} is {}: only an issued order can be revoked.",
+                order.status.as_str()
+            ),
+        ),
+        _ if skip => revoke_now(state, stats, Target::Order(id)),
+        _ => create_request(state, stats, (id, Target::Order(id)), comments, reason),
     }
 }
 
-/// The certificate a revoke path names: an ID, or else a serial number (the API
-/// takes "the certificate ID or serial number" in the same place).
-fn certificate_of(raw: &str, state: &State) -> Result<u64, Resp> {
-    let certificates = &state.certificates;
-    if let Ok(id) = raw.parse::<u64>()
-        && certificates.contains_key(&id)
-    {
-        return Ok(id);
+/// The certificate a revoke path names and its order: an ID, or else a serial
+/// number (the API takes "the certificate ID or serial number" in the same place).
+fn certificate_of(raw: &str, state: &State) -> Result<(u64, u64), Resp> {
+    let held = |id: u64| state.order_of_certificate(id).map(|order| (id, order));
+    if let Some(found) = raw.parse::<u64>().ok().and_then(held) {
+        return Ok(found);
     }
-    if let Some(id) = id_of_serial(raw).filter(|id| certificates.contains_key(id)) {
-        return Ok(id);
+    if let Some(found) = seed::id_of_serial(raw).and_then(held) {
+        return Ok(found);
     }
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad(
@@ -334,49 +377,132 @@ fn certificate_of(raw: &str, state: &State) -> Result<u64, Resp> {
 }
 
 fn revoke_certificate(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) -> Resp {
-    let id = match certificate_of(raw, state) {
-        Ok(id) => id,
+    let (id, order) = match certificate_of(raw, state) {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    let (body, comments) = match body_with_comments(call) {
+    let (comments, reason, skip) = match revoke_body(call) {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let (reason, skip) = match revoke_options(&body) {
-        Ok(options) => options,
-        Err(response) => return response,
-    };
-    match state.certificates.get(&id) {
-        Some(true) => bad(
+    let status = state
+        .order(order)
+        .map_or(Status::Pending, |o| o.certificate);
+    match status {
+        Status::Revoked => bad(
             "invalid_status|certificate",
             &format!("Certificate {id} is already revoked."),
         ),
-        _ if skip => revoke_now(state, stats, Target::Certificate(id)),
-        _ => create_request(state, stats, Target::Certificate(id), comments, reason),
+        Status::Issued if skip => revoke_now(state, stats, Target::Certificate(id)),
+        Status::Issued => create_request(
+            state,
+            stats,
+            (order, Target::Certificate(id)),
+            comments,
+            reason,
+        ),
+        other => bad(
+            "invalid_status|certificate",
+            &format!(
+                "Certificate {id} is {}: only an issued certificate can be revoked.",
+                other.as_str()
+            ),
+        ),
     }
 }
 
-fn request_json(id: u64, request: &RevokeRequest) -> Value {
-    let mut body = json!({
-        "id": id,
-        "date": request.date,
-        "type": "revoke",
-        "status": request.status,
-        "requester": user(),
-        "comments": request.comments,
-    });
-    let (field, target) = match request.target {
-        Target::Order(id) => ("order", id),
-        Target::Certificate(id) => ("certificate", id),
+/// A refused list query as DigiCert's 400.
+fn refused((code, message): list::Refusal) -> Resp {
+    bad(&code, &message)
+}
+
+/// `GET order/certificate`: the orders that pass the filters, one page of them.
+fn list_orders(call: &Call<'_>, state: &State) -> Resp {
+    let pairs = call.query_pairs();
+    let (page, filter) = match list::page(&pairs).and_then(|page| {
+        let filter = OrderFilter::parse(&pairs)?;
+        Ok((page, filter))
+    }) {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refused(refusal),
     };
-    body[field] = json!({ "id": target });
-    if let Some(reason) = &request.reason {
-        body["revocation_reason"] = json!(reason);
+    let ids = FIRST_ORDER..FIRST_ORDER + state.orders.len() as u64;
+    let (total, shown): (usize, Vec<OrderState>) = if filter.is_empty() {
+        let shown = ids
+            .skip(page.offset)
+            .take(page.limit)
+            .filter_map(|id| state.snapshot(id))
+            .collect();
+        (state.orders.len(), shown)
+    } else {
+        let mut total = 0;
+        let mut shown = Vec::new();
+        for (id, order) in ids.zip(&state.orders) {
+            if filter.matches(id, order.status) {
+                if total >= page.offset && shown.len() < page.limit {
+                    shown.extend(state.snapshot(id));
+                }
+                total += 1;
+            }
+        }
+        (total, shown)
+    };
+    let info = PageInfo {
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    };
+    deferred(move || views::orders_page(&shown, info))
+}
+
+/// `GET order/certificate/ID`: the order with its requests.
+fn show_order(raw: &str, state: &State) -> Resp {
+    let id = match raw.parse::<u64>() {
+        Ok(id) => Some(id),
+        Err(_) => seed::id_of_serial(raw).and_then(|c| state.order_of_certificate(c)),
+    };
+    let Some((order, held)) = id.and_then(|id| Some((state.snapshot(id)?, state.order(id)?)))
+    else {
+        return errors(
+            StatusCode::NOT_FOUND,
+            "not_found|order",
+            &format!("Order {raw} not found."),
+        );
+    };
+    let requests: Vec<(u64, Request)> = held
+        .requests
+        .iter()
+        .filter_map(|id| Some((*id, state.requests.get(id)?.clone())))
+        .collect();
+    deferred(move || views::order(&order, &requests))
+}
+
+/// `GET request`: the requests that pass the filters, one page of them.
+fn list_requests(call: &Call<'_>, state: &State) -> Resp {
+    let pairs = call.query_pairs();
+    let (page, filter) = match list::page(&pairs).and_then(|page| {
+        let filter = RequestFilter::parse(&pairs)?;
+        Ok((page, filter))
+    }) {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refused(refusal),
+    };
+    let mut total = 0;
+    let mut shown = Vec::new();
+    for (id, request) in &state.requests {
+        if filter.matches(request.status.as_str(), request.kind.as_str()) {
+            if total >= page.offset && shown.len() < page.limit {
+                shown.push((*id, request.clone()));
+            }
+            total += 1;
+        }
     }
-    if let Some(comment) = &request.processor_comment {
-        body["processor_comment"] = json!(comment);
-    }
-    body
+    let info = PageInfo {
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    };
+    deferred(move || views::requests_page(&shown, info))
 }
 
 fn show_request(raw: &str, state: &State) -> Resp {
@@ -385,7 +511,7 @@ fn show_request(raw: &str, state: &State) -> Resp {
         Err(response) => return response,
     };
     match state.requests.get(&id) {
-        Some(request) => json(StatusCode::OK, request_json(id, request)),
+        Some(request) => json(StatusCode::OK, views::request(id, request)),
         None => errors(
             StatusCode::NOT_FOUND,
             "not_found|request",
@@ -406,8 +532,8 @@ fn set_status(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) 
         );
     };
     let status = match body.get("status").and_then(Value::as_str) {
-        Some("approved") => "approved",
-        Some("rejected") => "rejected",
+        Some("approved") => RequestStatus::Approved,
+        Some("rejected") => RequestStatus::Rejected,
         _ => {
             return bad(
                 "invalid_param|status",
@@ -432,14 +558,15 @@ fn set_status(raw: &str, call: &Call<'_>, state: &mut State, stats: &mut Stats) 
             &format!("Request {id} not found."),
         );
     };
-    if request.status != "pending" {
-        let message = format!("Request {id} is {}, not pending.", request.status);
+    if !request.status.awaits_decision() {
+        let message = format!("Request {id} is {}, not pending.", request.status.as_str());
         return bad("request_not_pending", &message);
     }
     request.status = status;
     request.processor_comment = comment;
+    request.processed = Some(now_secs());
     let target = request.target;
-    if status == "approved" {
+    if status == RequestStatus::Approved && request.kind == Kind::Revoke {
         state.revoke(target);
     }
     stats.change(target.stats_key());

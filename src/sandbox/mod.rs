@@ -36,6 +36,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use api::TOKEN;
 use api::{Call, Emulation, Resp, empty, json};
+pub use digicert::{DEFAULT_ORDERS, MAX_ORDERS};
 use faults::Fault;
 pub use faults::Faults;
 use state::World;
@@ -59,6 +60,9 @@ pub struct Options {
     /// Factor applied to every window's period (1.0 = the real windows); tests shrink
     /// them to keep runs short. Must be finite and above zero.
     pub limit_scale: f64,
+    /// How many DigiCert orders the account holds (1 to [`MAX_ORDERS`]), to
+    /// rehearse listing and selecting at the size of a real account.
+    pub orders: u64,
 }
 
 impl Default for Options {
@@ -68,6 +72,7 @@ impl Default for Options {
             seed: None,
             limits: false,
             limit_scale: 1.0,
+            orders: DEFAULT_ORDERS,
         }
     }
 }
@@ -129,6 +134,15 @@ pub async fn start(listener: TcpListener, options: Options) -> std::io::Result<H
             format!(
                 "limit_scale must be a finite number above zero, not {}",
                 options.limit_scale
+            ),
+        ));
+    }
+    if !(1..=MAX_ORDERS).contains(&options.orders) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the number of orders must be between 1 and {MAX_ORDERS}, not {}",
+                options.orders
             ),
         ));
     }
@@ -200,7 +214,7 @@ impl Shared {
         Shared {
             faults: options.faults.clone(),
             world: Mutex::new(World::new(
-                PROVIDERS.iter().map(|p| emulation(p.id)).collect(),
+                PROVIDERS.iter().map(|p| emulation(p.id, options)).collect(),
                 seed,
                 limits,
             )),
@@ -235,11 +249,11 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, lo
 }
 
 /// A freshly seeded emulation of `provider`: the one place the emulators are listed.
-fn emulation(provider: ProviderId) -> Box<dyn Emulation> {
+fn emulation(provider: ProviderId, options: &Options) -> Box<dyn Emulation> {
     match provider {
         ProviderId::Bcdiploma => Box::new(bcdiploma::State::seed()),
         ProviderId::Origin => Box::new(origin::State::seed()),
-        ProviderId::Digicert => Box::new(digicert::State::seed()),
+        ProviderId::Digicert => Box::new(digicert::State::seed(options.orders)),
         ProviderId::Sertifika => Box::new(sertifika::State::seed()),
     }
 }

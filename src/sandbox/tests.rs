@@ -211,7 +211,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/order/certificate/1001/revoke"),
+            &format!("{v2}/order/certificate/10001/revoke"),
         )
         .json(&comment),
     )
@@ -246,7 +246,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/certificate/2001/revoke"),
+            &format!("{v2}/certificate/20001/revoke"),
         )
         .json(&comment),
     )
@@ -260,7 +260,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/certificate/2002/revoke"),
+            &format!("{v2}/certificate/20002/revoke"),
         )
         .json(&skip),
     )
@@ -273,7 +273,7 @@ async fn digicert_revoke_requests_and_approval() {
                 &c,
                 &h,
                 Method::PUT,
-                &format!("{v2}/certificate/2003/revoke")
+                &format!("{v2}/certificate/20003/revoke")
             )
             .json(&wrong)
         )
@@ -286,7 +286,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/order/certificate/1002/revoke"),
+            &format!("{v2}/order/certificate/10002/revoke"),
         )
         .json(&json!({})),
     )
@@ -350,7 +350,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/certificate/0A1B2C3D000007D5/revoke"),
+            &format!("{v2}/certificate/0A1B2C3D00004E26/revoke"),
         )
         .json(&skip),
     )
@@ -361,7 +361,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/certificate/2005/revoke"),
+            &format!("{v2}/certificate/20006/revoke"),
         )
         .json(&comment),
     )
@@ -385,7 +385,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/order/certificate/1006/revoke"),
+            &format!("{v2}/order/certificate/10007/revoke"),
         )
         .json(&skip),
     )
@@ -396,7 +396,7 @@ async fn digicert_revoke_requests_and_approval() {
             &c,
             &h,
             Method::PUT,
-            &format!("{v2}/certificate/2006/revoke"),
+            &format!("{v2}/certificate/20007/revoke"),
         )
         .json(&comment),
     )
@@ -408,10 +408,261 @@ async fn digicert_revoke_requests_and_approval() {
     assert_eq!(err["errors"]["code"], "not_found|route");
 
     let s = stats(&c, &h).await;
-    assert_eq!(s["changes"]["digicert:order:1001"], 2);
-    assert_eq!(s["changes"]["digicert:certificate:2005"], 1);
-    assert_eq!(s["changes"]["digicert:order:1006"], 1);
-    assert_eq!(s["changes"]["digicert:certificate:2002"], 1);
+    assert_eq!(s["changes"]["digicert:order:10001"], 2);
+    assert_eq!(s["changes"]["digicert:certificate:20006"], 1);
+    assert_eq!(s["changes"]["digicert:order:10007"], 1);
+    assert_eq!(s["changes"]["digicert:certificate:20002"], 1);
+}
+
+/// Every order of a listing, following pages of `limit` until `page.total`.
+async fn all_orders(c: &Client, h: &Handle, filters: &str, limit: usize) -> Vec<Value> {
+    let mut orders = Vec::new();
+    loop {
+        let path = format!(
+            "/digicert/services/v2/order/certificate?{filters}&limit={limit}&offset={}",
+            orders.len()
+        );
+        let (status, page) = send(call(c, h, Method::GET, &path)).await;
+        assert_eq!(status, 200, "{page}");
+        let got = page["orders"].as_array().unwrap().clone();
+        assert_eq!(page["page"]["offset"], orders.len());
+        let total = page["page"]["total"].as_u64().unwrap() as usize;
+        orders.extend(got);
+        if orders.len() >= total {
+            assert_eq!(orders.len(), total);
+            return orders;
+        }
+    }
+}
+
+#[tokio::test]
+async fn digicert_orders_filter_and_page_as_live() {
+    let h = server(Options::default()).await;
+    let c = client();
+    let all = all_orders(&c, &h, "", 1000).await;
+    assert_eq!(all.len(), 2000);
+    assert_eq!(all[0]["id"], 10001);
+    assert_eq!(all[1999]["id"], 12000);
+    let first = &all[0];
+    assert_eq!(first["certificate"]["id"], 20001);
+    assert_eq!(first["certificate"]["serial_number"], "0a1b2c3d00004e21");
+    assert_eq!(first["status"], "issued");
+    assert!(first.get("requests").is_none(), "lists leave requests out");
+    assert!(all.iter().any(|o| o["organization"] == json!([])));
+
+    // Each filter selects some orders and not others, the same across page sizes.
+    let cn = first["certificate"]["common_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let domain = first["certificate"]["dns_names"][1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let product = first["product"]["name_id"].as_str().unwrap().to_owned();
+    let container = first["container"]["id"].as_u64().unwrap();
+    let till = first["certificate"]["valid_till"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    type Expect = Box<dyn Fn(&Value) -> bool>;
+    let cases: Vec<(String, Expect)> = vec![
+        (
+            "filters[status]=revoked".into(),
+            Box::new(|o: &Value| o["status"] == "revoked"),
+        ),
+        (
+            "filters[status][0]=pending&filters[status][1]=expired".into(),
+            Box::new(|o: &Value| o["status"] == "pending" || o["status"] == "expired"),
+        ),
+        (
+            format!("filters[common_name]={cn}"),
+            Box::new(move |o: &Value| o["certificate"]["common_name"] == cn.as_str()),
+        ),
+        (
+            format!("filters[domain_name]={domain}"),
+            Box::new(move |o: &Value| {
+                o["certificate"]["dns_names"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|n| n == domain.as_str())
+            }),
+        ),
+        (
+            "filters[search]=%25grace".into(),
+            Box::new(|o: &Value| o["user"]["email"].as_str().unwrap().contains("grace")),
+        ),
+        (
+            format!("filters[product_name_id]={product}"),
+            Box::new(move |o: &Value| o["product"]["name_id"] == product.as_str()),
+        ),
+        (
+            format!("filters[container_id]={container}"),
+            Box::new(move |o: &Value| o["container"]["id"] == container),
+        ),
+        (
+            format!("filters[valid_till]=%3C{till}"),
+            Box::new(move |o: &Value| {
+                o["certificate"]["valid_till"].as_str().unwrap() < till.as_str()
+            }),
+        ),
+        (
+            "filters[serial_number]=0A1B2C3D00004E2A".into(),
+            Box::new(|o: &Value| o["id"] == 10010),
+        ),
+        (
+            "filters[certificate_id]=20003".into(),
+            Box::new(|o: &Value| o["id"] == 10003),
+        ),
+    ];
+    for (filters, expected) in cases {
+        let want: Vec<&Value> = all
+            .iter()
+            .filter(|o| expected(o))
+            .map(|o| &o["id"])
+            .collect();
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{filters}: {}",
+            want.len()
+        );
+        let got = all_orders(&c, &h, &filters, 37).await;
+        let got: Vec<&Value> = got.iter().map(|o| &o["id"]).collect();
+        assert_eq!(got, want, "{filters}");
+    }
+
+    let v2 = "/digicert/services/v2/order/certificate";
+    for bad in [
+        "limit=1001",
+        "limit=0",
+        "filters[colour]=red",
+        "filters[valid_till]=%3Csoon",
+    ] {
+        let (status, err) = send(call(&c, &h, Method::GET, &format!("{v2}?{bad}"))).await;
+        assert_eq!(status, 400, "{bad}: {err}");
+        assert!(err["errors"][0]["code"].is_string());
+    }
+    let (_, past) = send(call(&c, &h, Method::GET, &format!("{v2}?offset=5000"))).await;
+    assert_eq!(past["orders"], json!([]));
+    assert_eq!(past["page"]["total"], 2000);
+}
+
+#[tokio::test]
+async fn digicert_revokes_show_in_the_order_and_the_request_list() {
+    let h = server(Options {
+        orders: 100,
+        ..Options::default()
+    })
+    .await;
+    let c = client();
+    let v2 = "/digicert/services/v2";
+    let (status, order) = send(call(
+        &c,
+        &h,
+        Method::GET,
+        &format!("{v2}/order/certificate/10009"),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(order["requests"][0]["type"], "revoke");
+    assert_eq!(order["requests"][0]["status"], "pending");
+    assert_eq!(order["requests"][0]["id"], 1);
+    let (status, err) = send(call(
+        &c,
+        &h,
+        Method::GET,
+        &format!("{v2}/order/certificate/10101"),
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(err["errors"][0]["code"], "not_found|order");
+
+    let pending = format!("{v2}/request?filters[status]=pending&filters[type]=revoke");
+    let before = send(call(&c, &h, Method::GET, &pending)).await.1;
+    let count = before["page"]["total"].as_u64().unwrap();
+    assert!(count > 0);
+    let comment = json!({"comments": "no longer needed"});
+    let revoke = |id: u64| format!("{v2}/order/certificate/{id}/revoke");
+    let (status, request) = send(call(&c, &h, Method::PUT, &revoke(10002)).json(&comment)).await;
+    assert_eq!(status, 201);
+    let after = send(call(&c, &h, Method::GET, &pending)).await.1;
+    assert_eq!(after["page"]["total"], count + 1);
+    let listed = after["requests"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(listed["id"], request["id"]);
+    assert_eq!(listed["order"]["id"], 10002);
+    let show = format!("{v2}/order/certificate/10002");
+    let order = send(call(&c, &h, Method::GET, &show)).await.1;
+    assert_eq!(order["status"], "issued");
+    assert_eq!(order["requests"][0]["status"], "pending");
+
+    // A rejection leaves the order issued; an approval revokes it with its certificate.
+    let decide = |id: &Value| format!("{v2}/request/{id}/status");
+    let reject = json!({"status": "rejected", "processor_comment": "no"});
+    assert_eq!(
+        send(call(&c, &h, Method::PUT, &decide(&request["id"])).json(&reject))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        send(call(&c, &h, Method::GET, &show)).await.1["status"],
+        "issued"
+    );
+    let (_, second) = send(call(&c, &h, Method::PUT, &revoke(10002)).json(&comment)).await;
+    let approve = json!({"status": "approved"});
+    assert_eq!(
+        send(call(&c, &h, Method::PUT, &decide(&second["id"])).json(&approve))
+            .await
+            .0,
+        204
+    );
+    let order = send(call(&c, &h, Method::GET, &show)).await.1;
+    assert_eq!(order["status"], "revoked");
+    assert_eq!(order["certificate"]["status"], "revoked");
+    let statuses: Vec<&Value> = order["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("rejected"), &json!("approved")]);
+
+    // Skipping approval revokes at once and files nothing.
+    let total = |v: Value| v["page"]["total"].as_u64().unwrap();
+    let every = format!("{v2}/request");
+    let requests = total(send(call(&c, &h, Method::GET, &every)).await.1);
+    let skip = json!({"comments": "x", "skip_approval": true});
+    assert_eq!(
+        send(call(&c, &h, Method::PUT, &revoke(10003)).json(&skip))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        total(send(call(&c, &h, Method::GET, &every)).await.1),
+        requests
+    );
+    let order = send(call(
+        &c,
+        &h,
+        Method::GET,
+        &format!("{v2}/order/certificate/10003"),
+    ))
+    .await
+    .1;
+    assert_eq!(order["status"], "revoked");
+    assert_eq!(order["requests"], json!([]));
+
+    // Orders that are not issued cannot be revoked.
+    let (status, err) = send(call(&c, &h, Method::PUT, &revoke(10010)).json(&comment)).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["errors"][0]["code"], "invalid_status|order");
 }
 
 #[tokio::test]
