@@ -5,7 +5,7 @@
 //! its age ([`crate::engine::plan`]), its profile, and that its requests go to the
 //! base URL configured now. The adapter of the plan's provider still judges each
 //! answer and says whether the operation asks for confirmation and may be sent
-//! twice ([`crate::providers::Adapter::replay`]); the engine confirms (showing the digest),
+//! twice (its [`crate::engine::Spec`], found by [`crate::providers::spec`]); the engine confirms (showing the digest),
 //! paces, retries, journals (each line carrying the digest) and reports.
 
 use std::time::SystemTime;
@@ -16,6 +16,7 @@ use super::context::{Context, load_settings};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::plan::{self, Plan};
+use crate::engine::{Account, Operation};
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::providers::{self, ProviderId};
@@ -40,13 +41,7 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
     let p = ctx.settings.provider(provider);
     let base = p.base_url()?;
     let secret = p.secret()?.clone();
-    let extra = |key: &'static str| p.extra(key).unwrap_or_default().to_string();
-    let at = providers::Endpoint {
-        base: &base,
-        secret: &secret,
-        extra: &extra,
-    };
-    let replay = providers::adapter(provider).replay(&plan.operation, &at).ok_or_else(|| {
+    let spec = providers::spec(provider, &plan.operation).ok_or_else(|| {
         Error::usage(format!(
             "the plan's operation `{}` is not a state-changing {} operation this certctl can apply",
             plan.operation, plan.provider
@@ -76,15 +71,15 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
         .flat_map(|u| u.ids.iter())
         .filter(|id| !settled(id))
         .count();
-    let op = providers::operation(
-        provider,
-        replay.name,
-        replay.irreversible,
-        replay.idempotent,
-        units.into_iter().map(Ok),
-        replay.interpret,
-    )
-    .sized(Some(count), Some(requests), preview);
+    let account = Account {
+        base: base.clone(),
+        secret: secret.clone(),
+    };
+    let op = Operation::new(spec, account, units.into_iter().map(Ok)).sized(
+        Some(count),
+        Some(requests),
+        preview,
+    );
     ctx.engine.plan = Some(plan.digest);
     ctx.run(op).await
 }

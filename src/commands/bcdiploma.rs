@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use super::context::Context;
 use crate::cli::IdSource;
 use crate::engine::Operation;
+use crate::engine::Spec;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::providers::{ProviderId, bcdiploma};
@@ -83,6 +84,20 @@ pub struct ToggleArgs {
     /// Keys per request
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub batch_size: u32,
+}
+
+impl Noun {
+    /// The operation the verb runs; every BCdiploma verb changes state.
+    pub fn spec(&self) -> Option<&'static Spec> {
+        Some(match self {
+            Noun::Campaigns(CampaignVerb::DeleteHistory { .. }) => {
+                &bcdiploma::CAMPAIGNS_DELETE_HISTORY
+            }
+            Noun::Certificates(CertificateVerb::Delete(_)) => &bcdiploma::CERTIFICATES_DELETE,
+            Noun::Certificates(CertificateVerb::Disable(_)) => &bcdiploma::CERTIFICATES_DISABLE,
+            Noun::Certificates(CertificateVerb::Enable(_)) => &bcdiploma::CERTIFICATES_ENABLE,
+        })
+    }
 }
 
 /// Runs a `bcdiploma` command and returns the exit code.

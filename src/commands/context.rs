@@ -126,10 +126,10 @@ impl Context {
     /// exit code and the sentence on stderr (see [`crate::outcome::conclude`]).
     pub async fn run(&self, op: Operation) -> Result<Outcome> {
         if let Some(path) = &self.plan_out {
-            let out = self.plan_out(op.provider, path)?;
+            let out = self.plan_out(op.spec.provider, path)?;
             return Ok(Outcome::ran(self.engine.plan(op, out)?));
         }
-        let pace = self.pace(op.provider);
+        let pace = self.pace(op.spec.provider);
         self.say_when_pacing_dominates(&op, &pace);
         let ended = self.engine.run(op, pace).await?;
         Ok(Outcome::ran(ended))
@@ -147,7 +147,7 @@ impl Context {
         }
         let why = match self.rate.as_ref() {
             Some(rate) => format!("--rate {} ({})", rate.value, rate.source),
-            None => format!("{}'s documented rate limits", op.provider.name()),
+            None => format!("{}'s documented rate limits", op.spec.provider.name()),
         };
         let change = if self.pace_scale.is_some() {
             "the emulator enforces no limit unless CERTCTL_SANDBOX_LIMITS=1, so --rate 0 runs this rehearsal at full speed"

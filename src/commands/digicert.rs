@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::context::Context;
 use crate::cli::{IdSource, value_enum};
+use crate::engine::Spec;
 use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::Ids;
@@ -165,6 +166,19 @@ pub struct RejectArgs {
     /// Why the requests are rejected, kept with them
     #[arg(long, required = true, value_name = "TEXT")]
     pub comment: String,
+}
+
+impl Noun {
+    /// The operation the verb runs; `None` for a read.
+    pub fn spec(&self) -> Option<&'static Spec> {
+        match self {
+            Noun::Orders(OrderVerb::Revoke(_)) => Some(&digicert::ORDERS_REVOKE),
+            Noun::Certificates(CertificateVerb::Revoke(_)) => Some(&digicert::CERTIFICATES_REVOKE),
+            Noun::Requests(RequestVerb::Show(_)) => None,
+            Noun::Requests(RequestVerb::Approve(_)) => Some(&digicert::REQUESTS_APPROVE),
+            Noun::Requests(RequestVerb::Reject(_)) => Some(&digicert::REQUESTS_REJECT),
+        }
+    }
 }
 
 /// Runs a `digicert` command and returns the exit code.

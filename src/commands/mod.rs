@@ -29,7 +29,7 @@ use crate::outcome::Outcome;
 
 /// Runs the command; how it ended becomes the exit code in `outcome::conclude`.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
-    if cli.global.plan_out.is_some() && !changes_state(matches) {
+    if cli.global.plan_out.is_some() && cli.command.spec().is_none() {
         return Err(Error::usage(
             "--plan-out plans a state-changing operation (delete, disable, enable, revoke, approve, reject, issue), and this command changes nothing",
         )
@@ -68,25 +68,4 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
             sertifika::run(noun, &Context::new(&cli.global, matches).await?).await
         }
     }
-}
-
-/// Whether the command being run is a provider operation that changes state, the
-/// only kind `--plan-out` can plan: its `noun verb` path names an operation the
-/// provider's adapter can replay (`campaigns delete-history` is
-/// `campaigns.delete_history`).
-fn changes_state(matches: &ArgMatches) -> bool {
-    let Some((provider, noun)) = matches.subcommand() else {
-        return false;
-    };
-    let Some(provider) = crate::providers::ProviderId::from_name(provider) else {
-        return false;
-    };
-    let Some((noun_name, verb)) = noun.subcommand() else {
-        return false;
-    };
-    let Some((verb_name, _)) = verb.subcommand() else {
-        return false;
-    };
-    let operation = format!("{noun_name}.{}", verb_name.replace('-', "_"));
-    crate::providers::changes_state(provider, &operation)
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::context::Context;
 use crate::cli::{IdSource, parse_duration};
+use crate::engine::Spec;
 use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
@@ -100,6 +101,18 @@ pub struct ShowArgs {
     pub wait: bool,
     #[command(flatten)]
     pub timeout: WaitTimeout,
+}
+
+impl Noun {
+    /// The operation the verb runs; `None` for a read.
+    pub fn spec(&self) -> Option<&'static Spec> {
+        match self {
+            Noun::Certifications(CertificationVerb::Delete(_)) => {
+                Some(&origin::CERTIFICATIONS_DELETE)
+            }
+            Noun::Results(ResultVerb::Show(_)) => None,
+        }
+    }
 }
 
 /// Runs an `origin` command and returns the exit code.

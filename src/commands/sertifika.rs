@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::context::Context;
 use crate::cli::IdSource;
+use crate::engine::Spec;
 use crate::engine::request::Request;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
@@ -157,6 +158,19 @@ pub struct RevokeArgs {
     /// Every user holding the template (one request)
     #[arg(long, conflicts_with_all = ["emails", "from", "user_codes"])]
     pub all: bool,
+}
+
+impl Noun {
+    /// The operation the verb runs; `None` for a read.
+    pub fn spec(&self) -> Option<&'static Spec> {
+        match self {
+            Noun::Certificates(CertificateVerb::Issue(_)) => Some(&sertifika::CERTIFICATES_ISSUE),
+            Noun::Certificates(CertificateVerb::Revoke(_)) => Some(&sertifika::CERTIFICATES_REVOKE),
+            Noun::Templates(_) | Noun::Users(_) | Noun::Certificates(CertificateVerb::List(_)) => {
+                None
+            }
+        }
+    }
 }
 
 /// Runs a `sertifika` command and returns the exit code.

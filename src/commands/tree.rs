@@ -95,3 +95,24 @@ pub enum Command {
         shell: Shell,
     },
 }
+
+impl Command {
+    /// The state-changing operation the command runs, the only kind `--plan-out`
+    /// can plan; `None` for every other command.
+    pub fn spec(&self) -> Option<&'static crate::engine::Spec> {
+        match self {
+            Command::Bcdiploma(noun) => noun.spec(),
+            Command::Digicert(noun) => noun.spec(),
+            Command::Origin(noun) => noun.spec(),
+            Command::Sertifika(noun) => noun.spec(),
+            Command::Check { .. }
+            | Command::Apply(_)
+            | Command::Sandbox(_)
+            | Command::Journal(_)
+            | Command::Config(_)
+            | Command::Version
+            | Command::Man
+            | Command::Completions { .. } => None,
+        }
+    }
+}

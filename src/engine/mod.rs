@@ -24,7 +24,6 @@ mod stop;
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -36,7 +35,7 @@ use crate::report::Reply;
 use crate::report::{ItemOutcome, ItemResult, Summary};
 use client::{Failure, Http};
 pub use ended::Ended;
-pub use operation::{Interpret, Operation, Unit, Verdict};
+pub use operation::{Account, Judging, Operation, Spec, Unit, Verdict};
 use rate::{Pace, Pacer};
 pub use read::Backoff;
 use request::Request;
@@ -384,14 +383,14 @@ impl Engine {
     /// must hold back when the operation is not safe to send twice. After a clean
     /// stop they are marked `not_sent`.
     pub async fn run(&self, mut op: Operation, pace: Pace) -> Result<Ended> {
-        let info = op.provider.info();
+        let info = op.spec.provider.info();
         if let Some(resume) = &self.resume {
-            resume.attach(info.name, op.name, op.idempotent)?;
+            resume.attach(info.name, op.spec.name, op.spec.idempotent)?;
             if let Some(digest) = &self.plan {
                 resume.check_plan(digest)?;
             }
         }
-        let mut ended = Ended::new(info.name, info.secret_key, op.name);
+        let mut ended = Ended::new(info.name, info.secret_key, op.spec.name);
         if self.dry_run {
             return self.dry_run(op, ended, None);
         }
@@ -403,8 +402,8 @@ impl Engine {
                     run_id: run_id.clone(),
                     profile: self.profile.clone(),
                     provider: info.name,
-                    operation: op.name,
-                    idempotent: op.idempotent,
+                    operation: op.spec.name,
+                    idempotent: op.spec.idempotent,
                     resumes: self.resume.as_ref().map(|r| r.root().to_string()),
                     plan: self.plan.clone(),
                 },
@@ -412,14 +411,14 @@ impl Engine {
         } else {
             None
         };
-        if op.irreversible && !self.yes {
+        if op.spec.irreversible && !self.yes {
             self.confirm(&op)?;
         }
         ended.run_id = Some(run_id.clone());
         ended.journaled = journal.is_some();
         let meta = Meta {
             provider: info.name,
-            operation: op.name,
+            operation: op.spec.name,
             profile: self.profile.clone(),
             dry_run: false,
             run_id,
@@ -443,12 +442,13 @@ impl Engine {
         let ctx = TaskContext {
             http: self.http.clone(),
             pacer: Pacer::new(pace),
-            interpret: op.interpret.clone(),
-            idempotent: op.idempotent,
+            spec: op.spec,
+            account: op.account.clone(),
+            idempotent: op.spec.idempotent,
             wait: op.wait,
             stop: Stop(Some(stop_rx)),
         };
-        let lookahead = match (&journal, op.idempotent) {
+        let lookahead = match (&journal, op.spec.idempotent) {
             (None, _) => self.concurrency,
             (Some(_), true) => self.concurrency * 4,
             (Some(_), false) => self.concurrency,
@@ -514,10 +514,10 @@ impl Engine {
     /// plan file `out` names, for review and a later `certctl apply`.
     pub fn plan(&self, op: Operation, out: plan::Out) -> Result<Ended> {
         if let Some(resume) = &self.resume {
-            resume.attach(op.provider.name(), op.name, op.idempotent)?;
+            resume.attach(op.spec.provider.name(), op.spec.name, op.spec.idempotent)?;
         }
-        let info = op.provider.info();
-        let ended = Ended::new(info.name, info.secret_key, op.name);
+        let info = op.spec.provider.info();
+        let ended = Ended::new(info.name, info.secret_key, op.spec.name);
         self.dry_run(op, ended, Some(plan::Recorder::new(out)))
     }
 
@@ -530,7 +530,7 @@ impl Engine {
         mut recorder: Option<plan::Recorder>,
     ) -> Result<Ended> {
         let mut printer =
-            DryRun::start(self.format, op.provider.name(), op.name).map_err(io_error)?;
+            DryRun::start(self.format, op.spec.provider.name(), op.spec.name).map_err(io_error)?;
         let mut count = 0u64;
         let mut notes = op.notes;
         for unit in op.units {
@@ -545,7 +545,7 @@ impl Engine {
         }
         if let Some(recorder) = recorder.filter(|_| count > 0) {
             let path = recorder.path().display().to_string();
-            let digest = recorder.write(op.provider.name(), op.name)?;
+            let digest = recorder.write(op.spec.provider.name(), op.spec.name)?;
             if op.wait.is_some() {
                 notes.push("a plan does not keep --wait: `certctl apply` reports each batch's pooling callback, to follow with `certctl origin results show`".into());
             }
@@ -584,8 +584,8 @@ impl Engine {
     fn confirm(&self, op: &Operation) -> Result<()> {
         let what = format!(
             "{} {} on {} item(s) with profile `{}`",
-            op.provider.name(),
-            op.name,
+            op.spec.provider.name(),
+            op.spec.name,
             op.count
                 .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string()),
             self.profile
@@ -670,7 +670,8 @@ fn explain_after_loss(verdict: Verdict) -> Verdict {
 struct TaskContext {
     http: Http,
     pacer: Pacer,
-    interpret: Arc<Interpret>,
+    spec: &'static Spec,
+    account: Account,
     idempotent: bool,
     wait: Option<Duration>,
     stop: Stop,
@@ -754,11 +755,15 @@ impl TaskContext {
                 }
                 None => unit,
             };
+            let judging = Judging {
+                account: &self.account,
+                follow: self.wait.is_some(),
+            };
             let verdict = match sent {
                 Ok(resp) if resp.after_lost_attempt => {
-                    explain_after_loss((self.interpret)(answered, &resp))
+                    explain_after_loss((self.spec.judge)(answered, &resp, &judging))
                 }
-                Ok(resp) => (self.interpret)(answered, &resp),
+                Ok(resp) => (self.spec.judge)(answered, &resp, &judging),
                 Err(e) => Verdict::All(Err(e)),
             };
             match verdict {

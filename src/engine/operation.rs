@@ -1,14 +1,14 @@
 //! What an adapter hands the engine: an [`Operation`] of lazily built [`Unit`]s
-//! (requests and the items they decide), and the [`Interpret`] that turns each
-//! answer into a [`Verdict`].
+//! (requests and the items they decide), run by the rules of its [`Spec`], whose
+//! [`Judge`] turns each answer into a [`Verdict`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::request::{Request, Response};
 use crate::error::{ItemError, Result};
 use crate::registry::ProviderId;
 use crate::report::Reply;
+use crate::secret::Secret;
 
 /// One request and the items it covers.
 #[derive(Debug, Clone)]
@@ -30,21 +30,54 @@ pub enum Verdict {
     Pending(Request),
 }
 
-/// Turns an answer to a unit's request into a verdict. The answer to a poll comes
-/// with the poll as the unit's request, so an adapter tells a poll's answer from
-/// the first one by the request alone and keeps no state of its own.
-pub type Interpret = dyn Fn(&Unit, &Response) -> Verdict + Send + Sync;
-
-/// An operation an adapter built: what it is, and its requests, lazily.
-pub struct Operation {
+/// The rules of one state-changing operation, written once in its adapter's table
+/// of specs: every way of running it (the command, `certctl apply`, `--plan-out`,
+/// `--resume`) reads them from here, so they cannot drift apart.
+#[derive(Debug)]
+pub struct Spec {
     /// The provider it runs against.
     pub provider: ProviderId,
-    /// Its name in reports and the journal (`certificates.delete`).
+    /// Its name in reports, plans and the journal (`certificates.delete`).
     pub name: &'static str,
     /// Whether it asks for confirmation.
     pub irreversible: bool,
     /// Whether a request may be sent again after it may have reached the server.
     pub idempotent: bool,
+    /// Judges each answer.
+    pub judge: Judge,
+}
+
+/// Turns an answer to a unit's request into a verdict. The answer to a poll comes
+/// with the poll as the unit's request, so a judge tells a poll's answer from the
+/// first one by the request alone and keeps no state of its own.
+pub type Judge = fn(&Unit, &Response, &Judging<'_>) -> Verdict;
+
+/// Where the account of a run lives and how to reach it: what a judge needs to
+/// follow an answer (a callback must point to this host, and a poll carries the
+/// credential).
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The base URL, without a trailing `/`.
+    pub base: String,
+    /// The credential.
+    pub secret: Secret,
+}
+
+/// What a [`Judge`] is told besides the answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Judging<'a> {
+    /// The account the run is against.
+    pub account: &'a Account,
+    /// Whether pending results are followed until final (`--wait`).
+    pub follow: bool,
+}
+
+/// An operation an adapter built: its rules, and its requests, lazily.
+pub struct Operation {
+    /// Its rules: provider, name, confirmation, idempotency and judge.
+    pub spec: &'static Spec,
+    /// The account its requests go to, for the judge.
+    pub account: Account,
     /// The requests, built as they are needed; an `Err` stops the run.
     pub units: Box<dyn Iterator<Item = Result<Unit>> + Send>,
     /// How many items there are, when known before sending.
@@ -53,8 +86,6 @@ pub struct Operation {
     pub requests: Option<usize>,
     /// The first few IDs, for the confirmation prompt.
     pub preview: Vec<String>,
-    /// Judges each answer.
-    pub interpret: Arc<Interpret>,
     /// With `--wait`: how long pending results are polled before giving up.
     pub wait: Option<Duration>,
     /// Remarks printed with the report (such as a skipped check in a dry run).
@@ -62,6 +93,24 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// An operation of `spec` against `account`, its requests built by `units`.
+    pub fn new(
+        spec: &'static Spec,
+        account: Account,
+        units: impl Iterator<Item = Result<Unit>> + Send + 'static,
+    ) -> Operation {
+        Operation {
+            spec,
+            account,
+            units: Box::new(units),
+            count: None,
+            requests: None,
+            preview: Vec::new(),
+            wait: None,
+            notes: Vec::new(),
+        }
+    }
+
     /// Records what is known up front: the item count and preview (for the prompt)
     /// and the request count (for the progress bar).
     pub fn sized(
@@ -74,5 +123,18 @@ impl Operation {
         self.requests = requests;
         self.preview = preview;
         self
+    }
+
+    /// The verdict of this operation's judge on `resp`, the answer to `unit`.
+    #[cfg(test)]
+    pub fn judge(&self, unit: &Unit, resp: &Response) -> Verdict {
+        (self.spec.judge)(
+            unit,
+            resp,
+            &Judging {
+                account: &self.account,
+                follow: self.wait.is_some(),
+            },
+        )
     }
 }

@@ -1,12 +1,11 @@
 //! What an adapter is to the rest of certctl ([`Adapter`], with the [`Probe`] and
-//! [`Replay`] it gives and the [`Endpoint`] it is given), and the pieces every
-//! adapter builds its operations from.
+//! the operation specs it gives and the [`Endpoint`] it is given), and the pieces
+//! every adapter builds its operations from.
 
 use crate::engine::request::Request;
-use crate::engine::{Operation, Unit};
+use crate::engine::{Account, Operation, Spec, Unit};
 use crate::error::Result;
 use crate::input::Ids;
-use crate::registry::ProviderId;
 use crate::secret::Secret;
 
 /// The read-only request `certctl check` sends to a provider, and whether its answer
@@ -19,30 +18,15 @@ pub struct Probe {
     pub verifies_credential: bool,
 }
 
-/// What `certctl apply` needs to send a planned operation again through the engine:
-/// the adapter's own name, confirmation and idempotency rules, and its judge of
-/// answers. A plan stores requests, not these rules: they stay the adapter's, so an
-/// applied plan is judged exactly as the operation run directly.
-pub struct Replay {
-    /// The operation's name, as in reports and the journal.
-    pub name: &'static str,
-    /// Whether it asks for confirmation.
-    pub irreversible: bool,
-    /// Whether a request may be sent again after it may have reached the server.
-    pub idempotent: bool,
-    /// Judges each answer.
-    pub interpret: std::sync::Arc<crate::engine::Interpret>,
-}
-
 /// What every adapter offers the commands that are not a provider's own (`check`,
 /// `apply`, `--plan-out`), so that those commands never name a provider.
 pub trait Adapter: Sync {
     /// The check probe of the account at `at`.
     fn probe(&self, at: &Endpoint<'_>) -> Probe;
 
-    /// The rules of the state-changing operation named `operation`, for a plan
-    /// applied to `at`; `None` for a name that is not one (reads are never planned).
-    fn replay(&self, operation: &str, at: &Endpoint<'_>) -> Option<Replay>;
+    /// The adapter's state-changing operations, each with its rules: what a plan
+    /// may name (reads are never planned).
+    fn specs(&self) -> &'static [&'static Spec];
 }
 
 /// Where an account lives and how to reach it, as the commands that are not a
@@ -110,50 +94,10 @@ pub fn find_message(value: &serde_json::Value, keys: &[&str]) -> Option<String> 
 
 /// An operation of one request on one item (a campaign, a template): its count,
 /// request count and preview follow from that.
-pub fn single(
-    provider: ProviderId,
-    name: &'static str,
-    irreversible: bool,
-    idempotent: bool,
-    id: String,
-    request: Request,
-    interpret: std::sync::Arc<crate::engine::Interpret>,
-) -> Operation {
+pub fn single(spec: &'static Spec, account: Account, id: String, request: Request) -> Operation {
     let unit = Unit {
         ids: vec![id.clone()],
         request,
     };
-    operation(
-        provider,
-        name,
-        irreversible,
-        idempotent,
-        std::iter::once(Ok(unit)),
-        interpret,
-    )
-    .sized(Some(1), Some(1), vec![id])
-}
-
-/// An operation with the fields every provider fills the same way.
-pub fn operation(
-    provider: ProviderId,
-    name: &'static str,
-    irreversible: bool,
-    idempotent: bool,
-    units: impl Iterator<Item = Result<Unit>> + Send + 'static,
-    interpret: std::sync::Arc<crate::engine::Interpret>,
-) -> Operation {
-    Operation {
-        provider,
-        name,
-        irreversible,
-        idempotent,
-        units: Box::new(units),
-        count: None,
-        requests: None,
-        preview: Vec::new(),
-        interpret,
-        wait: None,
-        notes: Vec::new(),
-    }
+    Operation::new(spec, account, std::iter::once(Ok(unit))).sized(Some(1), Some(1), vec![id])
 }

@@ -4,17 +4,13 @@
 //! batches; a `--campaign` disable/enable is one request. Errors come as 400/401/403
 //! with a JSON body carrying a message, which is reported as is.
 
-use std::sync::Arc;
-
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Operation, Unit, Verdict};
+use crate::engine::{Account, Judging, Operation, Spec, Unit, Verdict};
 use crate::error::unreadable_error;
 use crate::error::{ErrorKind, ItemError, Result};
 use crate::input::Ids;
 use crate::json;
-use crate::providers::adapter::{
-    Endpoint, Replay, batched, find_message, operation, request_count, single,
-};
+use crate::providers::adapter::{Endpoint, batched, find_message, request_count, single};
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -29,6 +25,14 @@ pub struct Target {
 }
 
 impl Target {
+    /// The account requests go to, as the engine's judges see it.
+    fn account(&self) -> Account {
+        Account {
+            base: self.base.clone(),
+            secret: self.token.clone(),
+        }
+    }
+
     fn request(&self, method: Method, path: &str) -> Request {
         Request::new(method, format!("{}{path}", self.base)).secret_header(
             "authorization",
@@ -45,19 +49,17 @@ pub fn delete_history(target: &Target, campaign: &str) -> Operation {
         &format!("/admin/campaign?campaignId={encoded}"),
     );
     single(
-        ProviderId::Bcdiploma,
-        "campaigns.delete_history",
-        true,
-        true,
+        &CAMPAIGNS_DELETE_HISTORY,
+        target.account(),
         campaign.to_string(),
         request,
-        interpret_with(Success::NoContent),
     )
 }
 
 /// `certificates delete KEY...`: DELETE /admin/keys with a JSON array per batch.
 pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
+    let account = target.account();
     let target = target.clone();
     let units = batched(ids, batch_size, move |keys| {
         let mut body = Vec::new();
@@ -66,15 +68,11 @@ pub fn delete(target: &Target, ids: Ids, batch_size: usize) -> Operation {
             .request(Method::Delete, "/admin/keys")
             .json_bytes(body)
     });
-    operation(
-        ProviderId::Bcdiploma,
-        "certificates.delete",
-        true,
-        true,
-        units,
-        interpret(),
+    Operation::new(&CERTIFICATES_DELETE, account, units).sized(
+        count,
+        request_count(count, batch_size),
+        preview,
     )
-    .sized(count, request_count(count, batch_size), preview)
 }
 
 /// The body of PUT /admin/keys: `{"ids":[...],"campaignId":...,"enable":...}`,
@@ -112,11 +110,12 @@ pub fn toggle(
     enable: bool,
     batch_size: usize,
 ) -> Operation {
-    let name = if enable {
-        "certificates.enable"
+    let spec = if enable {
+        &CERTIFICATES_ENABLE
     } else {
-        "certificates.disable"
+        &CERTIFICATES_DISABLE
     };
+    let account = target.account();
     let target = target.clone();
     match ids {
         Some(ids) => {
@@ -125,7 +124,7 @@ pub fn toggle(
                 let body = toggle_body(keys, campaign.as_deref(), enable);
                 target.request(Method::Put, "/admin/keys").json_bytes(body)
             });
-            operation(ProviderId::Bcdiploma, name, false, true, units, interpret()).sized(
+            Operation::new(spec, account, units).sized(
                 count,
                 request_count(count, batch_size),
                 preview,
@@ -136,38 +135,57 @@ pub fn toggle(
             let request = target
                 .request(Method::Put, "/admin/keys")
                 .json_bytes(toggle_body(&[], Some(&campaign), enable));
-            single(
-                ProviderId::Bcdiploma,
-                name,
-                false,
-                true,
-                campaign,
-                request,
-                interpret(),
-            )
+            single(spec, account, campaign, request)
         }
     }
 }
 
-/// The rules of the operation named `operation`, for `certctl apply`: every
-/// BCdiploma operation is safe to repeat; deleting asks for confirmation.
-pub fn replay(operation: &str) -> Option<Replay> {
-    let (name, irreversible, success) = match operation {
-        "campaigns.delete_history" => ("campaigns.delete_history", true, Success::NoContent),
-        "certificates.delete" => ("certificates.delete", true, Success::EmptyOrJson),
-        "certificates.disable" => ("certificates.disable", false, Success::EmptyOrJson),
-        "certificates.enable" => ("certificates.enable", false, Success::EmptyOrJson),
-        _ => return None,
-    };
-    Some(Replay {
-        name,
-        irreversible,
-        idempotent: true,
-        interpret: interpret_with(success),
-    })
-}
+/// Deleting a campaign's history: 204. Every BCdiploma operation is safe to
+/// repeat; deleting asks for confirmation.
+pub const CAMPAIGNS_DELETE_HISTORY: Spec = Spec {
+    provider: ProviderId::Bcdiploma,
+    name: "campaigns.delete_history",
+    irreversible: true,
+    idempotent: true,
+    judge: |_, resp, _| Verdict::All(judge(Success::NoContent, resp)),
+};
 
-/// The documented success answer of an operation (SPEC §2.1).
+/// Deleting keys: 2xx with an empty or JSON body.
+pub const CERTIFICATES_DELETE: Spec = Spec {
+    provider: ProviderId::Bcdiploma,
+    name: "certificates.delete",
+    irreversible: true,
+    idempotent: true,
+    judge: judge_keys,
+};
+
+/// Disabling keys: 2xx with an empty or JSON body.
+pub const CERTIFICATES_DISABLE: Spec = Spec {
+    provider: ProviderId::Bcdiploma,
+    name: "certificates.disable",
+    irreversible: false,
+    idempotent: true,
+    judge: judge_keys,
+};
+
+/// Re-enabling keys: 2xx with an empty or JSON body.
+pub const CERTIFICATES_ENABLE: Spec = Spec {
+    provider: ProviderId::Bcdiploma,
+    name: "certificates.enable",
+    irreversible: false,
+    idempotent: true,
+    judge: judge_keys,
+};
+
+/// Every state-changing BCdiploma operation.
+pub const SPECS: &[&Spec] = &[
+    &CAMPAIGNS_DELETE_HISTORY,
+    &CERTIFICATES_DELETE,
+    &CERTIFICATES_DISABLE,
+    &CERTIFICATES_ENABLE,
+];
+
+/// The documented success answer of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Success {
     /// 204 (deleting a campaign's history).
@@ -208,13 +226,9 @@ fn judge(success: Success, resp: &Response) -> Result<Option<Reply>, ItemError> 
     .status(resp.status))
 }
 
-fn interpret_with(success: Success) -> Arc<crate::engine::Interpret> {
-    Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(success, resp)))
-}
-
 /// The key operations' judge: 2xx with an empty or JSON body.
-fn interpret() -> Arc<crate::engine::Interpret> {
-    interpret_with(Success::EmptyOrJson)
+fn judge_keys(_: &Unit, resp: &Response, _: &Judging<'_>) -> Verdict {
+    Verdict::All(judge(Success::EmptyOrJson, resp))
 }
 
 /// The item error for a BCdiploma error answer.
@@ -249,8 +263,8 @@ impl crate::providers::adapter::Adapter for Api {
         }
     }
 
-    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
-        replay(operation)
+    fn specs(&self) -> &'static [&'static Spec] {
+        SPECS
     }
 }
 
@@ -270,23 +284,6 @@ mod tests {
 
     fn ids(list: &[&str]) -> Ids {
         test_support::ids(list, crate::input::any_id)
-    }
-
-    #[test]
-    fn replay_keeps_the_rules_of_each_operation() {
-        let ops = [
-            delete_history(&target(), "c1"),
-            delete(&target(), ids(&["k1"]), 100),
-            toggle(&target(), Some(ids(&["k1"])), None, false, 100),
-            toggle(&target(), None, Some("c1".into()), true, 100),
-        ];
-        for op in ops {
-            let replay = replay(op.name).unwrap();
-            assert_eq!(replay.name, op.name);
-            assert_eq!(replay.irreversible, op.irreversible, "{}", op.name);
-            assert_eq!(replay.idempotent, op.idempotent, "{}", op.name);
-        }
-        assert!(replay("campaigns.list").is_none());
     }
 
     #[test]
@@ -339,13 +336,14 @@ mod tests {
         assert_eq!(
             toggle_body(&["k\"1".into()], Some("c1"), false),
             br#"{"ids":["k\"1"],"campaignId":"c1","enable":false}"#,
-            "keys in SPEC order, escaped"
+            "keys in the documented order, escaped"
         );
     }
 
     #[test]
     fn errors_carry_the_provider_message() {
-        let interpret = interpret();
+        let op = delete(&target(), ids(&["k"]), 100);
+        let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         let unit = Unit {
             ids: vec!["k".into()],
             request: Request::new(Method::Put, "x"),
@@ -396,11 +394,6 @@ mod tests {
 
     #[test]
     fn every_bcdiploma_operation_is_safe_to_send_twice() {
-        let t = target();
-        assert!(delete_history(&t, "c").idempotent);
-        let k = || Some(test_support::ids(&["k"], crate::input::any_id));
-        assert!(delete(&t, test_support::ids(&["k"], crate::input::any_id), 100).idempotent);
-        assert!(toggle(&t, k(), None, false, 100).idempotent);
-        assert!(toggle(&t, None, Some("c".into()), true, 100).idempotent);
+        assert!(SPECS.iter().all(|spec| spec.idempotent));
     }
 }

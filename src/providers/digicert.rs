@@ -15,16 +15,15 @@
 //! engine can tell "may have been applied" from "done".
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Operation, Unit, Verdict};
+use crate::engine::{Account, Operation, Spec, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::error::{kind_for_status, unreadable_error};
 use crate::input::Ids;
-use crate::providers::adapter::{Endpoint, Replay, operation};
+use crate::providers::adapter::Endpoint;
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -182,6 +181,14 @@ impl Target {
         }
     }
 
+    /// The account requests go to, as the engine's judges see it.
+    fn account(&self) -> Account {
+        Account {
+            base: self.base.clone(),
+            secret: self.api_key.clone(),
+        }
+    }
+
     /// `GET {base}/request/REQUEST_ID`: one revoke (or other) request's details.
     pub fn show_request(&self, id: DigicertId) -> Request {
         self.request(Method::Get, &format!("/request/{id}"), None)
@@ -205,28 +212,16 @@ fn units(
     })
 }
 
-/// An operation of one PUT per ID, its answers judged by `judge`. Whether sending
-/// it twice is harmless is declared by the caller (SPEC §8): a revoke creates a
-/// revoke request each time, a status change does not.
+/// An operation of `spec`: one PUT per ID.
 fn one_per_id(
-    name: &'static str,
-    irreversible: bool,
-    idempotent: bool,
+    spec: &'static Spec,
+    target: &Target,
     ids: Ids,
     segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
     build: impl Fn(&str) -> Request + Send + 'static,
-    judge: Judge,
 ) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
-    operation(
-        ProviderId::Digicert,
-        name,
-        irreversible,
-        idempotent,
-        units(ids, segment, build),
-        Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(resp))),
-    )
-    .sized(count, count, preview)
+    Operation::new(spec, target.account(), units(ids, segment, build)).sized(count, count, preview)
 }
 
 /// What a revoke asks besides the comment.
@@ -263,21 +258,13 @@ pub fn revoke_orders(
     let target = target.clone();
     let body = revoke_body(comment, options);
     let segment = |id: &str| DigicertId::parse(id).map(|id| id.to_string());
-    one_per_id(
-        "orders.revoke",
-        true,
-        false,
-        ids,
-        segment,
-        move |id| {
-            target.request(
-                Method::Put,
-                &format!("/order/certificate/{id}/revoke"),
-                Some(&body),
-            )
-        },
-        judge_revoke,
-    )
+    one_per_id(&ORDERS_REVOKE, &target.clone(), ids, segment, move |id| {
+        target.request(
+            Method::Put,
+            &format!("/order/certificate/{id}/revoke"),
+            Some(&body),
+        )
+    })
 }
 
 /// `certificates revoke CERT... --comment TEXT [--reason R] [--skip-approval]
@@ -293,9 +280,8 @@ pub fn revoke_certificates(
     let target = target.clone();
     let body = revoke_body(comment, options);
     one_per_id(
-        "certificates.revoke",
-        true,
-        false,
+        &CERTIFICATES_REVOKE,
+        &target.clone(),
         ids,
         move |cert| by.segment(cert),
         move |cert| {
@@ -305,7 +291,6 @@ pub fn revoke_certificates(
                 Some(&body),
             )
         },
-        judge_revoke,
     )
 }
 
@@ -318,50 +303,67 @@ pub fn set_request_status(
     comment: Option<&str>,
 ) -> Operation {
     let target = target.clone();
-    let (name, status) = if approve {
-        ("requests.approve", "approved")
+    let (spec, status) = if approve {
+        (&REQUESTS_APPROVE, "approved")
     } else {
-        ("requests.reject", "rejected")
+        (&REQUESTS_REJECT, "rejected")
     };
     let body = match comment {
         Some(c) => json!({"status": status, "processor_comment": c}),
         None => json!({"status": status}),
     };
     let segment = |id: &str| DigicertId::parse(id).map(|id| id.to_string());
-    one_per_id(
-        name,
-        false,
-        true,
-        ids,
-        segment,
-        move |id| target.request(Method::Put, &format!("/request/{id}/status"), Some(&body)),
-        judge_status_change,
-    )
-}
-
-/// The rules of the operation named `operation`, for `certctl apply`: revokes ask
-/// for confirmation and are never sent twice once they may have arrived (each files
-/// a new revoke request); approving or rejecting sets a state, so it is safe to
-/// repeat (SPEC §8).
-pub fn replay(operation: &str) -> Option<Replay> {
-    // A revoke files a new revoke request each time; a status change sets a state.
-    let (name, irreversible, idempotent, judge): (_, _, _, Judge) = match operation {
-        "orders.revoke" => ("orders.revoke", true, false, judge_revoke),
-        "certificates.revoke" => ("certificates.revoke", true, false, judge_revoke),
-        "requests.approve" => ("requests.approve", false, true, judge_status_change),
-        "requests.reject" => ("requests.reject", false, true, judge_status_change),
-        _ => return None,
-    };
-    Some(Replay {
-        name,
-        irreversible,
-        idempotent,
-        interpret: Arc::new(move |_unit: &Unit, resp: &Response| Verdict::All(judge(resp))),
+    one_per_id(spec, &target.clone(), ids, segment, move |id| {
+        target.request(Method::Put, &format!("/request/{id}/status"), Some(&body))
     })
 }
 
-/// How one DigiCert answer is read: the item's response, or why it failed.
-type Judge = fn(&Response) -> Result<Option<Reply>, ItemError>;
+/// Revokes ask for confirmation and are never sent twice once they may have
+/// arrived: each files a new revoke request. Approving or rejecting sets a state,
+/// so it is safe to repeat (see "When a run is cut or its outcome is unknown" in
+/// the README).
+pub const ORDERS_REVOKE: Spec = Spec {
+    provider: ProviderId::Digicert,
+    name: "orders.revoke",
+    irreversible: true,
+    idempotent: false,
+    judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
+};
+
+/// See [`ORDERS_REVOKE`].
+pub const CERTIFICATES_REVOKE: Spec = Spec {
+    provider: ProviderId::Digicert,
+    name: "certificates.revoke",
+    irreversible: true,
+    idempotent: false,
+    judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
+};
+
+/// See [`ORDERS_REVOKE`].
+pub const REQUESTS_APPROVE: Spec = Spec {
+    provider: ProviderId::Digicert,
+    name: "requests.approve",
+    irreversible: false,
+    idempotent: true,
+    judge: |_, resp, _| Verdict::All(judge_status_change(resp)),
+};
+
+/// See [`ORDERS_REVOKE`].
+pub const REQUESTS_REJECT: Spec = Spec {
+    provider: ProviderId::Digicert,
+    name: "requests.reject",
+    irreversible: false,
+    idempotent: true,
+    judge: |_, resp, _| Verdict::All(judge_status_change(resp)),
+};
+
+/// Every state-changing DigiCert operation.
+pub const SPECS: &[&Spec] = &[
+    &ORDERS_REVOKE,
+    &CERTIFICATES_REVOKE,
+    &REQUESTS_APPROVE,
+    &REQUESTS_REJECT,
+];
 
 /// A revoke's documented success: 201 with the revoke request (a JSON object with
 /// an integer `id`) as the item's response, or 204 with no body. Any other 2xx is
@@ -517,8 +519,8 @@ impl crate::providers::adapter::Adapter for Api {
         }
     }
 
-    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
-        replay(operation)
+    fn specs(&self) -> &'static [&'static Spec] {
+        SPECS
     }
 }
 
@@ -548,29 +550,6 @@ mod tests {
 
     fn headers(req: &Request) -> Vec<(&str, &str)> {
         req.headers.iter().map(|(n, v)| (*n, v.exposed())).collect()
-    }
-
-    #[test]
-    fn replay_keeps_the_rules_of_each_operation() {
-        let ops = [
-            revoke_orders(&target(), ids(&["1"]), "c", RevokeOptions::default()),
-            revoke_certificates(
-                &target(),
-                ids(&["1"]),
-                "c",
-                RevokeOptions::default(),
-                By::Id,
-            ),
-            set_request_status(&target(), ids(&["1"]), true, None),
-            set_request_status(&target(), ids(&["1"]), false, Some("c")),
-        ];
-        for op in ops {
-            let replay = replay(op.name).unwrap();
-            assert_eq!(replay.name, op.name);
-            assert_eq!(replay.irreversible, op.irreversible, "{}", op.name);
-            assert_eq!(replay.idempotent, op.idempotent, "{}", op.name);
-        }
-        assert!(replay("requests.show").is_none());
     }
 
     #[test]
@@ -604,9 +583,9 @@ mod tests {
             "key lost",
             RevokeOptions::default(),
         );
-        assert!(op.irreversible);
-        assert!(!op.idempotent);
-        assert_eq!(op.name, "orders.revoke");
+        assert!(op.spec.irreversible);
+        assert!(!op.spec.idempotent);
+        assert_eq!(op.spec.name, "orders.revoke");
         assert_eq!((op.count, op.requests), (Some(2), Some(2)));
         let reqs = requests(op);
         assert_eq!(reqs.len(), 2);
@@ -718,8 +697,8 @@ mod tests {
     #[test]
     fn status_changes_omit_a_missing_comment() {
         let op = set_request_status(&target(), ids(&["9"]), true, None);
-        assert!(!op.irreversible && op.idempotent);
-        assert_eq!(op.name, "requests.approve");
+        assert!(!op.spec.irreversible && op.spec.idempotent);
+        assert_eq!(op.spec.name, "requests.approve");
         let reqs = requests(op);
         assert_eq!(
             reqs[0].url,
@@ -727,7 +706,7 @@ mod tests {
         );
         assert_eq!(body(&reqs[0]), json!({"status": "approved"}));
         let op = set_request_status(&target(), ids(&["9"]), false, Some("no"));
-        assert_eq!(op.name, "requests.reject");
+        assert_eq!(op.spec.name, "requests.reject");
         assert_eq!(
             body(&requests(op)[0]),
             json!({"status": "rejected", "processor_comment": "no"})
@@ -759,14 +738,14 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    /// The verdict of a revoke operation's own interpreter on `answer`.
+    /// The verdict of a revoke operation's own judge on `answer`.
     fn revoke_verdict(answer: &Response) -> Result<Option<Reply>, ItemError> {
         let op = revoke_orders(&target(), ids(&["1"]), "c", RevokeOptions::default());
         let unit = Unit {
             ids: vec!["1".into()],
             request: Request::new(Method::Put, "x"),
         };
-        match (op.interpret)(&unit, answer) {
+        match op.judge(&unit, answer) {
             Verdict::All(result) => result,
             other => panic!("{other:?}"),
         }
@@ -818,14 +797,11 @@ mod tests {
         };
         for (status, body) in [(204, ""), (200, "{}"), (200, "")] {
             assert!(
-                matches!(
-                    (op.interpret)(&unit, &resp(status, body)),
-                    Verdict::All(Ok(_))
-                ),
+                matches!(op.judge(&unit, &resp(status, body)), Verdict::All(Ok(_))),
                 "{status} {body}"
             );
         }
-        let refused = (op.interpret)(&unit, &resp(403, &recorded("error_invalid_key.json")));
+        let refused = op.judge(&unit, &resp(403, &recorded("error_invalid_key.json")));
         assert!(
             matches!(refused, Verdict::All(Err(ref e)) if e.kind == ErrorKind::Auth),
             "{refused:?}"

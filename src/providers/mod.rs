@@ -32,9 +32,9 @@ pub mod sertifika;
 
 mod adapter;
 
+use crate::engine::Spec;
 pub use crate::registry::ProviderId;
-use crate::secret::Secret;
-pub use adapter::{Adapter, Endpoint, operation};
+pub use adapter::{Adapter, Endpoint};
 
 /// The adapter of `provider`: the one place the adapters are listed.
 pub fn adapter(provider: ProviderId) -> &'static dyn Adapter {
@@ -46,16 +46,14 @@ pub fn adapter(provider: ProviderId) -> &'static dyn Adapter {
     }
 }
 
-/// Whether `operation` of `provider` changes state, which is what `--plan-out`
-/// accepts: exactly the operations [`Adapter::replay`] knows (the target does not
-/// matter to that question, so none is given).
-pub fn changes_state(provider: ProviderId, operation: &str) -> bool {
-    let at = Endpoint {
-        base: "",
-        secret: &Secret::new(""),
-        extra: &|_| String::new(),
-    };
-    adapter(provider).replay(operation, &at).is_some()
+/// The spec of the state-changing operation `name` of `provider`: what a plan of
+/// it is sent by; `None` for a name that is not one (reads are never planned).
+pub fn spec(provider: ProviderId, name: &str) -> Option<&'static Spec> {
+    adapter(provider)
+        .specs()
+        .iter()
+        .copied()
+        .find(|spec| spec.name == name)
 }
 
 /// Builders shared by the adapters' unit tests.
@@ -83,5 +81,30 @@ pub mod test_support {
             crate::input::Resumed::default(),
         )
         .expect("test IDs are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::registry::PROVIDERS;
+
+    #[test]
+    fn each_adapter_names_its_own_operations_once() {
+        for provider in &PROVIDERS {
+            let specs = super::adapter(provider.id).specs();
+            assert!(!specs.is_empty(), "{}", provider.name);
+            for (i, spec) in specs.iter().enumerate() {
+                assert_eq!(spec.provider, provider.id, "{}", spec.name);
+                assert!(
+                    specs[..i].iter().all(|other| other.name != spec.name),
+                    "{} {}",
+                    provider.name,
+                    spec.name
+                );
+                let found = super::spec(provider.id, spec.name).map(|s| s.name);
+                assert_eq!(found, Some(spec.name));
+            }
+            assert!(super::spec(provider.id, "templates.list").is_none());
+        }
     }
 }

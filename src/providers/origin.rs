@@ -9,17 +9,16 @@
 //! have reached the server. Polling itself (sleeps, deadline) is the engine's or the
 //! command's business; this module only judges answers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Interpret, Operation, Unit, Verdict};
+use crate::engine::{Account, Judging, Operation, Spec, Unit, Verdict};
 use crate::error::unreadable_error;
 use crate::error::{ErrorKind, ItemError};
 use crate::input::Ids;
-use crate::providers::adapter::{Endpoint, Replay, batched, operation, request_count};
+use crate::providers::adapter::{Endpoint, batched, request_count};
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -138,55 +137,50 @@ pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
             .request(Method::Post, format!("{}{path}", builder.base))
             .json(&json!({ "certifications": items }))
     });
-    let mut op = operation(
-        ProviderId::Origin,
-        "certifications.delete",
-        true,
-        false,
-        units,
-        interpret(target.clone(), opts.asynchronous, opts.wait.is_some()),
+    let account = Account {
+        base: target.base.clone(),
+        secret: target.token.clone(),
+    };
+    let mut op = Operation::new(&CERTIFICATIONS_DELETE, account, units).sized(
+        count,
+        request_count(count, opts.batch_size),
+        preview,
     );
-    op = op.sized(count, request_count(count, opts.batch_size), preview);
     op.wait = opts.wait;
     op
 }
 
-/// The rules of the operation named `operation`, for `certctl apply`: the delete
-/// asks for confirmation and is never sent twice once it may have arrived. A plan
-/// keeps no `--wait`, so an async delete reports each batch's pooling callback
-/// (checked against `target`'s host), found by the async path in the unit's URL.
-pub fn replay(operation: &str, target: &Target) -> Option<Replay> {
-    if operation != "certifications.delete" {
-        return None;
-    }
-    let sync = interpret(target.clone(), false, false);
-    let asynchronous = interpret(target.clone(), true, false);
-    Some(Replay {
-        name: "certifications.delete",
-        irreversible: true,
-        idempotent: false,
-        interpret: Arc::new(move |unit: &Unit, resp: &Response| {
-            if unit.request.url.contains(ASYNC_DELETE) {
-                asynchronous(unit, resp)
-            } else {
-                sync(unit, resp)
-            }
-        }),
-    })
-}
+/// The delete asks for confirmation and is never sent twice once it may have
+/// arrived. Its judge tells an async delete from a sync one by the async path in
+/// the unit's URL, so a plan (which keeps no `--wait`) is judged as the command is:
+/// an async delete reports each batch's pooling callback (checked against the
+/// account's host), or with `--wait` follows it until final.
+pub const CERTIFICATIONS_DELETE: Spec = Spec {
+    provider: ProviderId::Origin,
+    name: "certifications.delete",
+    irreversible: true,
+    idempotent: false,
+    judge: judge_delete,
+};
+
+/// Every state-changing Origin operation.
+pub const SPECS: &[&Spec] = &[&CERTIFICATIONS_DELETE];
 
 /// Judges delete answers and, with `--wait`, the answers of each batch's callback.
 ///
 /// The engine hands a poll's answer over with the poll as the unit's request (a
 /// GET of the callback), so the two are told apart without any state kept here.
-fn interpret(target: Target, asynchronous: bool, wait: bool) -> Arc<Interpret> {
-    Arc::new(move |unit: &Unit, resp: &Response| {
-        if unit.request.method == Method::Get {
-            judge_poll(&target, &unit.request.url, resp)
-        } else {
-            judge_post(&target, asynchronous, wait, resp)
-        }
-    })
+fn judge_delete(unit: &Unit, resp: &Response, judging: &Judging<'_>) -> Verdict {
+    let target = Target {
+        base: judging.account.base.clone(),
+        token: judging.account.secret.clone(),
+    };
+    if unit.request.method == Method::Get {
+        judge_poll(&target, &unit.request.url, resp)
+    } else {
+        let asynchronous = unit.request.url.contains(ASYNC_DELETE);
+        judge_post(&target, asynchronous, judging.follow, resp)
+    }
 }
 
 /// The answer to a delete POST.
@@ -369,14 +363,8 @@ impl crate::providers::adapter::Adapter for Api {
         }
     }
 
-    fn replay(&self, operation: &str, at: &Endpoint<'_>) -> Option<Replay> {
-        replay(
-            operation,
-            &Target {
-                base: at.base.to_string(),
-                token: at.secret.clone(),
-            },
-        )
+    fn specs(&self) -> &'static [&'static Spec] {
+        SPECS
     }
 }
 
@@ -416,26 +404,28 @@ mod tests {
         r#"{"status":{"state":"SUCCESS"},"result":{"executionStatus":"COMPLETED","batchId":"b1"}}"#;
 
     #[test]
-    fn replay_judges_sync_and_async_deletes_by_their_url() {
-        let op = delete(&target(), ids(&["o1"]), opts(true, false));
-        let replay = replay(op.name, &target()).unwrap();
-        assert_eq!(
-            (replay.irreversible, replay.idempotent),
-            (op.irreversible, op.idempotent)
+    fn deletes_are_judged_sync_or_async_by_their_url() {
+        // A plan keeps no --wait: its operation is built from the spec alone.
+        let units = [opts(true, false), opts(false, false)]
+            .map(|o| first_unit(delete(&target(), ids(&["o1"]), o)));
+        let plan = Operation::new(
+            &CERTIFICATIONS_DELETE,
+            Account {
+                base: target().base,
+                secret: target().token,
+            },
+            std::iter::empty(),
         );
-        let unit = first_unit(op);
-        match (replay.interpret)(&unit, &resp(200, ACCEPTED)) {
+        match plan.judge(&units[0], &resp(200, ACCEPTED)) {
             Verdict::All(Ok(Some(reply))) => {
                 assert!(reply.value().get("poolingCallback").is_some())
             }
             other => panic!("{other:?}"),
         }
-        let unit = first_unit(delete(&target(), ids(&["o1"]), opts(false, false)));
         assert!(matches!(
-            (replay.interpret)(&unit, &resp(200, DONE)),
+            plan.judge(&units[1], &resp(200, DONE)),
             Verdict::All(Ok(_))
         ));
-        assert!(super::replay("results.show", &target()).is_none());
     }
 
     #[test]
@@ -472,8 +462,8 @@ mod tests {
         let list: Vec<String> = (0..250).map(|i| format!("c{i}")).collect();
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
         let op = delete(&target(), ids(&refs), opts(false, false));
-        assert!(op.irreversible);
-        assert!(!op.idempotent);
+        assert!(op.spec.irreversible);
+        assert!(!op.spec.idempotent);
         assert_eq!(op.wait, None);
         assert_eq!(op.requests, Some(3));
         let sizes: Vec<usize> = op.units.map(|u| u.unwrap().ids.len()).collect();
@@ -515,8 +505,9 @@ mod tests {
     fn async_alone_reports_the_callback() {
         let op = delete(&target(), ids(&["a"]), opts(true, false));
         assert!(op.notes.is_empty());
-        let interpret = op.interpret.clone();
-        let unit = first_unit(op);
+        let mut op = op;
+        let unit = op.units.next().unwrap().unwrap();
+        let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         match interpret(&unit, &resp(200, ACCEPTED)) {
             Verdict::All(Ok(Some(v))) => assert_eq!(
                 *v.value(),
@@ -534,8 +525,9 @@ mod tests {
             op.notes.is_empty(),
             "a pending batch is said when there is one"
         );
-        let interpret = op.interpret.clone();
-        let mut unit = first_unit(op);
+        let mut op = op;
+        let mut unit = op.units.next().unwrap().unwrap();
+        let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         let callback =
             "https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1";
         for answer in [ACCEPTED, PENDING, PENDING] {
@@ -584,8 +576,9 @@ mod tests {
                 .is_ok()
         );
         let op = delete(&t, ids(&["a"]), opts(true, true));
-        let interpret = op.interpret.clone();
-        let unit = first_unit(op);
+        let mut op = op;
+        let unit = op.units.next().unwrap().unwrap();
+        let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         let foreign = r#"{"status":{"state":"SUCCESS"},"result":{"poolingCallback":"https://evil.example/cb"}}"#;
         match interpret(&unit, &resp(200, foreign)) {
             Verdict::All(Err(e)) => assert_eq!(e.kind, ErrorKind::Refused),

@@ -14,20 +14,17 @@ pub use issue_csv::{Row, parse as parse_csv};
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
 
 use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Operation, Unit, Verdict};
+use crate::engine::{Account, Operation, Spec, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::error::{kind_for_status, unreadable_error};
 use crate::input::Ids;
-use crate::providers::adapter::{
-    Endpoint, Replay, batched, find_message, operation, request_count, single,
-};
+use crate::providers::adapter::{Endpoint, batched, find_message, request_count, single};
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -48,6 +45,14 @@ impl Target {
     fn request(&self, method: Method, path: &str) -> Request {
         Request::new(method, format!("{}/api/v1.0{path}", self.base))
             .secret_header("authorization", self.token.clone())
+    }
+
+    /// The account requests go to, as the engine's judges see it.
+    fn account(&self) -> Account {
+        Account {
+            base: self.base.clone(),
+            secret: self.token.clone(),
+        }
     }
 
     /// The company segment, encoded (the ID comes from a config file).
@@ -293,6 +298,7 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
         .map(|r| r.email.clone())
         .collect();
     let size = batch_size.max(1);
+    let account = target.account();
     let target = target.clone();
     let mut rows = rows.into_iter();
     let units = std::iter::from_fn(move || {
@@ -307,44 +313,39 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
             .json(&json!({ "certificateItem": items }));
         Some(Ok(Unit { ids, request }))
     });
-    let op = operation(
-        ProviderId::Sertifika,
-        "certificates.issue",
-        false,
-        false,
-        units,
-        Arc::new(|unit: &Unit, resp: &Response| judge_issue(unit.ids.len(), resp)),
-    );
+    let op = Operation::new(&CERTIFICATES_ISSUE, account, units);
     op.sized(Some(count), request_count(Some(count), size), preview)
 }
 
-/// The rules of the operation named `operation`, for `certctl apply`. Issuing is
-/// never sent twice once it may have arrived; revoking is safe to repeat and asks
-/// for confirmation. A revoke of every holder (`--all`, a DELETE ending in `/user`)
-/// and of one user share a name but not their answers: the URL tells which it is.
-pub fn replay(operation: &str) -> Option<Replay> {
-    match operation {
-        "certificates.issue" => Some(Replay {
-            name: "certificates.issue",
-            irreversible: false,
-            idempotent: false,
-            interpret: Arc::new(|unit: &Unit, resp: &Response| judge_issue(unit.ids.len(), resp)),
-        }),
-        "certificates.revoke" => Some(Replay {
-            name: "certificates.revoke",
-            irreversible: true,
-            idempotent: true,
-            interpret: Arc::new(|unit: &Unit, resp: &Response| {
-                if unit.request.url.ends_with("/user") {
-                    Verdict::All(judge_revoke_all(resp))
-                } else {
-                    Verdict::All(judge_revoke(resp))
-                }
-            }),
-        }),
-        _ => None,
-    }
-}
+/// Issuing is never sent twice once it may have arrived: a second POST issues
+/// twice.
+pub const CERTIFICATES_ISSUE: Spec = Spec {
+    provider: ProviderId::Sertifika,
+    name: "certificates.issue",
+    irreversible: false,
+    idempotent: false,
+    judge: |unit, resp, _| judge_issue(unit.ids.len(), resp),
+};
+
+/// Revoking is safe to repeat and asks for confirmation. A revoke of every holder
+/// (`--all`, a DELETE ending in `/user`) and of one user share the operation but
+/// not their answers: the URL tells which it is.
+pub const CERTIFICATES_REVOKE: Spec = Spec {
+    provider: ProviderId::Sertifika,
+    name: "certificates.revoke",
+    irreversible: true,
+    idempotent: true,
+    judge: |unit, resp, _| {
+        if unit.request.url.ends_with("/user") {
+            Verdict::All(judge_revoke_all(resp))
+        } else {
+            Verdict::All(judge_revoke(resp))
+        }
+    },
+};
+
+/// Every state-changing Sertifika operation.
+pub const SPECS: &[&Spec] = &[&CERTIFICATES_ISSUE, &CERTIFICATES_REVOKE];
 
 /// Reads an issue answer: one `messageList` entry per row plus the two count lines.
 fn judge_issue(rows: usize, resp: &Response) -> Verdict {
@@ -447,6 +448,7 @@ fn is_success(entry: &str) -> bool {
 /// the e-mail (or user code) as given.
 pub fn revoke(target: &Target, template: &TemplateId, ids: Ids) -> Operation {
     let (count, preview) = (ids.count, ids.preview.clone());
+    let account = target.account();
     let target = target.clone();
     let template = template.clone();
     let units = batched(ids, 1, move |items| {
@@ -456,15 +458,7 @@ pub fn revoke(target: &Target, template: &TemplateId, ids: Ids) -> Operation {
             &format!("/certificate/{template}/user/{code}"),
         )
     });
-    operation(
-        ProviderId::Sertifika,
-        "certificates.revoke",
-        true,
-        true,
-        units,
-        Arc::new(|_unit: &Unit, resp: &Response| Verdict::All(judge_revoke(resp))),
-    )
-    .sized(count, count, preview)
+    Operation::new(&CERTIFICATES_REVOKE, account, units).sized(count, count, preview)
 }
 
 /// A single revoke answers 200 with a bare string: `userCode : 'HEX' is deleted`
@@ -531,13 +525,10 @@ fn revoke_answer(text: &str) -> Option<RevokeAnswer> {
 pub fn revoke_all(target: &Target, template: &TemplateId) -> Operation {
     let request = target.request(Method::Delete, &format!("/certificate/{template}/user"));
     single(
-        ProviderId::Sertifika,
-        "certificates.revoke",
-        true,
-        true,
+        &CERTIFICATES_REVOKE,
+        target.account(),
         template.to_string(),
         request,
-        Arc::new(|_unit: &Unit, resp: &Response| Verdict::All(judge_revoke_all(resp))),
     )
 }
 
@@ -598,8 +589,8 @@ impl crate::providers::adapter::Adapter for Api {
         }
     }
 
-    fn replay(&self, operation: &str, _at: &Endpoint<'_>) -> Option<Replay> {
-        replay(operation)
+    fn specs(&self) -> &'static [&'static Spec] {
+        SPECS
     }
 }
 
@@ -622,8 +613,8 @@ mod tests {
         TemplateId::parse(TID).unwrap()
     }
 
-    /// SPEC §8: issuing creates certificates each time it is sent; a revoke of a
-    /// revoked certificate changes nothing.
+    /// Issuing creates certificates each time it is sent; a revoke of a revoked
+    /// certificate changes nothing.
     #[test]
     fn issuing_is_not_safe_to_send_twice_and_revoking_is() {
         let row = Row {
@@ -631,32 +622,31 @@ mod tests {
             item: serde_json::json!({"Email": "a@b.c"}),
         };
         let op = issue(&target(), vec![row], 50);
-        assert!(!op.idempotent && !op.irreversible);
+        assert!(!op.spec.idempotent && !op.spec.irreversible);
         let ids = crate::providers::test_support::ids(&["a@b.c"], check_email_or_code);
         let op = revoke(&target(), &tid(), ids);
-        assert!(op.idempotent && op.irreversible);
+        assert!(op.spec.idempotent && op.spec.irreversible);
         let op = revoke_all(&target(), &tid());
-        assert!(op.idempotent && op.irreversible);
+        assert!(op.spec.idempotent && op.spec.irreversible);
     }
 
     #[test]
-    fn replay_tells_a_revoke_of_all_holders_by_its_url() {
-        let replay = replay("certificates.revoke").unwrap();
-        let all = revoke_all(&target(), &tid());
-        assert_eq!(
-            (replay.irreversible, replay.idempotent),
-            (all.irreversible, all.idempotent)
-        );
-        let mut all = all;
+    fn a_revoke_of_all_holders_is_told_by_its_url() {
+        let mut all = revoke_all(&target(), &tid());
         let unit = all.units.next().unwrap().unwrap();
         let answer = resp(200, r#"{"status":"OK","messageList":["a"]}"#);
         assert!(matches!(
-            (replay.interpret)(&unit, &answer),
+            all.judge(&unit, &answer),
             Verdict::All(Ok(Some(_)))
         ));
-        let issue = super::replay("certificates.issue").unwrap();
-        assert!(!issue.idempotent && !issue.irreversible);
-        assert!(super::replay("templates.list").is_none());
+        let ids = crate::providers::test_support::ids(&["a@b.c"], check_email_or_code);
+        let mut one = revoke(&target(), &tid(), ids);
+        let unit = one.units.next().unwrap().unwrap();
+        let answer = resp(200, r#""userCode : '0cba00ca' is deleted""#);
+        assert!(matches!(
+            one.judge(&unit, &answer),
+            Verdict::All(Ok(Some(_)))
+        ));
     }
 
     #[test]
