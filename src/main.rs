@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod input;
 mod json;
+mod metrics;
 mod outcome;
 mod output;
 mod providers;
@@ -71,6 +72,11 @@ fn main() -> ExitCode {
 /// Warnings by default; `-v` requests, `-vv` headers, `-vvv` bodies; `-q` errors
 /// only; `CERTCTL_LOG` (an env-filter) overrides them all. Colour follows `--color`
 /// and `NO_COLOR` (see `cli::use_color`).
+///
+/// A text line is the event's message alone: the fields a request's line carries
+/// (`method`, `url`, `status`, `duration_ms`, `attempt`, `run_id`) repeat what the
+/// message says, for `--log-format json`, where each line is one JSON object with
+/// `timestamp`, `level`, `message` and those fields at the top level.
 fn init_logging(global: &cli::GlobalArgs) {
     use tracing_subscriber::EnvFilter;
     let level = match (global.quiet, global.verbose) {
@@ -89,15 +95,33 @@ fn init_logging(global: &cli::GlobalArgs) {
             let others = if global.verbose > 0 { "warn" } else { "off" };
             EnvFilter::new(format!("{others},certctl={level}"))
         });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(cli::use_color(
-            global.color,
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-            std::env::var_os("NO_COLOR"),
-        ))
-        .without_time()
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match global.log_format {
+        cli::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+        cli::LogFormat::Text => builder
+            .with_ansi(cli::use_color(
+                global.color,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                std::env::var_os("NO_COLOR"),
+            ))
+            .without_time()
+            .fmt_fields(tracing_subscriber::fmt::format::debug_fn(
+                |writer, field, value| {
+                    if field.name() == "message" {
+                        write!(writer, "{value:?}")
+                    } else {
+                        Ok(())
+                    }
+                },
+            ))
+            .try_init(),
+    };
 }

@@ -41,6 +41,14 @@ impl Outcome {
         }
     }
 
+    /// The items' counts: an operation's summary, zeros for any other end.
+    pub fn summary(&self) -> crate::report::Summary {
+        match self {
+            Outcome::Ran(ended) => ended.summary,
+            _ => crate::report::Summary::default(),
+        }
+    }
+
     /// The sentences for stderr, each with its hint; none when there is nothing to
     /// say (a success, or a closed stdout pipe: the reader went away, nobody
     /// failed). A run stopped by an error with items unknown says both.

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["providers"],
     &["engine"],
-    &["input", "output", "sandbox"],
+    &["input", "output", "sandbox", "metrics"],
     &["report"],
     &["registry", "error", "secret", "json", "files"],
 ];

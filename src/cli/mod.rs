@@ -120,6 +120,41 @@ pub struct GlobalArgs {
     /// Run against the built-in emulator instead of the configured hosts (no account needed)
     #[arg(long, global = true)]
     pub sandbox: bool,
+
+    /// After each operation, apply or check, update the Prometheus text file PATH
+    ///
+    /// For cron jobs watched by node_exporter's textfile collector: the run's end
+    /// time, duration, exit code, items by outcome, HTTP answers by class and the
+    /// last success, labelled with profile, provider and operation; other jobs'
+    /// samples in the file are kept. Also `metrics_file = "PATH"` in the profile.
+    /// Dry runs and --plan-out leave it alone.
+    #[arg(
+        long,
+        env = "CERTCTL_METRICS_FILE",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Log lines on stderr as text, or as one JSON object per line for log collectors
+    #[arg(
+        long,
+        env = "CERTCTL_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text each.
+    Text,
+    /// One JSON object each: timestamp, level, message and the line's fields.
+    Json,
 }
 
 /// What `certctl --version` and `certctl version` print after the name: the crate

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use clap::ArgMatches;
 
 use super::context::{Context, load_settings};
+use super::metrics::Recorder;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::plan::{self, Plan};
@@ -21,8 +22,14 @@ use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::providers::{self, ProviderId};
 
-/// Runs `certctl apply` and returns the exit code.
-pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> Result<Outcome> {
+/// Runs `certctl apply`; the `recorder` learns the plan's operation once the plan is
+/// read.
+pub async fn run(
+    args: ApplyArgs,
+    global: &GlobalArgs,
+    matches: &ArgMatches,
+    recorder: &Recorder,
+) -> Result<Outcome> {
     let plan = Plan::read(&args.file)?;
     plan.check_age(args.max_age, SystemTime::now())?;
     plan.check_sandbox(global.sandbox)?;
@@ -32,12 +39,13 @@ pub async fn run(args: ApplyArgs, global: &GlobalArgs, matches: &ArgMatches) -> 
             plan.provider
         ))
     })?;
+    recorder.job(provider.name(), &plan.operation);
     let settings = if global.sandbox {
         load_settings(global, matches, None)?
     } else {
         settings_of(&plan.profile, global, matches)?
     };
-    let mut ctx = Context::with_settings(global, matches, settings).await?;
+    let mut ctx = Context::with_settings(global, matches, settings, recorder).await?;
     let p = ctx.settings.provider(provider);
     let base = p.base_url()?;
     let secret = p.secret()?.clone();

@@ -9,12 +9,14 @@
 use serde_json::{Value, json};
 
 use super::context::Context;
+use super::metrics::Recorder;
 use crate::config::{ProviderSettings, Source};
 use crate::error::kind_for_status;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::Outcome;
 use crate::output::{print_read, table};
 use crate::providers::{self, ProviderId};
+use crate::report::Summary;
 
 /// One check's result.
 struct Row {
@@ -54,8 +56,10 @@ impl Row {
 /// What `check` says of a credential no read-only request can prove.
 const NOT_VERIFIED: &str = "not verified: the API has no read-only request";
 
-/// Runs the checks of the named providers (or every configured one).
-pub async fn run(names: &[String], ctx: &Context) -> Result<Outcome> {
+/// Runs the checks of the named providers (or every configured one); each
+/// provider's checks are recorded by `recorder` as a job of their own, with the exit
+/// code `certctl check PROVIDER` would have given.
+pub async fn run(names: &[String], ctx: &Context, recorder: &Recorder) -> Result<Outcome> {
     let ids: Vec<ProviderId> = if names.is_empty() {
         let configured: Vec<ProviderId> = ctx
             .settings
@@ -90,8 +94,30 @@ pub async fn run(names: &[String], ctx: &Context) -> Result<Outcome> {
         ids
     };
     let mut rows = Vec::new();
+    let tally = ctx.engine.http.requests();
     for id in ids {
+        let (first_row, before) = (rows.len(), tally.counts());
         check_provider(ctx, ctx.settings.provider(id), &mut rows).await;
+        let after = tally.counts();
+        let own = &rows[first_row..];
+        let failed = own.iter().filter(|r| r.kind.is_some()).count() as u64;
+        let items = Summary {
+            total: own.len() as u64,
+            succeeded: own.len() as u64 - failed,
+            failed,
+            ..Summary::default()
+        };
+        let exit_code = own
+            .iter()
+            .find_map(|r| r.kind)
+            .map_or(0, ErrorKind::exit_code);
+        recorder.settle(
+            id.name(),
+            super::CHECK,
+            exit_code,
+            items,
+            std::array::from_fn(|i| after[i] - before[i]),
+        );
     }
     let value = Value::Array(
         rows.iter()

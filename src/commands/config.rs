@@ -73,6 +73,14 @@ pub fn run(cmd: ConfigCommand, global: &GlobalArgs, matches: &ArgMatches) -> Res
                     settings.journal.source,
                 ),
             ];
+            let metrics_file = match (&global.metrics_file, &settings.metrics_file) {
+                (Some(path), _) => Some((path.clone(), source_of(matches, "metrics_file"))),
+                (None, Some(v)) => Some((v.value.clone(), v.source)),
+                (None, None) => None,
+            };
+            if let Some((path, source)) = metrics_file {
+                rows.push(("metrics_file".into(), path.display().to_string(), source));
+            }
             if let Some(rate) = global.rate {
                 rows.push((
                     "rate".into(),

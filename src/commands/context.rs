@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
+use super::metrics::Recorder;
 use super::sandbox;
 use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
@@ -32,16 +33,20 @@ impl Context {
     pub(super) async fn new(
         global: &crate::cli::GlobalArgs,
         matches: &ArgMatches,
+        recorder: &Recorder,
     ) -> Result<Context> {
-        Context::with_settings(global, matches, load_settings(global, matches, None)?).await
+        let settings = load_settings(global, matches, None)?;
+        Context::with_settings(global, matches, settings, recorder).await
     }
 
     /// The context of a command whose settings are already loaded (`apply` loads
-    /// the plan's profile).
+    /// the plan's profile). The `recorder` learns the profile, and its tally counts
+    /// the answers of the run's HTTP client.
     pub(super) async fn with_settings(
         global: &crate::cli::GlobalArgs,
         matches: &ArgMatches,
         mut settings: Settings,
+        recorder: &Recorder,
     ) -> Result<Context> {
         let mut pace_scale = None;
         let sandbox = if global.sandbox {
@@ -53,10 +58,12 @@ impl Context {
         } else {
             None
         };
+        recorder.settings(&settings);
         let http = Http::new(
             global.timeout,
             global.retries,
             settings.needs_tls() || proxy_over_tls(),
+            recorder.requests(),
         )?;
         let mut engine = Engine {
             http,
@@ -65,6 +72,7 @@ impl Context {
             dry_run: global.dry_run || global.plan_out.is_some(),
             yes: global.yes,
             quiet: global.quiet,
+            progress: global.log_format == crate::cli::LogFormat::Text,
             concurrency: global.concurrency as usize,
             journal: settings.journal.value,
             sandbox: global.sandbox,

@@ -16,6 +16,7 @@ mod context;
 mod digicert;
 mod info;
 mod journal;
+mod metrics;
 mod origin;
 mod sandbox;
 mod sertifika;
@@ -26,9 +27,32 @@ pub use tree::{Cli, Command, command};
 
 use crate::error::{Error, Result, io_error};
 use crate::outcome::Outcome;
+use crate::providers::ProviderId;
+use metrics::Recorder;
 
 /// Runs the command; how it ended becomes the exit code in `outcome::conclude`.
+/// An operation, `apply` and `check` are recorded in the `--metrics-file` when they
+/// end, whatever their end (see [`metrics`]).
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
+    let recorder = Recorder::start(&cli.global);
+    if let Some(spec) = cli.command.spec() {
+        recorder.job(spec.provider.name(), spec.name);
+    }
+    if let Command::Check { providers } = &cli.command {
+        for id in providers.iter().filter_map(|p| ProviderId::from_name(p)) {
+            recorder.job(id.name(), CHECK);
+        }
+    }
+    let result = dispatch(cli, matches, &recorder).await;
+    recorder.finish(&result);
+    result
+}
+
+/// The operation label under which `check` is recorded.
+const CHECK: &str = "check";
+
+/// Runs the command the command line names.
+async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result<Outcome> {
     if cli.global.plan_out.is_some() && cli.command.spec().is_none() {
         return Err(Error::usage(
             "--plan-out plans a state-changing operation (delete, disable, enable, revoke, approve, reject, issue), and this command changes nothing",
@@ -51,21 +75,22 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
         Command::Man => info::man(),
         Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
         Command::Bcdiploma(noun) => {
-            bcdiploma::run(noun, &Context::new(&cli.global, matches).await?).await
+            bcdiploma::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }
         Command::Check { providers } => {
-            check::run(&providers, &Context::new(&cli.global, matches).await?).await
+            let ctx = Context::new(&cli.global, matches, recorder).await?;
+            check::run(&providers, &ctx, recorder).await
         }
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
-        Command::Apply(args) => apply::run(args, &cli.global, matches).await,
+        Command::Apply(args) => apply::run(args, &cli.global, matches, recorder).await,
         Command::Digicert(noun) => {
-            digicert::run(noun, &Context::new(&cli.global, matches).await?).await
+            digicert::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }
         Command::Origin(noun) => {
-            origin::run(noun, &Context::new(&cli.global, matches).await?).await
+            origin::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }
         Command::Sertifika(noun) => {
-            sertifika::run(noun, &Context::new(&cli.global, matches).await?).await
+            sertifika::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Parsed {
 pub struct Profile {
     /// `journal = false` turns the journal off.
     pub journal: Option<bool>,
+    /// `metrics_file = "PATH"`: the Prometheus text file to update after each command.
+    pub metrics_file: Option<String>,
     /// The provider tables, by provider name.
     pub providers: BTreeMap<String, ProviderTable>,
 }
@@ -130,6 +132,8 @@ fn parse_profile(
                     )));
                 }
             }
+        } else if key == "metrics_file" {
+            profile.metrics_file = Some(expect_str(value, key, &format!("[{section}]"), where_)?);
         } else if let Some(info) = PROVIDERS.iter().find(|p| p.name == key) {
             let sub = format!("{section}.{key}");
             let t = expect_table(value, &sub, where_)?;
@@ -137,7 +141,7 @@ fn parse_profile(
                 .providers
                 .insert(key.clone(), parse_provider(info, t, &sub, where_)?);
         } else {
-            let mut valid = vec!["journal"];
+            let mut valid = vec!["journal", "metrics_file"];
             valid.extend(PROVIDERS.iter().map(|p| p.name));
             return Err(unknown(key, &format!("[{section}]"), &valid, where_));
         }

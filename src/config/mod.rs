@@ -223,6 +223,9 @@ pub struct Settings {
     pub profile: Valued<String>,
     /// Whether state-changing requests are journaled.
     pub journal: Valued<bool>,
+    /// The profile's `metrics_file` (`--metrics-file` and `CERTCTL_METRICS_FILE`,
+    /// resolved by clap, come before it).
+    pub metrics_file: Option<Valued<PathBuf>>,
     providers: Vec<ProviderSettings>,
 }
 
@@ -260,6 +263,10 @@ impl Settings {
             Some(on) => Valued::new(on, Source::File),
             None => Valued::new(true, Source::Default),
         };
+        let metrics_file = section
+            .metrics_file
+            .as_ref()
+            .map(|p| Valued::new(PathBuf::from(p), Source::File));
         let mut providers = Vec::new();
         for info in &PROVIDERS {
             let table = section
@@ -279,6 +286,7 @@ impl Settings {
             path,
             profile,
             journal,
+            metrics_file,
             providers,
         })
     }

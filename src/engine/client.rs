@@ -3,8 +3,13 @@
 //! Every provider shares this client: one connection pool, rustls, the system's
 //! proxy variables, a `certctl/<version>` User-Agent, and redirects never followed
 //! (a followed redirect could carry a credential to another host). Every request is
-//! logged at `-v` with its credential redacted.
+//! logged at `-v` with its credential redacted, its parts as fields too (`method`,
+//! `url`, `status`, `duration_ms`, `attempt`, `run_id`) for `--log-format json`.
+//! Every answer is counted by class for the metrics file, and a retry that will
+//! wait [`LONG_WAIT`] or more says so on stderr before it waits.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::engine::rate::Pacer;
@@ -12,6 +17,11 @@ use crate::engine::request::{Method, Request, Response};
 use crate::engine::retry::{self, Attempt};
 use crate::engine::stop::Stop;
 use crate::error::{Error, ErrorKind, ItemError, Result};
+use crate::metrics::Requests;
+
+/// A retry wait at least this long is announced on stderr: a run must not fall
+/// silent for minutes behind a server's `Retry-After`.
+pub const LONG_WAIT: Duration = Duration::from_secs(10);
 
 /// Why [`Http::send`] has no answer to give.
 #[derive(Debug)]
@@ -60,13 +70,27 @@ pub struct Http {
     client: reqwest::Client,
     retries: u32,
     backoff_base: Duration,
+    /// Answers by class, for the metrics file.
+    requests: Arc<Requests>,
+    /// Whether a long retry wait was announced already: once per run is enough.
+    announced: Arc<AtomicBool>,
+    /// The provider the requests go to, named in the notice of a long wait.
+    provider: Option<&'static str>,
+    /// The run the requests belong to, a field of every request's log line.
+    run_id: Option<Arc<str>>,
 }
 
 impl Http {
     /// Builds the client; `timeout` bounds each attempt, `retries` the extra attempts.
     /// Without `tls` it trusts no certificate at all, which spares loading the
-    /// system's CA store when every URL of the run is plain HTTP.
-    pub fn new(timeout: Duration, retries: u32, tls: bool) -> Result<Http> {
+    /// system's CA store when every URL of the run is plain HTTP. Every answer is
+    /// counted in `requests`.
+    pub fn new(
+        timeout: Duration,
+        retries: u32,
+        tls: bool,
+        requests: Arc<Requests>,
+    ) -> Result<Http> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("certctl/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -85,7 +109,26 @@ impl Http {
             client,
             retries,
             backoff_base: Duration::from_millis(500),
+            requests,
+            announced: Arc::new(AtomicBool::new(false)),
+            provider: None,
+            run_id: None,
         })
+    }
+
+    /// The same client, its requests to `provider` and (for an operation) part of
+    /// the run `run_id`, as its log lines and notices say.
+    pub fn for_run(&self, provider: &'static str, run_id: Option<&str>) -> Http {
+        Http {
+            provider: Some(provider),
+            run_id: run_id.map(Arc::from),
+            ..self.clone()
+        }
+    }
+
+    /// The answers counted so far, by class.
+    pub fn requests(&self) -> &Requests {
+        &self.requests
     }
 
     /// Sends `req`, retrying what is safe to retry, and returns the last answer.
@@ -116,10 +159,17 @@ impl Http {
             }
             let started = Instant::now();
             let outcome = self.attempt(req).await;
-            let elapsed = started.elapsed().as_millis();
+            let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let (attempt, retry_after) = match &outcome {
                 Ok(resp) => {
+                    self.requests.answered(resp.status);
                     tracing::info!(
+                        method = req.method.as_str(),
+                        url = req.url.as_str(),
+                        status = resp.status,
+                        duration_ms = elapsed,
+                        attempt = attempt_no,
+                        run_id = self.run_id.as_deref(),
                         "{} {} -> {} in {elapsed} ms (attempt {attempt_no})",
                         req.method.as_str(),
                         req.url,
@@ -129,7 +179,14 @@ impl Http {
                     (Attempt::Status(resp.status), resp.retry_after.clone())
                 }
                 Err((attempt, message)) => {
+                    self.requests.unanswered();
                     tracing::info!(
+                        method = req.method.as_str(),
+                        url = req.url.as_str(),
+                        error = message.as_str(),
+                        duration_ms = elapsed,
+                        attempt = attempt_no,
+                        run_id = self.run_id.as_deref(),
                         "{} {} -> {message} after {elapsed} ms (attempt {attempt_no})",
                         req.method.as_str(),
                         req.url
@@ -166,8 +223,9 @@ impl Http {
             if !retry {
                 return Err(Failure::Item(failure));
             }
-            let wait = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
-            tracing::info!("retrying in {} ms", wait.as_millis());
+            let delay = retry::delay(attempt_no, self.backoff_base, retry_after.as_deref());
+            self.say_wait(attempt, delay, attempt_no + 1);
+            let wait = delay.wait;
             last = Some(failure);
             tokio::select! {
                 biased;
@@ -175,6 +233,39 @@ impl Http {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+    }
+
+    /// Logs the wait before try number `next`; the first wait of the run that lasts
+    /// [`LONG_WAIT`] or more is a warning (silenced by `-q`), with what caused it,
+    /// so a long silence is never a mystery.
+    fn say_wait(&self, attempt: Attempt, delay: retry::Delay, next: u32) {
+        let long = delay.wait >= LONG_WAIT;
+        if !long || self.announced.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                wait_ms = u64::try_from(delay.wait.as_millis()).unwrap_or(u64::MAX),
+                attempt = next,
+                run_id = self.run_id.as_deref(),
+                "retrying in {} ms ({})",
+                delay.wait.as_millis(),
+                delay.source
+            );
+            return;
+        }
+        let reason = match attempt {
+            Attempt::Status(status) => status.to_string(),
+            Attempt::ConnectFailed => "no connection".to_string(),
+            Attempt::Lost | Attempt::Tls => "no answer".to_string(),
+        };
+        let from = self.provider.unwrap_or("the provider");
+        let wait = humantime::format_duration(Duration::from_secs(delay.wait.as_secs()));
+        tracing::warn!(
+            wait_ms = u64::try_from(delay.wait.as_millis()).unwrap_or(u64::MAX),
+            attempt = next,
+            run_id = self.run_id.as_deref(),
+            "{reason} from {from}: waiting {wait} before attempt {next} of {} ({})",
+            self.retries + 1,
+            delay.source
+        );
     }
 
     async fn attempt(&self, req: &Request) -> Result<Response, (Attempt, String)> {

@@ -416,6 +416,7 @@ impl Engine {
         }
         ended.run_id = Some(run_id.clone());
         ended.journaled = journal.is_some();
+        let meta_run_id = run_id.clone();
         let meta = Meta {
             provider: info.name,
             operation: op.spec.name,
@@ -435,12 +436,13 @@ impl Engine {
             op.units = Box::new(prefetch::Prefetch::new(op.units));
         }
         let reporter =
-            Reporter::start(self.format, meta, requests, self.quiet).map_err(io_error)?;
+            Reporter::start(self.format, meta, requests, self.quiet, self.progress)
+                .map_err(io_error)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The requests in flight: polled inside this task rather than spawned, which
         // saves a task allocation and a wake-up through the scheduler per request.
         let ctx = TaskContext {
-            http: self.http.clone(),
+            http: self.http.for_run(info.name, Some(&meta_run_id)),
             pacer: Pacer::new(pace),
             spec: op.spec,
             account: op.account.clone(),

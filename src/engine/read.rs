@@ -172,7 +172,8 @@ impl Engine {
         req: &Request,
         pacer: &Pacer,
     ) -> Result<Response> {
-        match self.http.send(req, true, pacer, &Stop::never()).await {
+        let http = self.http.for_run(provider.name(), None);
+        match http.send(req, true, pacer, &Stop::never()).await {
             Ok(resp) => Ok(resp),
             Err(Failure::Item(e)) => Err(Error::new(
                 e.kind,

@@ -39,17 +39,37 @@ pub fn should_retry(attempt: Attempt, idempotent: bool) -> bool {
     }
 }
 
+/// How long to wait before a retry, and what decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delay {
+    /// The wait.
+    pub wait: Duration,
+    /// What decided it, as the notice of a long wait says: `Retry-After`,
+    /// `Retry-After, capped` or `backoff`.
+    pub source: &'static str,
+}
+
 /// The wait before try number `retry` (1 for the first retry): the server's
 /// `Retry-After` when it gave one (capped at five minutes), otherwise exponential
 /// backoff from `base` with up to 50% random jitter, so parallel workers spread out.
-pub fn delay(retry: u32, base: Duration, retry_after: Option<&str>) -> Duration {
+pub fn delay(retry: u32, base: Duration, retry_after: Option<&str>) -> Delay {
     if let Some(wait) = retry_after.and_then(parse_retry_after) {
-        return wait.min(MAX_RETRY_AFTER);
+        return Delay {
+            wait: wait.min(MAX_RETRY_AFTER),
+            source: if wait > MAX_RETRY_AFTER {
+                "Retry-After, capped"
+            } else {
+                "Retry-After"
+            },
+        };
     }
     let exp = base.saturating_mul(1u32 << retry.saturating_sub(1).min(10));
     let capped = exp.min(Duration::from_secs(60));
     let jitter = capped.mul_f64(random_fraction() * 0.5);
-    capped + jitter
+    Delay {
+        wait: capped + jitter,
+        source: "backoff",
+    }
 }
 
 /// Reads `Retry-After` as seconds or an HTTP date.
@@ -105,27 +125,30 @@ mod tests {
     #[test]
     fn retry_after_wins_and_is_capped() {
         let base = Duration::from_millis(100);
-        assert_eq!(delay(1, base, Some("2")), Duration::from_secs(2));
-        assert_eq!(delay(1, base, Some("100000")), MAX_RETRY_AFTER);
-        assert_eq!(delay(1, base, Some("301")), MAX_RETRY_AFTER);
-        assert_eq!(
-            delay(1, base, Some("99999999999999999999999999")),
-            MAX_RETRY_AFTER
-        );
+        let wait = |after: &str| delay(1, base, Some(after)).wait;
+        assert_eq!(wait("2"), Duration::from_secs(2));
+        assert_eq!(delay(1, base, Some("2")).source, "Retry-After");
+        assert_eq!(wait("100000"), MAX_RETRY_AFTER);
+        assert_eq!(wait("300"), MAX_RETRY_AFTER);
+        assert_eq!(delay(1, base, Some("300")).source, "Retry-After");
+        assert_eq!(wait("301"), MAX_RETRY_AFTER);
+        assert_eq!(delay(1, base, Some("301")).source, "Retry-After, capped");
+        assert_eq!(wait("99999999999999999999999999"), MAX_RETRY_AFTER);
         let far = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(86_400));
-        assert_eq!(delay(1, base, Some(&far)), MAX_RETRY_AFTER);
+        assert_eq!(wait(&far), MAX_RETRY_AFTER);
         let date = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(10));
-        assert_eq!(delay(1, base, Some(&date)), Duration::ZERO);
+        assert_eq!(wait(&date), Duration::ZERO);
     }
 
     #[test]
     fn backoff_grows_with_bounded_jitter() {
         let base = Duration::from_millis(100);
         for retry in 1..5u32 {
-            let d = delay(retry, base, None);
+            let d = delay(retry, base, None).wait;
             let floor = base * (1 << (retry - 1));
             assert!(d >= floor && d <= floor.mul_f64(1.5), "{retry}: {d:?}");
         }
-        assert!(delay(1, base, Some("soon")) >= base);
+        assert!(delay(1, base, Some("soon")).wait >= base);
+        assert_eq!(delay(1, base, Some("soon")).source, "backoff");
     }
 }

@@ -22,6 +22,8 @@ pub struct Engine {
     pub yes: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Whether a progress bar may show on a terminal (not under JSON log lines).
+    pub progress: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
     /// Whether state-changing requests are journaled (the profile's `journal`).

@@ -56,11 +56,13 @@ pub struct Reporter {
 impl Reporter {
     /// Starts the report; `requests` sizes the progress bar when it is known, and
     /// `quiet` (`-q`) hides the bar and, in text, the lines of succeeded items.
+    /// Without `progress` (JSON log lines, which a bar would garble) there is no bar.
     pub fn start(
         format: Format,
         meta: Meta,
         requests: Option<u64>,
         quiet: bool,
+        progress: bool,
     ) -> io::Result<Reporter> {
         let mut out = BufWriter::with_capacity(64 * 1024, stdout());
         if format == Format::Json {
@@ -68,7 +70,7 @@ impl Reporter {
             // Reopen the header object to stream `items` into it.
             write!(out, "{},\"items\":[", head.trim_end_matches('}'))?;
         }
-        let progress = if !quiet && io::stderr().is_terminal() && requests.is_none_or(|n| n > 1) {
+        let progress = if progress && !quiet && io::stderr().is_terminal() && requests.is_none_or(|n| n > 1) {
             let bar = match requests {
                 Some(n) => indicatif::ProgressBar::new(n),
                 None => indicatif::ProgressBar::new_spinner(),

@@ -244,7 +244,7 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, lo
         .serve_connection(TokioIo::new(stream), service)
         .await
     {
-        tracing::debug!(%error, "sandbox: connection ended");
+        tracing::debug!("sandbox: connection ended: {error}");
     }
 }
 
