@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's runnable snippets ("Use in CI", the resume rehearsal, the plan
-# walk-through), run for real:
+# walk-through, the cron job's metrics file), run for real:
 # each shell block between its markers in README.md, read from there so the two
 # cannot drift, run in a fresh directory with the debug build first on the PATH, as
 # a CI job would run it.
@@ -14,8 +14,10 @@ bin_dir=$target_dir/debug
 [ -x "$bin_dir/certctl" ] || { echo "smoke: no certctl in $bin_dir" >&2; exit 1; }
 # Each README block between `<!-- NAME:begin -->` and `<!-- NAME:end -->` markers
 # runs in a fresh directory, as a user pasting it into a script would run it.
+# A third argument names a metrics file the block leaves, read back with a Prometheus
+# text-format parser (examples/check_metrics.rs).
 run_block() {
-  local name=$1 expect=$2 work
+  local name=$1 expect=$2 metrics=${3:-} work
   work=$(mktemp -d)
   sed -n "/<!-- $name:begin -->/,/<!-- $name:end -->/p" README.md |
     sed -e '/^<!--/d' -e '/^```/d' > "$work/snippet.sh"
@@ -25,6 +27,10 @@ run_block() {
     { cat "$work/out"; echo "smoke: the README's $name failed" >&2; rm -rf "$work"; exit 1; }
   grep -q "$expect" "$work/out" ||
     { cat "$work/out"; echo "smoke: the README's $name did not print $expect" >&2; rm -rf "$work"; exit 1; }
+  if [ -n "$metrics" ]; then
+    cargo run --quiet --example check_metrics -- "$work/$metrics" ||
+      { echo "smoke: the README's $name left a metrics file that does not parse" >&2; rm -rf "$work"; exit 1; }
+  fi
   # The snippet's trap must have stopped its emulator: none may be left in its directory.
   left_running() {
     local pid
@@ -40,4 +46,5 @@ run_block() {
 run_block ci-snippet '"outcome":"succeeded"'
 run_block resume-snippet '0 failed, 0 unknown, 0 skipped of'
 run_block plan-snippet 'apply exited 3'
-echo "smoke: 3 passed, 0 failed"
+run_block cron-snippet 'certctl_last_run_exit_code{profile="sandbox",provider="digicert",operation="orders.revoke"} 5' certctl.prom
+echo "smoke: 4 passed, 0 failed"

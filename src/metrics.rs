@@ -199,6 +199,10 @@ impl Family {
     }
 }
 
+/// One sample certctl writes for a job: the label beside the job's (`outcome`,
+/// `class`), if any, and the value.
+type Point<'a> = (Option<(&'a str, &'a str)>, String);
+
 /// A whole file in the text format, family by family in file order.
 #[derive(Debug, Default)]
 struct Exposition {
@@ -319,7 +323,7 @@ impl Exposition {
             ("unknown", run.items.unknown),
             ("skipped", run.items.skipped),
         ];
-        let values: [Vec<(Option<(&str, &str)>, String)>; 6] = [
+        let values: [Vec<Point>; 6] = [
             vec![(None, ended.clone())],
             vec![(None, format!("{:.3}", run.duration.as_secs_f64()))],
             vec![(None, run.exit_code.to_string())],
@@ -458,7 +462,9 @@ fn parse_sample(line: &str) -> Option<Sample> {
 fn is_float(text: &str) -> bool {
     matches!(text, "NaN" | "+Inf" | "-Inf" | "Inf")
         || (text.parse::<f64>().is_ok()
-            && !text.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E'))
+            && !text
+                .chars()
+                .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E'))
 }
 
 /// The labels after `{` up to the closing `}`, and what follows it.
@@ -546,7 +552,10 @@ mod tests {
             format!("certctl_last_run_requests{{{labels},class=\"error\"}} 0"),
             format!("certctl_last_success_timestamp_seconds{{{labels}}} 0"),
         ] {
-            assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
         }
         assert_eq!(text.matches("# HELP").count(), 6, "{text}");
     }

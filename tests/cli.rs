@@ -12,6 +12,8 @@ mod contract;
 mod digicert;
 mod general;
 mod journal;
+mod logs;
+mod metrics;
 mod origin;
 mod outcomes;
 mod output;

@@ -128,12 +128,7 @@ pub struct GlobalArgs {
     /// last success, labelled with profile, provider and operation; other jobs'
     /// samples in the file are kept. Also `metrics_file = "PATH"` in the profile.
     /// Dry runs and --plan-out leave it alone.
-    #[arg(
-        long,
-        env = "CERTCTL_METRICS_FILE",
-        global = true,
-        value_name = "PATH"
-    )]
+    #[arg(long, env = "CERTCTL_METRICS_FILE", global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
 
     /// Log lines on stderr as text, or as one JSON object per line for log collectors

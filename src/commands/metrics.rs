@@ -186,10 +186,7 @@ impl Recorder {
             })
             .collect();
         if let Err(why) = crate::metrics::update(path, &runs) {
-            tracing::warn!(
-                "the metrics file {} was not updated: {why}",
-                path.display()
-            );
+            tracing::warn!("the metrics file {} was not updated: {why}", path.display());
         }
     }
 

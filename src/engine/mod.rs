@@ -435,9 +435,8 @@ impl Engine {
         {
             op.units = Box::new(prefetch::Prefetch::new(op.units));
         }
-        let reporter =
-            Reporter::start(self.format, meta, requests, self.quiet, self.progress)
-                .map_err(io_error)?;
+        let reporter = Reporter::start(self.format, meta, requests, self.quiet, self.progress)
+            .map_err(io_error)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The requests in flight: polled inside this task rather than spawned, which
         // saves a task allocation and a wake-up through the scheduler per request.

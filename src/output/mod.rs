@@ -70,21 +70,22 @@ impl Reporter {
             // Reopen the header object to stream `items` into it.
             write!(out, "{},\"items\":[", head.trim_end_matches('}'))?;
         }
-        let progress = if progress && !quiet && io::stderr().is_terminal() && requests.is_none_or(|n| n > 1) {
-            let bar = match requests {
-                Some(n) => indicatif::ProgressBar::new(n),
-                None => indicatif::ProgressBar::new_spinner(),
+        let progress =
+            if progress && !quiet && io::stderr().is_terminal() && requests.is_none_or(|n| n > 1) {
+                let bar = match requests {
+                    Some(n) => indicatif::ProgressBar::new(n),
+                    None => indicatif::ProgressBar::new_spinner(),
+                };
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} {pos}/{len} requests {wide_bar} {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Some(bar)
+            } else {
+                None
             };
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} requests {wide_bar} {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            Some(bar)
-        } else {
-            None
-        };
         Ok(Reporter {
             format,
             out,
