@@ -402,7 +402,7 @@ async fn dry_runs_and_plans_leave_the_file_alone_and_apply_and_check_record() {
     let file = env.path("m.prom");
     let plan = env.path("plan.json");
     let base = ["--sandbox", "-o", "json"];
-    let op = ["digicert", "orders", "revoke", "1001", "--comment", "c"];
+    let op = ["digicert", "orders", "revoke", "10001", "--comment", "c"];
     for extra in [
         vec!["--dry-run"],
         vec!["--plan-out", plan.to_str().expect("utf-8")],
