@@ -39,7 +39,11 @@ pub async fn run(
             plan.provider
         ))
     })?;
-    recorder.job(provider.name(), &plan.operation);
+    // Named by the spec, never by the file's own string: a label comes from
+    // certctl's list of operations.
+    if let Some(spec) = providers::spec(provider, &plan.operation) {
+        recorder.job(provider.name(), spec.name);
+    }
     let settings = if global.sandbox {
         load_settings(global, matches, None)?
     } else {
