@@ -482,3 +482,35 @@ async fn a_check_that_fails_records_that_providers_own_code() {
     assert!(j.items[1] >= 1.0);
     assert!(j.requests[2] >= 1.0, "the 401 is counted");
 }
+
+#[test]
+fn config_show_says_where_the_metrics_file_comes_from() {
+    let env = Env::new();
+    let config = env.config("[profiles.cron]\nmetrics_file = \"/srv/metrics/certctl.prom\"\n");
+    let show = |extra: &[&str], var: Option<&str>| {
+        let mut cmd = env.cmd();
+        cmd.arg("-c")
+            .arg(&config)
+            .args(["-p", "cron", "-o", "json"]);
+        if let Some(path) = var {
+            cmd.env("CERTCTL_METRICS_FILE", path);
+        }
+        let out = cmd
+            .args(extra)
+            .args(["config", "show"])
+            .output()
+            .expect("run");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        json(&out)["metrics_file"].clone()
+    };
+    let row = |value: &str, source: &str| serde_json::json!({"value": value, "source": source});
+    assert_eq!(show(&[], None), row("/srv/metrics/certctl.prom", "file"));
+    assert_eq!(
+        show(&[], Some("/tmp/env.prom")),
+        row("/tmp/env.prom", "env")
+    );
+    assert_eq!(
+        show(&["--metrics-file", "/tmp/flag.prom"], Some("/tmp/env.prom")),
+        row("/tmp/flag.prom", "flag")
+    );
+}
