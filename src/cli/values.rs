@@ -31,6 +31,7 @@ value_enum!(Format {
     Format::Text => "text": "For people: aligned tables, one line per item",
     Format::Json => "json": "Exactly one JSON document",
     Format::Ndjson => "ndjson": "One JSON object per line as items complete, then a summary line",
+    Format::Ids => "ids": "List commands only: each listed object's ID on a line of its own",
 });
 
 #[cfg(test)]
@@ -43,6 +44,6 @@ mod tests {
             .iter()
             .map(|f| f.to_possible_value().unwrap().get_name().to_string())
             .collect();
-        assert_eq!(names, ["text", "json", "ndjson"]);
+        assert_eq!(names, ["text", "json", "ndjson", "ids"]);
     }
 }

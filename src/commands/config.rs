@@ -102,6 +102,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Text => "text",
         Format::Json => "json",
         Format::Ndjson => "ndjson",
+        Format::Ids => "ids",
     }
 }
 

@@ -1,5 +1,6 @@
-//! `certctl digicert ...`: arguments checked, the adapter's operations run, and
-//! `requests show` read and printed.
+//! `certctl digicert ...`: arguments checked, the adapter's operations run, the
+//! order and request lists fetched page by page and printed as they come, and
+//! `orders show` / `requests show` read and printed.
 
 use clap::builder::PossibleValue;
 use clap::{Args, Subcommand, ValueEnum};
@@ -14,6 +15,7 @@ use crate::input::Ids;
 use crate::outcome::Outcome;
 use crate::output;
 use crate::providers::ProviderId;
+use crate::providers::digicert::lists::{self, OrderFilters};
 use crate::providers::digicert::{self, By, DigicertId, Reason, RevokeOptions, Target};
 
 /// DigiCert CertCentral nouns.
@@ -41,6 +43,21 @@ pub enum OrderVerb {
         after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 --comment \"key compromised\" --dry-run\n  certctl --yes -o json digicert orders revoke 1001 1002 --comment \"key compromised\" --reason key-compromise\n  certctl --yes digicert orders revoke --from orders.txt --comment \"domain sold\" --reason cessation-of-operation --skip-approval"
     )]
     Revoke(OrderRevokeArgs),
+    /// List orders, selected by the API's own filters
+    ///
+    /// Pages of 1,000 are fetched (the pages after the first --concurrency at a time)
+    /// and printed in order as they arrive: `-o ids` prints one order ID per line,
+    /// ready for `digicert orders revoke --from -`; `-o json` one array, `-o ndjson`
+    /// a line per order then a summary line. Filters combine (all must match).
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl digicert orders list --domain example.com --status issued\n  certctl digicert orders list --expires-before 2027-01-31 --product ssl_plus --limit 50\n  certctl -o ids digicert orders list --status issued --common-name www.example.com | certctl digicert orders revoke --from - --comment \"domain sold\" --max-items 50 --plan-out revoke.plan.json"
+    )]
+    List(OrderListArgs),
+    /// Show orders, with their certificate and requests
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl digicert orders show 10001\n  certctl -o json digicert orders show 10001 10002"
+    )]
+    Show(OrderIdArgs),
 }
 
 /// `digicert certificates ...`
@@ -65,6 +82,14 @@ pub enum RequestVerb {
         after_long_help = "EXAMPLES:\n  certctl digicert requests show 198\n  certctl -o json digicert requests show 198 199"
     )]
     Show(RequestIdArgs),
+    /// List requests, by status and type
+    ///
+    /// `-o ids` prints one request ID per line, ready for `digicert requests approve
+    /// --from -`.
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl digicert requests list --status pending --type revoke\n  certctl -o ids digicert requests list --status pending --type revoke | certctl digicert requests approve --from - --max-items 40"
+    )]
+    List(RequestListArgs),
     /// Approve pending requests (DigiCert then revokes)
     #[command(
         after_long_help = "EXAMPLES:\n  certctl digicert requests approve 198 --dry-run\n  certctl digicert requests approve 198 199 --comment \"checked with the owner\""
@@ -142,6 +167,120 @@ pub struct RequestIdArgs {
     pub source: IdSource,
 }
 
+/// `--limit N`, shared by the lists.
+#[derive(Debug, Args)]
+pub struct LimitArg {
+    /// Stop after N objects
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+/// The filters of `orders list`; each one given must match.
+#[derive(Debug, Args)]
+pub struct OrderListArgs {
+    /// Orders of this status (repeat for several): issued, pending, revoked, rejected, canceled, waiting_pickup, reissue_pending, expired, ...
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    /// Orders whose common name is exactly CN
+    #[arg(long, value_name = "CN")]
+    pub common_name: Option<String>,
+    /// Orders securing DOMAIN, as common name or SAN
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Orders whose common name or e-mail contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Orders of the product NAME_ID, such as ssl_plus or ssl_wildcard
+    #[arg(long, value_name = "NAME_ID")]
+    pub product: Option<String>,
+    /// Orders of the container (division) ID
+    #[arg(long, value_name = "ID")]
+    pub container: Option<String>,
+    /// The order of the certificate with this serial number (0A1B... or 0a:1b:...)
+    #[arg(long, value_name = "HEX")]
+    pub serial: Option<String>,
+    /// The order of the certificate with this ID
+    #[arg(long, value_name = "ID")]
+    pub certificate_id: Option<String>,
+    /// Orders whose certificate expires before DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub expires_before: Option<String>,
+    #[command(flatten)]
+    pub limit: LimitArg,
+}
+
+impl OrderListArgs {
+    /// The filters, each checked before anything is sent.
+    fn filters(&self) -> Result<OrderFilters> {
+        let text = |flag: &str, value: &Option<String>| -> Result<Option<String>> {
+            match value.as_deref().map(str::trim) {
+                None => Ok(None),
+                Some("") => Err(Error::usage(format!("{flag} is empty"))),
+                Some(v) => Ok(Some(v.to_owned())),
+            }
+        };
+        let id = |flag: &str, value: &Option<String>| -> Result<Option<DigicertId>> {
+            text(flag, value)?
+                .map(|v| DigicertId::parse(&v).map_err(|e| Error::usage(format!("{flag}: {e}"))))
+                .transpose()
+        };
+        let mut statuses = Vec::new();
+        for status in &self.statuses {
+            let status = status.trim();
+            if status.is_empty() || status.contains(char::is_whitespace) {
+                return Err(Error::usage(format!(
+                    "--status `{status}` is not a status: one word such as issued or revoked"
+                )));
+            }
+            if !statuses.iter().any(|s| s == status) {
+                statuses.push(status.to_owned());
+            }
+        }
+        let mut filters = OrderFilters {
+            statuses,
+            common_name: text("--common-name", &self.common_name)?,
+            domain: text("--domain", &self.domain)?,
+            search: text("--search", &self.search)?,
+            product: text("--product", &self.product)?,
+            container: id("--container", &self.container)?,
+            certificate: id("--certificate-id", &self.certificate_id)?,
+            ..OrderFilters::default()
+        };
+        if let Some(serial) = text("--serial", &self.serial)? {
+            filters.set_serial(&serial).map_err(Error::usage)?;
+        }
+        if let Some(date) = text("--expires-before", &self.expires_before)? {
+            filters.set_expires_before(&date).map_err(Error::usage)?;
+        }
+        Ok(filters)
+    }
+}
+
+/// Orders to show.
+#[derive(Debug, Args)]
+pub struct OrderIdArgs {
+    /// Order IDs (positive integers)
+    #[arg(value_name = "ORDER_ID")]
+    pub ids: Vec<String>,
+    #[command(flatten)]
+    pub source: IdSource,
+}
+
+/// Requests to list.
+#[derive(Debug, Args)]
+pub struct RequestListArgs {
+    /// Requests of this status (repeat for several)
+    #[arg(long = "status", value_name = "STATUS",
+          value_parser = ["submitted", "pending", "approved", "rejected"])]
+    pub statuses: Vec<String>,
+    /// Requests of this type
+    #[arg(long = "type", value_name = "TYPE",
+          value_parser = ["revoke", "new_request", "duplicate", "reissue"])]
+    pub kind: Option<String>,
+    #[command(flatten)]
+    pub limit: LimitArg,
+}
+
 /// Requests to approve.
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
@@ -174,7 +313,8 @@ impl Noun {
         match self {
             Noun::Orders(OrderVerb::Revoke(_)) => Some(&digicert::ORDERS_REVOKE),
             Noun::Certificates(CertificateVerb::Revoke(_)) => Some(&digicert::CERTIFICATES_REVOKE),
-            Noun::Requests(RequestVerb::Show(_)) => None,
+            Noun::Orders(OrderVerb::List(_) | OrderVerb::Show(_)) => None,
+            Noun::Requests(RequestVerb::Show(_) | RequestVerb::List(_)) => None,
             Noun::Requests(RequestVerb::Approve(_)) => Some(&digicert::REQUESTS_APPROVE),
             Noun::Requests(RequestVerb::Reject(_)) => Some(&digicert::REQUESTS_REJECT),
         }
@@ -199,7 +339,28 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
             )?;
             digicert::revoke_certificates(&target(ctx)?, ids, comment, options, args.by)
         }
-        Noun::Requests(RequestVerb::Show(args)) => return show(ctx, args).await,
+        Noun::Requests(RequestVerb::Show(args)) => {
+            return show(ctx, &REQUESTS, args.ids, &args.source).await;
+        }
+        Noun::Orders(OrderVerb::Show(args)) => {
+            return show(ctx, &ORDERS, args.ids, &args.source).await;
+        }
+        Noun::Orders(OrderVerb::List(args)) => {
+            let filters = args.filters()?;
+            let listing = lists::list_orders(&target(ctx)?, &filters, args.limit.limit);
+            return list(ctx, listing, lists::ORDER_COLUMNS).await;
+        }
+        Noun::Requests(RequestVerb::List(args)) => {
+            let mut statuses: Vec<String> = Vec::new();
+            for status in args.statuses {
+                if !statuses.contains(&status) {
+                    statuses.push(status);
+                }
+            }
+            let kinds: Vec<String> = args.kind.into_iter().collect();
+            let listing = lists::list_requests(&target(ctx)?, &statuses, &kinds, args.limit.limit);
+            return list(ctx, listing, lists::REQUEST_LIST_COLUMNS).await;
+        }
         Noun::Requests(RequestVerb::Approve(args)) => {
             let comment = args.comment.as_deref().map(comment).transpose()?;
             let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
@@ -238,30 +399,68 @@ fn comment(text: &str) -> Result<&str> {
     Ok(text)
 }
 
-/// `requests show REQUEST_ID...`: one GET per ID, up to `--concurrency` at once and
-/// paced by the DigiCert budget; printed as the provider's object for one ID, an
-/// array for several. IDs that fail are reported on stderr after the others are
-/// printed: exit 3 when some were shown, else the first failure's code.
-async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
-    if let Some(run) = &args.source.resume {
+/// A list fetched page by page through the engine and printed as it comes.
+async fn list(
+    ctx: &Context,
+    listing: crate::engine::list::Listing,
+    columns: output::Columns,
+) -> Result<Outcome> {
+    let pace = ctx.pace(ProviderId::Digicert);
+    ctx.engine.list(listing, pace, columns).await?;
+    Ok(Outcome::Success)
+}
+
+/// What a `show` command reads: its name, what it calls one object, the request for
+/// an ID, and the table of its text output.
+struct Shown {
+    name: &'static str,
+    noun: &'static str,
+    request: fn(&Target, DigicertId) -> crate::engine::request::Request,
+    table: fn(&Value) -> String,
+}
+
+const REQUESTS: Shown = Shown {
+    name: "requests.show",
+    noun: "request",
+    request: Target::show_request,
+    table: |v| output::table::of_objects(&digicert::request_rows(v), digicert::REQUEST_COLUMNS),
+};
+
+const ORDERS: Shown = Shown {
+    name: "orders.show",
+    noun: "order",
+    request: Target::show_order,
+    table: |v| output::table::of_objects(v, lists::ORDER_COLUMNS.table),
+};
+
+/// `requests show` / `orders show ID...`: one GET per ID, up to `--concurrency` at
+/// once and paced by the DigiCert budget; printed as the provider's object for one
+/// ID, an array for several. IDs that fail are reported on stderr after the others
+/// are printed: exit 3 when some were shown, else the first failure's code.
+async fn show(ctx: &Context, what: &Shown, ids: Vec<String>, source: &IdSource) -> Result<Outcome> {
+    if let Some(run) = &source.resume {
         return Err(Error::usage(format!(
-            "--resume {run}: `requests show` only reads, so there is no run to continue"
+            "--resume {run}: `{}` only reads, so there is no run to continue",
+            what.name.replace('.', " ")
         )));
     }
-    let ids = open_ids(args.ids, &args.source, crate::input::Resumed::default())?;
+    let ids = open_ids(ids, source, crate::input::Resumed::default())?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
     let mut asked = Vec::new();
     let mut requests = Vec::new();
     for id in ids.iter {
         let id = id?;
-        requests.push(target.show_request(DigicertId::parse(&id).map_err(Error::usage)?));
+        requests.push((what.request)(
+            &target,
+            DigicertId::parse(&id).map_err(Error::usage)?,
+        ));
         asked.push(id);
     }
     let Some(answers) = engine
         .read_many(
             ProviderId::Digicert,
-            SHOW,
+            what.name,
             requests,
             ctx.pace(ProviderId::Digicert),
         )
@@ -272,7 +471,7 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
     let results: Vec<Result<Value>> = asked
         .iter()
         .zip(answers)
-        .map(|(id, answer)| judge(id, answer))
+        .map(|(id, answer)| judge(what.noun, id, answer))
         .collect();
     let asked = results.len();
     let mut shown = Vec::new();
@@ -293,14 +492,11 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
         } else {
             Value::Array(shown)
         };
-        output::print_read(engine.format, &value, |v| {
-            output::table::of_objects(&digicert::request_rows(v), digicert::REQUEST_COLUMNS)
-        })
-        .map_err(io_error)?;
+        output::print_read(engine.format, &value, what.table).map_err(io_error)?;
         if failures.is_empty() {
             return Ok(Outcome::Success);
         }
-        return Ok(Outcome::Partial(failed_reads(&failures, shown_count)));
+        return Ok(Outcome::Partial(failed_reads(what, &failures, shown_count)));
     }
     let mut failures = failures.into_iter();
     match failures.next() {
@@ -310,44 +506,46 @@ async fn show(ctx: &Context, args: RequestIdArgs) -> Result<Outcome> {
             let count = failures.len() + 1;
             Ok(Outcome::Failed(Error::new(
                 kind,
-                format!("{count} of {count} requests failed; first: {first}"),
+                format!("{count} of {count} {}s failed; first: {first}", what.noun),
             )))
         }
-        None => Ok(Outcome::Failed(Error::usage("no request IDs were given"))),
+        None => Ok(Outcome::Failed(Error::usage(format!(
+            "no {} IDs were given",
+            what.noun
+        )))),
     }
 }
 
-/// The sentence of a `requests show` that printed some requests but not all.
-fn failed_reads(failures: &[Error], shown: usize) -> String {
+/// The sentence of a `show` that printed some objects but not all.
+fn failed_reads(what: &Shown, failures: &[Error], shown: usize) -> String {
     let first = failures
         .first()
         .map(ToString::to_string)
         .unwrap_or_default();
     format!(
-        "digicert requests.show: {} of {} requests failed; first: {first}",
+        "digicert {}: {} of {} {}s failed; first: {first}",
+        what.name,
         failures.len(),
-        failures.len() + shown
+        failures.len() + shown,
+        what.noun
     )
 }
 
-/// The read's name in dry runs and error messages.
-const SHOW: &str = "requests.show";
-
-/// The request object of a 200, or an error naming the ID.
-fn judge(id: &str, answer: Result<crate::engine::request::Response>) -> Result<Value> {
-    let resp = answer.map_err(|e| Error::new(e.kind(), format!("request {id}: {e}")))?;
+/// The object of a 200, or an error naming the ID.
+fn judge(noun: &str, id: &str, answer: Result<crate::engine::request::Response>) -> Result<Value> {
+    let resp = answer.map_err(|e| Error::new(e.kind(), format!("{noun} {id}: {e}")))?;
     if !resp.is_success() {
         let e = digicert::error(&resp);
         return Err(Error::new(
             e.kind,
-            format!("request {id}: {}", crate::report::describe(&e)),
+            format!("{noun} {id}: {}", crate::report::describe(&e)),
         ));
     }
     resp.json().filter(|v| v.is_object()).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidResponse,
             format!(
-                "request {id}: DigiCert answered HTTP {} without the request object",
+                "{noun} {id}: DigiCert answered HTTP {} without the {noun} object",
                 resp.status
             ),
         )

@@ -91,7 +91,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
             let mut items = journal::chain_items(&path, &chain)?;
             if unknown {
                 items.retain(|i| i.outcome == "unknown");
-                if format == Format::Text {
+                if matches!(format, Format::Text | Format::Ids) {
                     let mut out = std::io::stdout().lock();
                     for item in &items {
                         writeln!(out, "{}", item.id).map_err(io_error)?;

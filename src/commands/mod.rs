@@ -59,6 +59,12 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         )
         .hint("use --dry-run to see the requests of a read"));
     }
+    if cli.global.output == crate::output::Format::Ids && !lists(matches) {
+        return Err(Error::usage(
+            "-o ids prints the IDs of a list, and this command lists nothing",
+        )
+        .hint("use it with digicert orders list, digicert requests list, sertifika templates|users|certificates list or journal show --unknown"));
+    }
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = command();
@@ -92,5 +98,22 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         Command::Sertifika(noun) => {
             sertifika::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }
+    }
+}
+
+/// Whether the command being run lists objects, the only kind `-o ids` prints: its
+/// path ends in `list` under a provider (`digicert orders list`, `sertifika users
+/// list`), or it is `journal show --unknown`.
+fn lists(matches: &ArgMatches) -> bool {
+    let mut path = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        path.push(name);
+        m = sub;
+    }
+    match path.as_slice() {
+        ["journal", "show"] => m.get_flag("unknown"),
+        [provider, _, "list"] => crate::providers::ProviderId::from_name(provider).is_some(),
+        _ => false,
     }
 }

@@ -195,7 +195,8 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         Noun::Templates(TemplateVerb::List) => {
             target.company = company(ctx)?;
             let req = sertifika::templates_list(&target);
-            read(ctx, "templates.list", req, |v| {
+            let ids = Ids::Field("id");
+            read(ctx, "templates.list", req, ids, |v| {
                 of_objects(v, &[("id", "id"), ("name", "certificateName")])
             })
             .await
@@ -203,18 +204,18 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         Noun::Templates(TemplateVerb::Show { template }) => {
             let template = template_id(&template)?;
             let req = sertifika::template_show(&target, &template);
-            read(ctx, "templates.show", req, template_text).await
+            read(ctx, "templates.show", req, Ids::None, template_text).await
         }
         Noun::Users(UserVerb::List) => {
             target.company = company(ctx)?;
             let req = sertifika::users_list(&target);
-            read(ctx, "users.list", req, users_table).await
+            read(ctx, "users.list", req, Ids::Field("email"), users_table).await
         }
         Noun::Users(UserVerb::Show(args)) => {
             target.company = company(ctx)?;
             let code = user_code(&args)?;
             let req = sertifika::user_show(&target, &code);
-            read(ctx, "users.show", req, users_table).await
+            read(ctx, "users.show", req, Ids::None, users_table).await
         }
         Noun::Certificates(CertificateVerb::List(args)) => list(ctx, &target, args).await,
         Noun::Certificates(CertificateVerb::Issue(args)) => issue(ctx, &target, args).await,
@@ -252,6 +253,10 @@ fn user_code(args: &UserArgs) -> Result<String> {
 async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<Outcome> {
     let template = args.template.as_deref().map(template_id).transpose()?;
     let code = code_for(args.email.as_deref(), args.user_code.as_deref())?;
+    // `-o ids`: the holder's e-mail; a user's own certificates carry none, so the
+    // e-mail asked about stands for it.
+    let asked = args.email.as_deref().map(str::trim);
+    let holders = Ids::FieldOr("email", asked);
     let holder_columns: &[(&str, &str)] = &[
         ("id", "id"),
         ("name", "name"),
@@ -262,21 +267,21 @@ async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<Outcome>
     match (template, code) {
         (Some(t), Some(c)) => {
             let req = sertifika::template_user(target, &t, &c);
-            read(ctx, "certificates.list", req, |v| {
+            read(ctx, "certificates.list", req, holders, |v| {
                 of_objects(v, holder_columns)
             })
             .await
         }
         (Some(t), None) => {
             let req = sertifika::template_users(target, &t);
-            read(ctx, "certificates.list", req, |v| {
+            read(ctx, "certificates.list", req, holders, |v| {
                 of_objects(v, holder_columns)
             })
             .await
         }
         (None, Some(c)) => {
             let req = sertifika::user_certificates(target, &c);
-            read(ctx, "certificates.list", req, |v| {
+            read(ctx, "certificates.list", req, holders, |v| {
                 of_objects(
                     v,
                     &[
@@ -293,17 +298,34 @@ async fn list(ctx: &Context, target: &Target, args: ListArgs) -> Result<Outcome>
     }
 }
 
+/// What `-o ids` prints of a read's objects.
+#[derive(Debug, Clone, Copy)]
+enum Ids<'a> {
+    /// Not a list: `-o ids` was refused before anything was sent.
+    None,
+    /// This field of each object.
+    Field(&'static str),
+    /// This field, or the given value where an object lacks it.
+    FieldOr(&'static str, Option<&'a str>),
+}
+
 /// Sends one read request and prints its JSON; HTTP errors become the command's error.
 async fn read(
     ctx: &Context,
     name: &'static str,
     req: Request,
+    ids: Ids<'_>,
     table: impl FnOnce(&Value) -> String,
 ) -> Result<Outcome> {
     let Some(value) = fetch(ctx, name, req).await? else {
         return Ok(Outcome::Success);
     };
-    output::print_read(ctx.engine.format, &value, table).map_err(crate::error::io_error)?;
+    let printed = match (ctx.engine.format, ids) {
+        (output::Format::Ids, Ids::Field(key)) => output::print_ids(&value, key, None),
+        (output::Format::Ids, Ids::FieldOr(key, or)) => output::print_ids(&value, key, or),
+        (format, _) => output::print_read(format, &value, table),
+    };
+    printed.map_err(crate::error::io_error)?;
     Ok(Outcome::Success)
 }
 

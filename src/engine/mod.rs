@@ -12,6 +12,7 @@
 pub mod client;
 mod ended;
 pub mod journal;
+pub mod list;
 mod operation;
 pub mod plan;
 pub mod prefetch;

@@ -146,7 +146,7 @@ impl Engine {
     }
 
     /// In a dry run, prints `requests` as one document and says so.
-    fn print_reads<'r>(
+    pub(super) fn print_reads<'r>(
         &self,
         provider: ProviderId,
         name: &'static str,
@@ -165,7 +165,7 @@ impl Engine {
 
     /// Sends one read-only request through `pacer`; a redirect or a failure with no
     /// answer is an error (see [`super::client::Http::send`]).
-    async fn read_paced(
+    pub(super) async fn read_paced(
         &self,
         provider: ProviderId,
         name: &'static str,

@@ -1,11 +1,15 @@
 //! Everything certctl writes to stdout: operation reports, dry runs and read results,
-//! in `text`, `json` or `ndjson`, plus the progress bar on stderr.
+//! in `text`, `json` or `ndjson` (and, for lists, `ids`), plus the progress bar on
+//! stderr.
 //!
 //! Operation reports are streamed: the JSON document is written as items complete
 //! (its header first, `summary` and `outcome` last), so a run over a million keys
 //! never holds its items in memory and still prints exactly one document.
 
+mod list;
 pub mod table;
+
+pub use list::{Columns, List};
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
@@ -23,6 +27,8 @@ pub enum Format {
     Json,
     /// One JSON object per line as items complete, then a summary line.
     Ndjson,
+    /// The listed objects' IDs, one per line: list commands only, for `--from -`.
+    Ids,
 }
 
 /// What identifies an operation run in its report.
@@ -104,7 +110,7 @@ impl Reporter {
         let mut shown: Option<&Reply> = None;
         for item in items {
             match self.format {
-                Format::Text => {
+                Format::Text | Format::Ids => {
                     let line = match &item.result {
                         ItemResult::Succeeded(_) if self.quiet => None,
                         ItemResult::Succeeded(resp) => {
@@ -179,7 +185,7 @@ impl Reporter {
         }
         let outcome = summary.outcome();
         match self.format {
-            Format::Text => {
+            Format::Text | Format::Ids => {
                 let mut line = format!(
                     "{} {}: {} succeeded, {} failed, {} unknown, {} skipped of {} (run {})",
                     self.meta.provider,
@@ -288,7 +294,7 @@ impl DryRun {
                 let head = head.to_string();
                 write!(out, "{},\"requests\":[", head.trim_end_matches('}'))?;
             }
-            Format::Text => {
+            Format::Text | Format::Ids => {
                 writeln!(out, "# dry run of {provider} {operation}: nothing is sent")?;
             }
             Format::Ndjson => {}
@@ -319,7 +325,7 @@ impl DryRun {
                 serde_json::to_writer(&mut self.out, &v)?;
                 self.out.write_all(b"\n")?;
             }
-            Format::Text => {
+            Format::Text | Format::Ids => {
                 writeln!(self.out)?;
                 self.out.write_all(req.display_text().as_bytes())?;
             }
@@ -349,7 +355,7 @@ impl DryRun {
                 serde_json::to_writer(&mut self.out, &v)?;
                 writeln!(self.out)?;
             }
-            Format::Text => {
+            Format::Text | Format::Ids => {
                 writeln!(self.out, "\n# {} request(s) would be sent", self.written)?;
                 for note in notes {
                     writeln!(self.out, "# {note}")?;
@@ -389,12 +395,34 @@ pub fn print_read(
                 out.write_all(b"}\n")?;
             }
         }
-        Format::Text => {
+        Format::Text | Format::Ids => {
             let text = table(value);
             write!(out, "{text}")?;
             if !text.ends_with('\n') {
                 writeln!(out)?;
             }
+        }
+    }
+    out.flush()
+}
+
+/// Prints what a list command returned with `-o ids`: the field `key` of each
+/// element (of the one value when it is not an array), one per line, strings bare,
+/// so the output feeds `--from -`; `fallback` stands for an element without it (a
+/// user's certificates carry no e-mail: the user's is printed). An element with
+/// neither is left out with a warning.
+pub fn print_ids(value: &Value, key: &str, fallback: Option<&str>) -> io::Result<()> {
+    let elements = match value {
+        Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    let mut out = io::stdout().lock();
+    for element in elements {
+        match (element.get(key), fallback) {
+            (Some(Value::String(id)), _) => writeln!(out, "{id}")?,
+            (Some(id @ Value::Number(_)), _) => writeln!(out, "{id}")?,
+            (_, Some(id)) => writeln!(out, "{id}")?,
+            _ => tracing::warn!("an element of the list has no `{key}`; it is left out"),
         }
     }
     out.flush()

@@ -3,8 +3,9 @@
 use comfy_table::{ContentArrangement, Table, presets::NOTHING};
 use serde_json::Value;
 
-/// A table of the given columns (header, JSON key) over an array of objects, or
-/// over one object shown as a one-row table.
+/// A table of the given columns (header, JSON key or dotted path such as
+/// `certificate.common_name`) over an array of objects, or over one object shown
+/// as a one-row table.
 pub fn of_objects(value: &Value, columns: &[(&str, &str)]) -> String {
     let rows: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
@@ -19,7 +20,11 @@ pub fn of_objects(value: &Value, columns: &[(&str, &str)]) -> String {
         .set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(columns.iter().map(|(h, _)| h.to_uppercase()));
     for row in rows {
-        table.add_row(columns.iter().map(|(_, key)| cell(row.get(key))));
+        table.add_row(
+            columns
+                .iter()
+                .map(|(_, path)| cell(path.split('.').try_fold(row, |v, key| v.get(key)))),
+        );
     }
     let mut text = String::new();
     for line in table.to_string().lines() {

@@ -101,3 +101,29 @@ pub fn single(spec: &'static Spec, account: Account, id: String, request: Reques
     };
     Operation::new(spec, account, std::iter::once(Ok(unit))).sized(Some(1), Some(1), vec![id])
 }
+
+/// The objects of a list answer `{"KEY":[...],"page":{"total":N,...}}`, as ranges of
+/// `body`, with the total when `page` gives one; `None` when `body` is not such an
+/// object. The objects are not parsed: they are passed on as the provider wrote them.
+pub fn page_of(body: &[u8], key: &str) -> Option<crate::engine::list::Page> {
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct PageInfo {
+        total: Option<u64>,
+    }
+    let fields: std::collections::HashMap<String, &RawValue> = serde_json::from_slice(body).ok()?;
+    let objects: Vec<&RawValue> = serde_json::from_str(fields.get(key)?.get()).ok()?;
+    let start = body.as_ptr() as usize;
+    let items = objects
+        .iter()
+        .map(|raw| {
+            let at = raw.get().as_ptr() as usize - start;
+            at..at + raw.get().len()
+        })
+        .collect();
+    let total = fields
+        .get("page")
+        .and_then(|page| serde_json::from_str::<PageInfo>(page.get()).ok())
+        .and_then(|page| page.total);
+    Some(crate::engine::list::Page { items, total })
+}

@@ -1,5 +1,6 @@
 //! DigiCert CertCentral adapter: order and certificate revocation, and the revoke
-//! requests they create (show, approve, reject).
+//! requests they create (show, approve, reject); the order and request lists and
+//! order details are in `digicert/lists.rs`.
 //!
 //! Every request carries `X-DC-DEVKEY` and `Content-Type: application/json`, bodies
 //! or not, as the vendor's examples do. One request per ID. Errors come as
@@ -13,6 +14,8 @@
 //! A revoke succeeds only with its documented answer (201 with the revoke request,
 //! or 204 with no body); any other 2xx is `invalid_response` with its status, so the
 //! engine can tell "may have been applied" from "done".
+
+pub mod lists;
 
 use std::fmt;
 
@@ -192,6 +195,11 @@ impl Target {
     /// `GET {base}/request/REQUEST_ID`: one revoke (or other) request's details.
     pub fn show_request(&self, id: DigicertId) -> Request {
         self.request(Method::Get, &format!("/request/{id}"), None)
+    }
+
+    /// `GET {base}/order/certificate/ORDER_ID`: one order, with its requests.
+    pub fn show_order(&self, id: DigicertId) -> Request {
+        self.request(Method::Get, &format!("/order/certificate/{id}"), None)
     }
 }
 
