@@ -141,6 +141,17 @@ pub struct GlobalArgs {
         value_name = "FORMAT"
     )]
     pub log_format: LogFormat,
+
+    /// Refuse an operation whose ID list holds more than N items
+    ///
+    /// Guards a pipeline that selected more than meant (an empty filter, a typo):
+    /// over N distinct IDs (arguments, --from, --resume, a plan under `apply`),
+    /// nothing is sent, confirmed, journaled or planned, and the exit code is 2.
+    /// --campaign and --all, whose size cannot be counted, are refused under it.
+    /// Also `max_items = N` in the profile.
+    #[arg(long, env = "CERTCTL_MAX_ITEMS", global = true, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_items: Option<u64>,
 }
 
 /// How log lines are written on stderr.

@@ -141,6 +141,9 @@ fn toggle(
     if campaign.as_deref() == Some("") {
         return Err(Error::usage("the --campaign ID is empty"));
     }
+    if campaign.is_some() {
+        ctx.refuse_uncounted("--campaign")?;
+    }
     let ids = open_keys(args.keys, args.source.from.as_deref(), ctx.resumed())?;
     if ids.is_none() && campaign.is_none() {
         return Err(Error::usage("give certificate keys or --campaign ID")

@@ -81,6 +81,14 @@ pub fn run(cmd: ConfigCommand, global: &GlobalArgs, matches: &ArgMatches) -> Res
             if let Some((path, source)) = metrics_file {
                 rows.push(("metrics_file".into(), path.display().to_string(), source));
             }
+            let max_items = match (global.max_items, &settings.max_items) {
+                (Some(n), _) => Some((n, source_of(matches, "max_items"))),
+                (None, Some(file)) => Some((file.value, file.source)),
+                (None, None) => None,
+            };
+            if let Some((n, source)) = max_items {
+                rows.push(("max_items".into(), n.to_string(), source));
+            }
             if let Some(rate) = global.rate {
                 rows.push((
                     "rate".into(),

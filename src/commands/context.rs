@@ -78,6 +78,7 @@ impl Context {
             sandbox: global.sandbox,
             resume: None,
             plan: None,
+            max_items: max_items(global, matches, &settings),
         };
         if let Some(run_id) = resume_arg(matches) {
             let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
@@ -106,6 +107,15 @@ impl Context {
         })
     }
 
+    /// Refuses a target whose size cannot be counted (`--campaign`, `--all`, named by
+    /// `option`) when `--max-items` is set.
+    pub fn refuse_uncounted(&self, option: &str) -> Result<()> {
+        match &self.engine.max_items {
+            Some(max) => Err(max.refuse_whole(option)),
+            None => Ok(()),
+        }
+    }
+
     /// The root URL of the `--sandbox` emulator, if this run has one.
     pub fn sandbox_root(&self) -> Option<String> {
         self.sandbox.as_ref().map(crate::sandbox::Handle::base_url)
@@ -132,7 +142,12 @@ impl Context {
 
     /// Runs an operation paced by its provider's settings; how it ended decides the
     /// exit code and the sentence on stderr (see [`crate::outcome::conclude`]).
+    /// Over `--max-items`, nothing is sent, confirmed, journaled or planned.
     pub async fn run(&self, op: Operation) -> Result<Outcome> {
+        let op = match &self.engine.max_items {
+            Some(max) => max.check(op)?,
+            None => op,
+        };
         if let Some(path) = &self.plan_out {
             let out = self.plan_out(op.spec.provider, path)?;
             return Ok(Outcome::ran(self.engine.plan(op, out)?));
@@ -226,6 +241,30 @@ fn resume_arg(matches: &ArgMatches) -> Option<String> {
         .ok()
         .flatten()
         .cloned()
+}
+
+/// `--max-items` (or `CERTCTL_MAX_ITEMS`), else the profile's `max_items`, named as
+/// the user set it.
+fn max_items(
+    global: &crate::cli::GlobalArgs,
+    matches: &ArgMatches,
+    settings: &Settings,
+) -> Option<crate::engine::MaxItems> {
+    let (limit, named) = match (global.max_items, &settings.max_items) {
+        (Some(n), _) => match source_of(matches, "max_items") {
+            Source::Env => (n, format!("CERTCTL_MAX_ITEMS={n}")),
+            _ => (n, format!("--max-items {n}")),
+        },
+        (None, Some(file)) => (
+            file.value,
+            format!(
+                "max_items = {} (profile `{}`)",
+                file.value, settings.profile.value
+            ),
+        ),
+        (None, None) => return None,
+    };
+    Some(crate::engine::MaxItems { limit, named })
 }
 
 /// Where clap found a global option's value.

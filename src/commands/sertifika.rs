@@ -473,6 +473,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 async fn revoke(ctx: &Context, target: &Target, args: RevokeArgs) -> Result<Outcome> {
     let template = template_id(&args.template)?;
     if args.all {
+        ctx.refuse_uncounted("--all")?;
         return ctx.run(sertifika::revoke_all(target, &template)).await;
     }
     let mut items = args.emails;

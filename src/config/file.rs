@@ -23,6 +23,8 @@ pub struct Profile {
     pub journal: Option<bool>,
     /// `metrics_file = "PATH"`: the Prometheus text file to update after each command.
     pub metrics_file: Option<String>,
+    /// `max_items = N`: the profile's `--max-items`.
+    pub max_items: Option<u64>,
     /// The provider tables, by provider name.
     pub providers: BTreeMap<String, ProviderTable>,
 }
@@ -134,6 +136,15 @@ fn parse_profile(
             }
         } else if key == "metrics_file" {
             profile.metrics_file = Some(expect_str(value, key, &format!("[{section}]"), where_)?);
+        } else if key == "max_items" {
+            match value.as_integer().and_then(|n| u64::try_from(n).ok()) {
+                Some(n) if n > 0 => profile.max_items = Some(n),
+                _ => {
+                    return Err(Error::config(format!(
+                        "`max_items` in [{section}] of {where_} must be a whole number above 0"
+                    )));
+                }
+            }
         } else if let Some(info) = PROVIDERS.iter().find(|p| p.name == key) {
             let sub = format!("{section}.{key}");
             let t = expect_table(value, &sub, where_)?;
@@ -141,7 +152,7 @@ fn parse_profile(
                 .providers
                 .insert(key.clone(), parse_provider(info, t, &sub, where_)?);
         } else {
-            let mut valid = vec!["journal", "metrics_file"];
+            let mut valid = vec!["journal", "metrics_file", "max_items"];
             valid.extend(PROVIDERS.iter().map(|p| p.name));
             return Err(unknown(key, &format!("[{section}]"), &valid, where_));
         }

@@ -15,6 +15,7 @@ default_profile = "default"
 [profiles.default]
 # journal = false          # stop recording state changes in the journal
 # metrics_file = "/var/lib/node_exporter/textfile_collector/certctl.prom"    # Prometheus text file updated after each run
+# max_items = 500          # refuse an operation on more items than this (--max-items)
 "#;
 
 /// A config file that documents every setting, with no secret in it.

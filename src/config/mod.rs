@@ -226,6 +226,8 @@ pub struct Settings {
     /// The profile's `metrics_file` (`--metrics-file` and `CERTCTL_METRICS_FILE`,
     /// resolved by clap, come before it).
     pub metrics_file: Option<Valued<PathBuf>>,
+    /// The profile's `max_items`, when it sets one.
+    pub max_items: Option<Valued<u64>>,
     providers: Vec<ProviderSettings>,
 }
 
@@ -287,6 +289,7 @@ impl Settings {
             profile,
             journal,
             metrics_file,
+            max_items: section.max_items.map(|n| Valued::new(n, Source::File)),
             providers,
         })
     }

@@ -9,6 +9,7 @@
 //! journal: a request leaves only after its `sent` line is on disk, and its `done`
 //! line follows its outcome, also when Ctrl-C cuts the run.
 
+mod cap;
 pub mod client;
 mod ended;
 pub mod journal;
@@ -34,6 +35,7 @@ use crate::error::{Error, ErrorKind, ItemError, Result, io_error};
 use crate::output::{DryRun, Meta, Reporter};
 use crate::report::Reply;
 use crate::report::{ItemOutcome, ItemResult, Summary};
+pub use cap::MaxItems;
 use client::{Failure, Http};
 pub use ended::Ended;
 pub use operation::{Account, Judging, Operation, Spec, Unit, Verdict};

@@ -35,4 +35,6 @@ pub struct Engine {
     /// `certctl apply`: the digest of the plan being applied, shown when asking
     /// for confirmation and written on every journal line of the run.
     pub plan: Option<String>,
+    /// `--max-items N`: the most items an operation may hold.
+    pub max_items: Option<super::MaxItems>,
 }
