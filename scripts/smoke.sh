@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's runnable snippets ("Use in CI", the resume rehearsal, the plan
-# walk-through, the cron job's metrics file), run for real:
+# walk-through, the cron job's metrics file, choosing targets), run for real:
 # each shell block between its markers in README.md, read from there so the two
 # cannot drift, run in a fresh directory with the debug build first on the PATH, as
 # a CI job would run it.
@@ -47,4 +47,5 @@ run_block ci-snippet '"outcome":"succeeded"'
 run_block resume-snippet '0 failed, 0 unknown, 0 skipped of'
 run_block plan-snippet 'apply exited 3'
 run_block cron-snippet 'certctl_last_run_exit_code{profile="sandbox",provider="digicert",operation="orders.revoke"} 5' certctl.prom
-echo "smoke: 4 passed, 0 failed"
+run_block targets-snippet 'the wide selection exited 2'
+echo "smoke: 5 passed, 0 failed"

@@ -12,6 +12,7 @@ mod contract;
 mod digicert;
 mod general;
 mod journal;
+mod listing;
 mod logs;
 mod metrics;
 mod origin;

@@ -536,3 +536,52 @@ async fn a_plan_is_applied_with_its_own_profile_only() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(received(&server).await.len(), 1);
 }
+
+#[tokio::test]
+async fn max_items_guards_an_applied_plan_and_a_resumed_run() {
+    let (env, server) = (Env::new(), server().await);
+    accept_revokes(&server).await;
+    let plan = plan_revoke(&env, &server, &["1001", "1002", "1003"]).await;
+    let journal = env.path("journal.ndjson");
+    let mut cmd = digicert(&env, &server, APPLY_KEY);
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .args(["--max-items", "2", "--yes", "apply"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds 3 items"), "{}", stderr(&out));
+    assert!(received(&server).await.is_empty());
+    assert!(!journal.exists(), "nothing journaled");
+
+    // A run of three, then its resume with two left over a limit of one.
+    let mut cmd = digicert(&env, &server, APPLY_KEY);
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .args([
+            "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
+        ])
+        .args(["--comment", "c"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let run_id = json(&out)["run_id"].as_str().unwrap().to_owned();
+    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    let mut cmd = digicert(&env, &server, APPLY_KEY);
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .args(["--max-items", "1", "--yes", "digicert", "orders", "revoke"])
+        .args([
+            "1001",
+            "1002",
+            "1003",
+            "--comment",
+            "c",
+            "--resume",
+            &run_id,
+        ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds 2 items"), "{}", stderr(&out));
+    assert_eq!(received(&server).await.len(), 1, "only the first run sent");
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap().lines().count(),
+        lines
+    );
+}

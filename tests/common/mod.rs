@@ -151,6 +151,7 @@ pub fn line_schema_of(line: &Value) -> Option<&'static str> {
         "item" => Some("operation-line.json"),
         "request" => Some("dry-run-line.json"),
         "summary" if line["dry_run"] == true => Some("dry-run-line.json"),
+        "summary" if line.get("run_id").is_none() => Some("list-line.json"),
         "summary" => Some("operation-line.json"),
         _ => None,
     }
