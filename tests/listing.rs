@@ -505,6 +505,12 @@ async fn max_items_comes_from_the_environment_and_the_profile() {
         ]);
     assert_eq!(code(&run(cmd).await), 0);
 
+    let mut cmd = env.cmd();
+    cmd.env("CERTCTL_CONFIG", &config)
+        .args(["-o", "json", "config", "show"]);
+    let shown = json_valid(&run(cmd).await, "config-show.json");
+    assert_eq!(shown["max_items"], json!({"value": "1", "source": "file"}));
+
     let bad = env.config("[profiles.default]\nmax_items = 0\n");
     let mut cmd = certctl(&env, &server);
     cmd.env("CERTCTL_CONFIG", &bad).args([
