@@ -60,8 +60,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
     let path = journal::path(sandbox)?;
     match cmd {
         JournalCommand::List { limit } => {
-            let mut runs = journal::runs(&path)?;
-            runs.truncate(limit as usize);
+            let runs = journal::recent(&path, limit as usize)?;
             let value = serde_json::to_value(&runs).unwrap_or(Value::Null);
             output::print_read(format, &value, |v| {
                 output::table::of_objects(

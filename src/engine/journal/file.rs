@@ -1,8 +1,6 @@
 //! The journal file: where it is, what one of its lines holds ([`Entry`]), and
 //! reading its lines back.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -99,57 +97,11 @@ pub struct Entry {
     pub plan: Option<String>,
 }
 
-/// Reads every well-formed line of the journal in order; a line that does not parse
-/// (one cut short by a killed process) is skipped with one warning. A missing file
-/// reads as empty and says so by returning `false`.
-pub fn scan(path: &Path, each: impl FnMut(Entry)) -> Result<bool> {
-    scan_lines(path, true, each)
-}
-
-/// [`scan`], warning about unreadable lines only when `warn` (a second pass of the
-/// same file stays quiet).
-pub(super) fn scan_lines(path: &Path, warn: bool, mut each: impl FnMut(Entry)) -> Result<bool> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => {
-            return Err(Error::new(
-                ErrorKind::Refused,
-                format!("cannot read the journal {}: {e}", path.display()),
-            ));
-        }
-    };
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    let mut bad: Vec<usize> = Vec::new();
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-            Error::new(
-                ErrorKind::Refused,
-                format!("cannot read the journal {}: {e}", path.display()),
-            )
-        })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<Entry>(text) {
-            Ok(e) if e.phase == "sent" || e.phase == "done" => each(e),
-            _ => bad.push(line_no),
-        }
+/// One line of the journal read back, `None` when it is not a well-formed `sent` or
+/// `done` line (one cut short by a killed process, or edited beyond reading).
+pub(super) fn parse_line(line: &[u8]) -> Option<Entry> {
+    match serde_json::from_slice::<Entry>(line.trim_ascii()) {
+        Ok(e) if e.phase == "sent" || e.phase == "done" => Some(e),
+        _ => None,
     }
-    if let Some(first) = bad.first().filter(|_| warn) {
-        tracing::warn!(
-            "skipped {} unreadable line(s) of the journal {} (first: line {first}); a process killed while writing can leave one",
-            bad.len(),
-            path.display()
-        );
-    }
-    Ok(true)
 }

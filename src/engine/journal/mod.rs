@@ -21,18 +21,27 @@
 //! a bulk run with the journal cost little more than one without. `done` lines are
 //! synced with the next batch, at least every second, and at the end of the run.
 //!
+//! Reading never goes through the whole file: [`index`] keeps, beside the journal, where
+//! each run's lines are (a cache, rebuilt from the journal when missing or stale), so
+//! `journal list`, `journal show` and `--resume` read only the lines of the runs they
+//! answer about, however long the history. Each run notes its own lines in it as it
+//! finishes; lines it could not note are indexed by the next reader.
+//!
 //! The engine decides when lines are written; [`mod@file`] owns the file and its format
-//! (paths, [`file::Entry`], [`file::scan`]); [`writer`] appends, [`read`] answers `journal
-//! list`/`show`, and [`resume`] decides what `--resume` sends.
+//! (paths, [`file::Entry`], [`file::parse_line`]); [`writer`] appends, [`index`] locates,
+//! [`read`] answers `journal list`/`show`, and [`resume`] decides what `--resume` sends.
 
 mod file;
+mod index;
 mod read;
 mod resume;
 mod writer;
 
 pub use file::path;
 
-pub use read::{Chain, chain_items, no_such_run, runs};
+#[cfg(test)]
+use read::runs;
+pub use read::{Chain, chain_items, no_such_run, recent};
 pub use resume::Resume;
 pub use writer::{Durable, RunInfo, Writer};
 
@@ -269,6 +278,185 @@ mod tests {
         resume.attach("p", "o", true).unwrap();
         assert_eq!(resume.plan("x"), Plan::Send);
         assert!(resume.admit_unit(&ids(&["x"])));
+    }
+
+    /// Three runs written by certctl (the second resumes the first) and what each
+    /// chain holds, for the index tests.
+    async fn three_runs(path: &std::path::Path) {
+        let w = Writer::open(path.to_path_buf(), info("R1", None, false)).unwrap();
+        let (a, b, c) = (ids(&["a"]), ids(&["b"]), ids(&["c"]));
+        w.sent([a.as_slice(), b.as_slice(), c.as_slice()])
+            .await
+            .unwrap()
+            .unwrap();
+        w.done(&a, Some(201), &[ok()]);
+        w.done(&b, Some(400), &[failed(400)]);
+        w.finish().await.unwrap();
+        let w = Writer::open(path.to_path_buf(), info("R2", Some("R1"), false)).unwrap();
+        w.not_sent_by_resume(&ids(&["a"]), &ids(&["c"]));
+        w.sent([b.as_slice()]).await.unwrap().unwrap();
+        w.done(&b, Some(201), &[ok()]);
+        w.finish().await.unwrap();
+        let w = Writer::open(path.to_path_buf(), info("R3", None, false)).unwrap();
+        let d = ids(&["d"]);
+        w.sent([d.as_slice()]).await.unwrap().unwrap();
+        w.done(&d, Some(201), &[ok()]);
+        w.finish().await.unwrap();
+    }
+
+    /// What `journal list` and `journal show` of every run answer, as JSON.
+    fn answers(path: &std::path::Path) -> serde_json::Value {
+        let list = recent(path, 100).unwrap();
+        let mut shown = serde_json::Map::new();
+        for run in &list {
+            let chain = Chain::find(path, &run.run_id).unwrap().unwrap();
+            let items = chain_items(path, &chain).unwrap();
+            shown.insert(run.run_id.clone(), serde_json::to_value(items).unwrap());
+        }
+        serde_json::json!({ "list": list, "show": shown })
+    }
+
+    /// The answers from a full read of the journal: the index removed first.
+    fn truth(path: &std::path::Path) -> serde_json::Value {
+        let index = index::index_path(path);
+        let saved = std::fs::read(&index).ok();
+        let _ = std::fs::remove_file(&index);
+        let full = serde_json::to_value(runs(path).unwrap()).unwrap();
+        let answers = answers(path);
+        assert_eq!(answers["list"], full, "the index's list is the full read's");
+        if let Some(bytes) = saved {
+            std::fs::write(&index, bytes).unwrap();
+        }
+        answers
+    }
+
+    fn edit(path: &std::path::Path, from: &str, to: &str) {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_index_is_kept_by_each_run_and_answers_like_a_full_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        three_runs(&path).await;
+        let first = answers(&path);
+        assert!(index::index_path(&path).exists());
+        assert_eq!(first["list"].as_array().unwrap().len(), 3);
+        assert_eq!(first["show"]["R2"], first["show"]["R1"]);
+        assert_eq!(first["show"]["R1"][2]["outcome"], "unknown");
+        assert_eq!(first, truth(&path));
+        // Read again, nothing to index; a run notes its own lines (one record and a
+        // commit) and the next read finds the index covering the journal.
+        let before = std::fs::read(index::index_path(&path)).unwrap();
+        assert_eq!(answers(&path), first);
+        assert_eq!(std::fs::read(index::index_path(&path)).unwrap(), before);
+        let w = Writer::open(path.clone(), info("R4", Some("R3"), false)).unwrap();
+        w.not_sent_by_resume(&ids(&["d"]), &[]);
+        w.finish().await.unwrap();
+        let after = std::fs::read(index::index_path(&path)).unwrap();
+        assert_eq!(after.len(), before.len() + 128);
+        let got = answers(&path);
+        assert_eq!(std::fs::read(index::index_path(&path)).unwrap(), after);
+        assert_eq!(got["show"]["R4"], got["show"]["R3"]);
+        assert_eq!(got, truth(&path));
+    }
+
+    #[tokio::test]
+    async fn a_stale_or_damaged_index_never_gives_a_wrong_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        let index_file = index::index_path(&path);
+        three_runs(&path).await;
+        answers(&path);
+        let pristine = std::fs::read(&path).unwrap();
+        let restore = |index: &[u8]| {
+            std::fs::write(&path, &pristine).unwrap();
+            std::fs::write(&index_file, index).unwrap();
+        };
+        let good_index = std::fs::read(&index_file).unwrap();
+
+        // Lines appended with no index update (a kill between line and index, or an
+        // older certctl): they are read.
+        let extra = "{\"run_id\":\"R4\",\"time\":\"2030-01-01T00:00:00.000Z\",\"phase\":\"sent\",\"profile\":\"p\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[\"x\"]}\n";
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(extra.as_bytes())
+            .unwrap();
+        let got = answers(&path);
+        assert_eq!(got["list"][0]["run_id"], "R4");
+        assert_eq!(got, truth(&path));
+
+        // Edited by hand: an outcome changed (another length), then one of the same
+        // length, then a line removed.
+        restore(&good_index);
+        edit(&path, "\"outcome\":\"failed\"", "\"outcome\":\"succeeded\"");
+        let got = answers(&path);
+        assert_eq!(got, truth(&path));
+        assert_eq!(got["list"][2]["failed"], 0);
+        restore(&good_index);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        edit(&path, "\"http_status\":400", "\"http_status\":409");
+        let got = answers(&path);
+        assert_eq!(got["show"]["R1"][1]["http_status"], 201);
+        assert_eq!(got, truth(&path));
+        restore(&good_index);
+        let text = String::from_utf8(pristine.clone()).unwrap();
+        let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"R3\"")).collect();
+        std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+        let got = answers(&path);
+        assert_eq!(got["list"].as_array().unwrap().len(), 2);
+        assert_eq!(got, truth(&path));
+
+        // Truncated by hand, mid-line and then to nothing.
+        restore(&good_index);
+        let len = pristine.len() as u64;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        assert_eq!(answers(&path), truth(&path));
+        restore(&good_index);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(answers(&path)["list"], serde_json::json!([]));
+
+        // Replaced by another journal of the same length.
+        restore(&good_index);
+        let swapped = text.replace("\"R1\"", "\"Q1\"").replace("\"R3\"", "\"Q3\"");
+        std::fs::write(&path, &swapped).unwrap();
+        let got = answers(&path);
+        assert!(got["show"].get("Q3").is_some(), "{got}");
+        assert_eq!(got, truth(&path));
+
+        // The index damaged: cut mid-record, garbage past its last commit, a record
+        // overwritten, another format, emptied, removed.
+        let expected = {
+            restore(&good_index);
+            truth(&path)
+        };
+        let mut damaged: Vec<Vec<u8>> = Vec::new();
+        damaged.push(good_index[..good_index.len() - 10].to_vec());
+        damaged.push([good_index.clone(), vec![7u8; 64 * 3]].concat());
+        let mut flipped = good_index.clone();
+        flipped[64 + 20] ^= 0xff;
+        damaged.push(flipped);
+        let mut other = good_index.clone();
+        other[3] = b'X';
+        damaged.push(other);
+        damaged.push(Vec::new());
+        for bytes in damaged {
+            restore(&bytes);
+            assert_eq!(answers(&path), expected);
+        }
+        std::fs::remove_file(&index_file).unwrap();
+        assert_eq!(answers(&path), expected);
+        // Each time the index was rebuilt whole: as long as the one a fresh build made.
+        assert_eq!(std::fs::read(&index_file).unwrap().len(), good_index.len());
     }
 
     #[test]

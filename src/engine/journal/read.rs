@@ -1,12 +1,15 @@
 //! Reading the journal back: the runs `journal list` shows, the chains of resumed
 //! runs, and each item's latest state across a chain for `journal show`.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::file::{Entry, scan, scan_lines};
+use super::file::{Entry, parse_line};
+use super::index::{Fault, Index, run_hash, with_index};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One run as `journal list` shows it.
@@ -95,31 +98,133 @@ impl Tally {
     }
 }
 
-/// Every run in the journal, most recent first.
-pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_id: HashMap<String, (RunSummary, Tally)> = HashMap::new();
-    scan(path, |e| {
-        let (run, tally) = by_id.entry(e.run_id.clone()).or_insert_with(|| {
-            order.push(e.run_id.clone());
-            (RunSummary::new(&e), Tally::default())
-        });
+/// A set of run hashes, already well spread: foldhash is several times faster than
+/// the default hasher over the hundreds of thousands of runs of a long journal.
+type FastSet = HashSet<u64, foldhash::fast::RandomState>;
+
+/// The runs seen in some lines of the journal, summed up as `journal list` shows them.
+#[derive(Default)]
+struct Summaries {
+    order: Vec<String>,
+    by_id: HashMap<String, (RunSummary, Tally)>,
+}
+
+impl Summaries {
+    fn add(&mut self, e: &Entry) {
+        let (run, tally) = match self.by_id.get_mut(&e.run_id) {
+            Some(found) => found,
+            None => {
+                self.order.push(e.run_id.clone());
+                self.by_id
+                    .entry(e.run_id.clone())
+                    .or_insert_with(|| (RunSummary::new(e), Tally::default()))
+            }
+        };
         if run.resumes.is_none() {
             run.resumes = e.resumes.clone();
         }
-        tally.add(&e);
+        tally.add(e);
+    }
+
+    /// The runs, newest first.
+    fn finish(mut self) -> Vec<RunSummary> {
+        let mut list: Vec<RunSummary> = self
+            .order
+            .into_iter()
+            .filter_map(|id| self.by_id.remove(&id))
+            .map(|(mut run, tally)| {
+                tally.fill(&mut run);
+                run
+            })
+            .collect();
+        // Lines of concurrent runs interleave; order runs by their start, newest first.
+        list.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.run_id.cmp(&a.run_id)));
+        list
+    }
+}
+
+/// Every run in the journal, most recent first, from a full read of the file: what
+/// [`recent`] must answer.
+#[cfg(test)]
+pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
+    let mut sums = Summaries::default();
+    let text = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Refused, e.to_string()))?;
+    for line in text.split(|b| *b == b'\n') {
+        if let Some(e) = parse_line(line) {
+            sums.add(&e);
+        }
+    }
+    Ok(sums.finish())
+}
+
+/// The `limit` most recent runs, as [`runs`] orders them, reading only their lines
+/// (located by the journal's index).
+pub fn recent(path: &Path, limit: usize) -> Result<Vec<RunSummary>> {
+    let found = with_index(path, |index| {
+        // The `limit` latest start times; each run starts at its first record.
+        let mut seen = FastSet::default();
+        let mut latest: BinaryHeap<Reverse<[u8; 24]>> = BinaryHeap::new();
+        let unreadable = index.each(|r| {
+            if seen.insert(r.run) {
+                latest.push(Reverse(r.time));
+                if latest.len() > limit {
+                    latest.pop();
+                }
+            }
+        })?;
+        let Some(Reverse(threshold)) = latest.peek().copied() else {
+            return Ok(Vec::new());
+        };
+        // Every run starting then or later (ties included), and where its lines are.
+        seen.clear();
+        let mut chosen = FastSet::default();
+        let mut spans = Vec::new();
+        let mut starts = HashMap::new();
+        index.each(|r| {
+            if seen.insert(r.run) && r.time >= threshold {
+                chosen.insert(r.run);
+            }
+            if chosen.contains(&r.run) {
+                spans.push((r.start, r.end));
+                starts.insert(r.start, r.run);
+            }
+        })?;
+        let mut sums = Summaries::default();
+        index.read_spans(&merge(spans), &starts, |_, line| {
+            if let Some(e) = parse_line(line)
+                && chosen.contains(&run_hash(&e.run_id))
+            {
+                sums.add(&e);
+            }
+        })?;
+        warn_unreadable(index.path(), unreadable);
+        let mut list = sums.finish();
+        list.truncate(limit);
+        Ok(list)
     })?;
-    let mut list: Vec<RunSummary> = order
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .map(|(mut run, tally)| {
-            tally.fill(&mut run);
-            run
-        })
-        .collect();
-    // Lines of concurrent runs interleave; order runs by their start, newest first.
-    list.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| b.run_id.cmp(&a.run_id)));
-    Ok(list)
+    Ok(found.unwrap_or_default())
+}
+
+/// Sorts byte spans and joins those that touch or overlap.
+fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+fn warn_unreadable(path: &Path, bad: u64) {
+    if bad > 0 {
+        tracing::warn!(
+            "skipped {bad} unreadable line(s) of the journal {}; a process killed while writing can leave one",
+            path.display()
+        );
+    }
 }
 
 /// The latest state of one item across a chain of runs.
@@ -166,14 +271,95 @@ pub struct Chain {
     /// Every run of the chain, the first one included.
     pub runs: Vec<RunSummary>,
     members: HashSet<String>,
+    /// Where the chain's lines are: the open journal and its index, and the spans.
+    lines: Arc<Located>,
+}
+
+/// Where the lines of a chain lie in an open journal.
+#[derive(Debug)]
+struct Located {
+    index: Index,
+    spans: Vec<(u64, u64)>,
+    starts: HashMap<u64, u64>,
 }
 
 impl Chain {
     /// The chain run `run_id` belongs to, or `None` if the journal has no such run.
     /// Runs resume the first run of their chain; journals of earlier versions name
-    /// the run resumed directly, so links are followed back to the first.
+    /// the run resumed directly, so links are followed back to the first. Only the
+    /// chain's own lines are read, located by the journal's index.
     pub fn find(path: &Path, run_id: &str) -> Result<Option<Chain>> {
-        let list = runs(path)?;
+        Ok(with_index(path, |index| Chain::locate(index, run_id))?.flatten())
+    }
+
+    /// [`Chain::find`] on an open index: the runs linked to `run_id` by their hashes,
+    /// then the chain decided from their lines by [`Chain::of`].
+    fn locate(index: &Index, run_id: &str) -> std::result::Result<Option<Chain>, Fault> {
+        let target = run_hash(run_id);
+        let mut found = false;
+        let mut links: HashMap<u64, u64> = HashMap::new();
+        index.each(|r| {
+            found |= r.run == target;
+            if r.resumes != 0 {
+                links.entry(r.run).or_insert(r.resumes);
+            }
+        })?;
+        if !found {
+            return Ok(None);
+        }
+        let mut parents: HashSet<u64> = links.values().copied().collect();
+        let mut present = HashSet::new();
+        index.each(|r| {
+            if parents.remove(&r.run) {
+                present.insert(r.run);
+            }
+        })?;
+        let root_of = |run: u64| {
+            let mut cur = run;
+            let mut hops = 0;
+            while let Some(&parent) = links.get(&cur) {
+                if !present.contains(&parent) || hops > links.len() {
+                    break;
+                }
+                cur = parent;
+                hops += 1;
+            }
+            cur
+        };
+        let root = root_of(target);
+        let mut members: HashSet<u64> = links
+            .keys()
+            .copied()
+            .filter(|&r| root_of(r) == root)
+            .collect();
+        members.insert(root);
+        let mut spans = Vec::new();
+        let mut starts = HashMap::new();
+        index.each(|r| {
+            if members.contains(&r.run) {
+                spans.push((r.start, r.end));
+                starts.insert(r.start, r.run);
+            }
+        })?;
+        let spans = merge(spans);
+        let mut sums = Summaries::default();
+        index.read_spans(&spans, &starts, |_, line| {
+            if let Some(e) = parse_line(line)
+                && members.contains(&run_hash(&e.run_id))
+            {
+                sums.add(&e);
+            }
+        })?;
+        let located = Located {
+            index: Index::clone_of(index)?,
+            spans,
+            starts,
+        };
+        Ok(Chain::of(&sums.finish(), run_id, located))
+    }
+
+    /// The chain of `run_id` among `list` (every run linked to it, at least).
+    fn of(list: &[RunSummary], run_id: &str, lines: Located) -> Option<Chain> {
         let by_id: HashMap<&str, &RunSummary> =
             list.iter().map(|r| (r.run_id.as_str(), r)).collect();
         let root_of = |id: &str| -> String {
@@ -189,12 +375,10 @@ impl Chain {
             cur
         };
         if !by_id.contains_key(run_id) {
-            return Ok(None);
+            return None;
         }
         let root = root_of(run_id);
-        let Some(first) = by_id.get(root.as_str()) else {
-            return Ok(None);
-        };
+        let first = by_id.get(root.as_str())?;
         let mut runs: Vec<RunSummary> = list
             .iter()
             .filter(|r| r.provider == first.provider && r.operation == first.operation)
@@ -203,11 +387,12 @@ impl Chain {
             .collect();
         runs.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.run_id.cmp(&b.run_id)));
         let members = runs.iter().map(|r| r.run_id.clone()).collect();
-        Ok(Some(Chain {
+        Some(Chain {
             root,
             runs,
             members,
-        }))
+            lines: Arc::new(lines),
+        })
     }
 
     /// The first run of the chain.
@@ -215,19 +400,43 @@ impl Chain {
         self.runs.iter().find(|r| r.run_id == self.root)
     }
 
-    /// Calls `each` with every line of the chain's runs, in file order.
+    /// Calls `each` with every line of the chain's runs, in file order, read from the
+    /// journal at `path` as it was when the chain was found; unreadable lines among
+    /// them are skipped, with a warning when `warn`.
     pub(super) fn replay(
         &self,
         path: &Path,
         warn: bool,
         mut each: impl FnMut(&Entry),
     ) -> Result<()> {
-        scan_lines(path, warn, |e| {
-            if self.members.contains(&e.run_id) {
-                each(&e);
+        let lines = &self.lines;
+        let mut bad = 0u64;
+        let read = lines
+            .index
+            .read_spans(&lines.spans, &lines.starts, |_, line| {
+                match parse_line(line) {
+                    Some(e) if self.members.contains(&e.run_id) => each(&e),
+                    Some(_) => {}
+                    None => bad += u64::from(!line.trim_ascii().is_empty()),
+                }
+            });
+        match read {
+            Ok(()) => {}
+            Err(Fault::Failed(e)) => return Err(e),
+            Err(Fault::Stale) => {
+                return Err(Error::new(
+                    ErrorKind::Refused,
+                    format!(
+                        "the journal {} changed while it was read; run the command again",
+                        path.display()
+                    ),
+                ));
             }
-        })
-        .map(|_| ())
+        }
+        if warn {
+            warn_unreadable(path, bad);
+        }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::oneshot;
 
 use super::file::refused_journal;
+use super::index::{self, Identity};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::report::ItemResult;
@@ -64,11 +65,19 @@ pub type Durable = oneshot::Receiver<std::result::Result<(), String>>;
 impl Writer {
     /// Opens (creating with mode 0600, its directory 0700) the journal at `path`.
     pub fn open(path: PathBuf, info: RunInfo) -> Result<Writer> {
-        let file = open_append(&path).map_err(|e| refused_journal(&path, &e.to_string()))?;
+        let (file, start) =
+            open_append(&path).map_err(|e| refused_journal(&path, &e.to_string()))?;
         let (tx, rx) = mpsc::channel();
+        let extent = Extent {
+            path: path.clone(),
+            start,
+            written: 0,
+            first_line: Vec::new(),
+            last_start: 0,
+        };
         let thread = std::thread::Builder::new()
             .name("certctl-journal".into())
-            .spawn(move || write_loop(file, rx))
+            .spawn(move || write_loop(file, rx, extent))
             .map_err(|e| refused_journal(&path, &format!("cannot start its writer: {e}")))?;
         let mut middle = b",\"profile\":".to_vec();
         json::push_str(&mut middle, &info.profile);
@@ -288,10 +297,12 @@ fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-/// Opens `path` for appending, creating it (0600) and its directory (0700); a file
-/// left ending in a partial line (a killed writer) gets a newline first, so the next
-/// line stays readable.
-fn open_append(path: &Path) -> std::io::Result<File> {
+/// Opens `path` for appending, creating it (0600) and its directory (0700), and
+/// holds a shared lock on it for the run, which `journal prune` waits for before it
+/// rewrites the file; a file left ending in a partial line (a killed writer) gets a
+/// newline first, so the next line stays readable. Returns the file and its length
+/// once ready, where the run's lines start unless another run appends too.
+fn open_append(path: &Path) -> std::io::Result<(File, u64)> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -309,8 +320,15 @@ fn open_append(path: &Path) -> std::io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    let len = file.metadata()?.len();
+    let mut file = loop {
+        let file = options.open(path)?;
+        file.lock_shared()?;
+        // A prune that held the lock may have renamed a new journal over this one.
+        if Identity::of(&file)?.is_at(path) {
+            break file;
+        }
+    };
+    let mut len = file.metadata()?.len();
     #[cfg(unix)]
     if len > 0 {
         use std::os::unix::fs::FileExt;
@@ -318,13 +336,56 @@ fn open_append(path: &Path) -> std::io::Result<File> {
         file.read_exact_at(&mut last, len - 1)?;
         if last[0] != b'\n' {
             file.write_all(b"\n")?;
+            len += 1;
         }
     }
-    Ok(file)
+    Ok((file, len))
+}
+
+/// Where a run's lines went, for the journal's index: when nobody else appended
+/// during the run, they are exactly `[start, start + written)`.
+struct Extent {
+    path: PathBuf,
+    start: u64,
+    written: u64,
+    /// The run's first line.
+    first_line: Vec<u8>,
+    /// Where its last line starts, from `start`.
+    last_start: u64,
+}
+
+impl Extent {
+    /// Counts a batch of whole lines written.
+    fn add(&mut self, blocks: &[Vec<u8>]) {
+        for block in blocks.iter().filter(|b| !b.is_empty()) {
+            if self.first_line.is_empty() {
+                let end = memchr::memchr(b'\n', block).map_or(block.len(), |i| i + 1);
+                self.first_line = block[..end].to_vec();
+            }
+            let last = memchr::memrchr(b'\n', &block[..block.len() - 1]).map_or(0, |i| i + 1);
+            self.last_start = self.written + last as u64;
+            self.written += block.len() as u64;
+        }
+    }
+
+    /// Notes the run's lines in the index when they are all its lines hold there.
+    fn note(&self, file: &File) {
+        let end = self.start + self.written;
+        if self.written > 0 && file.metadata().map(|m| m.len()).ok() == Some(end) {
+            index::note(
+                &self.path,
+                file,
+                &self.first_line,
+                self.start,
+                end,
+                self.start + self.last_start,
+            );
+        }
+    }
 }
 
 /// The writer thread: one write and at most one sync per batch of queued lines.
-fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
+fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>, mut extent: Extent) {
     let mut failed: Option<String> = None;
     let mut unsynced = false;
     let mut last_sync = Instant::now();
@@ -371,6 +432,9 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
                 unsynced = true;
                 write_blocks(&mut file, &blocks)
             };
+            if result.is_ok() {
+                extent.add(&blocks);
+            }
             if result.is_ok() && sync && (unsynced || finish.is_some()) {
                 result = file.sync_data();
                 unsynced = false;
@@ -388,6 +452,9 @@ fn write_loop(mut file: File, rx: mpsc::Receiver<Msg>) {
             let _ = ack.send(result.clone());
         }
         if let Some(ack) = finish {
+            if result.is_ok() {
+                extent.note(&file);
+            }
             let _ = ack.send(result);
             return;
         }
