@@ -118,14 +118,12 @@ async fn every_log_line_is_one_json_object_with_the_request_fields_and_no_secret
 async fn the_failure_sentence_and_stdout_are_the_same_with_json_logs_and_metrics() {
     let (env, server) = (Env::new(), digicert_server().await);
     let metrics = env.path("m.prom");
-    let plain = run(revoke(&env, &server, &[], &["1", "2"])).await;
-    let flags = [
-        "--log-format",
-        "json",
-        "--metrics-file",
-        metrics.to_str().expect("utf-8"),
-    ];
-    let logged = run(revoke(&env, &server, &flags, &["1", "2"])).await;
+    let plain = run(revoke(&env, &server, &["-v"], &["1", "2"])).await;
+    // The log format from the environment, as a cron job's would be set.
+    let mut cmd = revoke(&env, &server, &["-v"], &["1", "2"]);
+    cmd.env("CERTCTL_LOG_FORMAT", "json")
+        .env("CERTCTL_METRICS_FILE", &metrics);
+    let logged = run(cmd).await;
     assert_eq!(code(&plain), 3, "{}", stderr(&plain));
     assert_eq!(code(&logged), 3, "{}", stderr(&logged));
     assert_eq!(report(&plain), report(&logged));
@@ -138,7 +136,7 @@ async fn the_failure_sentence_and_stdout_are_the_same_with_json_logs_and_metrics
     };
     assert!(!sentence(&plain).is_empty());
     assert_eq!(sentence(&plain), sentence(&logged));
-    json_lines(&logged);
+    assert_eq!(json_lines(&logged).len(), 2, "one line per request");
     assert_eq!(
         job(&scrape(&metrics), ["default", "digicert", "orders.revoke"]).exit_code,
         3.0
