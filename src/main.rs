@@ -41,6 +41,9 @@ fn main() -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
+            if e.use_stderr() {
+                commands::refused_command_line(&e);
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };

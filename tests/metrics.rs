@@ -331,6 +331,39 @@ async fn a_configuration_error_is_recorded_once_the_operation_is_known() {
     assert_eq!(j.items, [0.0; 4]);
     assert_eq!(j.requests, [0.0; 6]);
 
+    // A command line clap refuses (here a missing --comment, or --concurrency 0
+    // from the environment) is a usage error of a known operation: recorded too,
+    // unless it was a dry run.
+    let refused = env.path("refused.prom");
+    let lines: [(&[&str], Option<(&str, &str)>); 3] = [
+        (&["-p", "night", "digicert", "orders", "revoke", "1"], None),
+        (
+            &["bcdiploma", "certificates", "delete", "k1"],
+            Some(("CERTCTL_CONCURRENCY", "0")),
+        ),
+        (&["--dry-run", "digicert", "orders", "revoke", "1"], None),
+    ];
+    for (words, var) in lines {
+        let mut cmd = env.cmd();
+        cmd.env("CERTCTL_METRICS_FILE", &refused).args(words);
+        if let Some((name, value)) = var {
+            cmd.env(name, value);
+        }
+        let out = cmd.output().expect("run");
+        assert_eq!(code(&out), 2, "{words:?}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with("error:"), "clap's own message");
+    }
+    let samples = scrape(&refused);
+    for j in [
+        ["night", "digicert", "orders.revoke"],
+        ["default", "bcdiploma", "certificates.delete"],
+    ] {
+        let refused = job(&samples, j);
+        assert_eq!(refused.exit_code, 2.0, "{j:?}");
+        assert_eq!(refused.requests, [0.0; 6], "{j:?}");
+    }
+    assert_eq!(samples.len(), 2 * 14, "the dry run left no job");
+
     // A command that is no operation (a read, `config show`) records nothing.
     let other = env.path("other.prom");
     let out = env

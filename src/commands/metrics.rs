@@ -17,6 +17,9 @@
 //!   every answer, retries included.
 //! - A command whose jobs end differently (`check`, one job per provider) gives each
 //!   its own end with [`Recorder::settle`]; the others take the command's.
+//! - A command line that clap refuses (a missing or bad argument) never reaches a
+//!   command: `main` calls [`refused_command_line`], which reads it again leniently
+//!   and records the operation its words name.
 //!
 //! Dry runs and `--plan-out` record nothing. A file that cannot be written is a
 //! warning: the exit code is the command's.
@@ -25,10 +28,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use crate::config::Settings;
-use crate::error::Result;
+use crate::config::{Settings, Source, Valued};
+use crate::engine::Spec;
+use crate::error::{Error, Result};
 use crate::metrics::{Job, Requests, Run};
 use crate::outcome::Outcome;
+use crate::providers::ProviderId;
 use crate::report::Summary;
 
 /// A job's own end, for a command that reports several jobs (`check`).
@@ -73,16 +78,27 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder for the command `global` describes.
     pub fn start(global: &crate::cli::GlobalArgs) -> Recorder {
-        let named_profile = match (&global.profile, global.sandbox) {
-            (_, true) => "sandbox".to_string(),
-            (Some(p), false) => p.clone(),
-            (None, false) => "default".to_string(),
+        Recorder::new(
+            global.metrics_file.clone(),
+            global.profile.as_deref(),
+            global.sandbox,
+            global.dry_run || global.plan_out.is_some(),
+        )
+    }
+
+    /// A recorder for a command with these global options: `--metrics-file`,
+    /// `--profile`, `--sandbox`, and whether it sends nothing.
+    fn new(path: Option<PathBuf>, profile: Option<&str>, sandbox: bool, off: bool) -> Recorder {
+        let named_profile = match (profile, sandbox) {
+            (_, true) => "sandbox",
+            (Some(p), false) => p,
+            (None, false) => "default",
         };
         Recorder {
             started: Instant::now(),
-            path: global.metrics_file.clone(),
-            named_profile,
-            off: global.dry_run || global.plan_out.is_some(),
+            path,
+            named_profile: named_profile.to_string(),
+            off,
             requests: Arc::new(Requests::new()),
             state: Mutex::new(State::default()),
         }
@@ -194,5 +210,104 @@ impl Recorder {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Records a command line clap refused (a missing or bad argument: exit 2) when its
+/// words name an operation: the provider and operation are known although nothing
+/// could run. The command line is read again with clap's errors ignored, for the
+/// operation, `--metrics-file`, `--profile`, `--config`, `--sandbox` and whether it
+/// was a dry run; the profile's `metrics_file` counts when the config file loads.
+pub fn refused_command_line(error: &clap::Error) {
+    let Ok(matches) = super::command().ignore_errors(true).try_get_matches() else {
+        return;
+    };
+    let Some(spec) = named_spec(&matches) else {
+        return;
+    };
+    let profile = found::<String>(&matches, "profile").or_else(|| from_env("CERTCTL_PROFILE"));
+    let sandbox = flag(&matches, "sandbox");
+    let recorder = Recorder::new(
+        found::<PathBuf>(&matches, "metrics_file")
+            .or_else(|| from_env("CERTCTL_METRICS_FILE").map(PathBuf::from)),
+        profile.as_deref(),
+        sandbox,
+        flag(&matches, "dry_run") || found::<PathBuf>(&matches, "plan_out").is_some(),
+    );
+    let config = found::<PathBuf>(&matches, "config")
+        .or_else(|| from_env("CERTCTL_CONFIG").map(PathBuf::from))
+        .map(|p| Valued::new(p, Source::Flag));
+    let named = profile.map(|p| Valued::new(p, Source::Flag));
+    if let Ok(settings) = Settings::load(config, named, sandbox, &|name| std::env::var(name).ok()) {
+        let mut state = recorder.lock();
+        state.profile_path = settings.metrics_file.map(|v| v.value);
+        if !sandbox {
+            state.profile = Some(settings.profile.value);
+        }
+    }
+    recorder.job(spec.provider.name(), spec.name);
+    let first_line = error.to_string();
+    let first_line = first_line.lines().next().unwrap_or("a bad command line");
+    recorder.finish(&Err(Error::usage(first_line.to_string())));
+}
+
+/// The operation the words `PROVIDER NOUN VERB` of a command line name, the verb's
+/// dashes read as underscores (`campaigns delete-history` is
+/// `campaigns.delete_history`); a test checks every operation is named so.
+fn named_spec(matches: &clap::ArgMatches) -> Option<&'static Spec> {
+    let (provider, noun) = matches.subcommand()?;
+    let provider = ProviderId::from_name(provider)?;
+    let (noun_name, verb) = noun.subcommand()?;
+    let (verb_name, _) = verb.subcommand()?;
+    crate::providers::spec(
+        provider,
+        &format!("{noun_name}.{}", verb_name.replace('-', "_")),
+    )
+}
+
+/// A global option's value, wherever on the command line it was given.
+fn found<T: Clone + Send + Sync + 'static>(matches: &clap::ArgMatches, id: &str) -> Option<T> {
+    let mut level = Some(matches);
+    let mut value = None;
+    while let Some(m) = level {
+        if let Ok(Some(v)) = m.try_get_one::<T>(id) {
+            value = Some(v.clone());
+        }
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    value
+}
+
+/// A variable clap may not have read: once one variable's value is refused, clap
+/// reads none of those after it.
+fn from_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Whether a global switch was given.
+fn flag(matches: &clap::ArgMatches, id: &str) -> bool {
+    found::<bool>(matches, id).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation of every provider is named by its `provider noun verb` words,
+    /// so a refused command line of any operation is recorded.
+    #[test]
+    fn every_operation_is_named_by_its_words() {
+        for info in &crate::registry::PROVIDERS {
+            for spec in crate::providers::adapter(info.id).specs() {
+                let (noun, verb) = spec.name.split_once('.').unwrap_or_default();
+                let words = ["certctl", info.name, noun, &verb.replace('_', "-")];
+                let matches = super::super::command()
+                    .ignore_errors(true)
+                    .try_get_matches_from(words)
+                    .unwrap_or_else(|e| panic!("{words:?}: {e}"));
+                let named = named_spec(&matches).map(|s| s.name);
+                assert_eq!(named, Some(spec.name), "{words:?}");
+            }
+        }
     }
 }

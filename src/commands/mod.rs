@@ -23,6 +23,7 @@ mod sertifika;
 mod tree;
 
 pub use context::Context;
+pub use metrics::refused_command_line;
 pub use tree::{Cli, Command, command};
 
 use crate::error::{Error, Result, io_error};
