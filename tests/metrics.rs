@@ -188,6 +188,9 @@ fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
+/// An environment variable: name and value.
+type Var<'a> = (&'a str, &'a str);
+
 const REVOKE: [&str; 3] = ["default", "digicert", "orders.revoke"];
 
 #[tokio::test]
@@ -335,7 +338,7 @@ async fn a_configuration_error_is_recorded_once_the_operation_is_known() {
     // from the environment) is a usage error of a known operation: recorded too,
     // unless it was a dry run.
     let refused = env.path("refused.prom");
-    let lines: [(&[&str], Option<(&str, &str)>); 3] = [
+    let lines: [(&[&str], Option<Var>); 3] = [
         (&["-p", "night", "digicert", "orders", "revoke", "1"], None),
         (
             &["bcdiploma", "certificates", "delete", "k1"],
