@@ -23,6 +23,9 @@ pub enum Outcome {
     Partial(String),
     /// It failed after printing what it could: the error's kind decides the code.
     Failed(Error),
+    /// Some changes may or may not have been applied and nothing could tell (exit
+    /// 7): the sentence says which, the hint what to do.
+    Unsettled(String, Option<String>),
 }
 
 impl Outcome {
@@ -38,6 +41,7 @@ impl Outcome {
             Outcome::Ran(ended) => ended.exit_code(),
             Outcome::Partial(_) => 3,
             Outcome::Failed(e) => e.kind().exit_code(),
+            Outcome::Unsettled(..) => 7,
         }
     }
 
@@ -65,6 +69,7 @@ impl Outcome {
             Outcome::Partial(s) => vec![(s.clone(), None)],
             Outcome::Failed(e) if e.kind() == ErrorKind::BrokenPipe => Vec::new(),
             Outcome::Failed(e) => vec![said(e)],
+            Outcome::Unsettled(s, hint) => vec![(s.clone(), hint.clone())],
         }
     }
 }
@@ -105,6 +110,11 @@ mod tests {
             (ran(1, 0, 1, false), 7, true),
             (ran(1, 1, 1, true), 130, true),
             (Outcome::Partial("1 of 2 requests failed".into()), 3, true),
+            (
+                Outcome::Unsettled("2 items still unknown".into(), None),
+                7,
+                true,
+            ),
             (Outcome::Failed(Error::usage("bad")), 2, true),
             (Outcome::Failed(Error::config("no key")), 4, true),
             (

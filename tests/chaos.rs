@@ -282,6 +282,155 @@ fn faults_never_apply_a_change_twice_and_resume_finishes_the_run() {
     }
 }
 
+/// The sandbox template the Sertifika rows are issued from, and its one property.
+const TEMPLATE: &str = "64c9f080-2314-4f02-a43c-923d83e8e555";
+
+const ROWS: Bulk = Bulk {
+    args: &[
+        "sertifika",
+        "certificates",
+        "issue",
+        "--template",
+        TEMPLATE,
+        "--batch-size",
+        "10",
+    ],
+    stats_request: "POST /sertifika/api/v1.0/certificate",
+    change_key: "sertifika:",
+    idempotent: false,
+};
+
+/// `n` seeded orders that are issued with no request yet (their ID does not end in
+/// 0, 5 or 9): revoking each is possible, and any revoke request found on one was
+/// filed by the run, so the emulator's count of changes is an exact oracle.
+fn issued_orders(n: usize) -> Vec<String> {
+    (10_001u64..)
+        .filter(|id| !matches!(id % 10, 0 | 5 | 9))
+        .take(n)
+        .map(|id| id.to_string())
+        .collect()
+}
+
+/// The emulator's key of a user's award of the template.
+fn award_key(email: &str) -> String {
+    use md5::{Digest, Md5};
+    let code: String = Md5::digest(email.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{TEMPLATE}:{code}")
+}
+
+impl Bench {
+    /// Resumes the chain until a run reports nothing failed and nothing unknown,
+    /// each resume reading the unknown items back first; returns the last report.
+    fn resume_until_settled(&self, mut run_id: String, mut report: Value) -> Value {
+        for _ in 0..12 {
+            let s = &report["summary"];
+            if s["failed"] == 0 && s["unknown"] == 0 && report["interrupted"] != true {
+                return report;
+            }
+            let out = self.run(&["--rate", "0"], &["--resume", &run_id]);
+            report = json(&out);
+            assert_code_matches(&out, &report);
+            run_id = report["run_id"].as_str().expect("run_id").to_string();
+        }
+        panic!("still failing or unknown after 12 resumes: {report}");
+    }
+
+    /// Every item's latest outcome across the chain of `run_id`, from the journal.
+    fn chain_outcomes(&self, run_id: &str) -> HashMap<String, String> {
+        let mut cmd = self.env.process();
+        cmd.env("CERTCTL_JOURNAL", &self.journal)
+            .args(["-o", "json", "journal", "show", run_id]);
+        let out = cmd.output().expect("journal show");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        json(&out)
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap_or_default().to_string(),
+                    i["outcome"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Faults that drop connections after the change was applied (`reset-after`), before
+/// it (`reset`) and refusals (503), on 1,000 DigiCert order revokes and 200 Sertifika
+/// rows: resuming reads the unknown items back from the emulator first, so the chain
+/// ends with nothing unknown and nothing applied twice, and every item the journal
+/// calls succeeded changed exactly once at the emulator (the others not at all).
+#[test]
+fn resume_settles_every_unknown_item_by_asking_the_provider() {
+    let faults = [
+        "--faults",
+        "reset-after=0.2,503=0.1,reset=0.05",
+        "--seed",
+        "24",
+    ];
+    let emails: Vec<String> = (1..=200)
+        .map(|i| format!("chaos{i:03}@example.org"))
+        .collect();
+    let csv: String = std::iter::once("name,surname,email,prop:alias_1434977890001\n".to_string())
+        .chain(emails.iter().map(|e| format!("Ada,Lovelace,{e},v\n")))
+        .collect();
+    for (bulk, ids) in [(ORDERS, issued_orders(1000)), (ROWS, emails.clone())] {
+        let bench = Bench::new(bulk, ids, &faults);
+        if bulk.change_key == ROWS.change_key {
+            std::fs::write(&bench.ids_file, &csv).expect("rows");
+        }
+        let out = bench.run(&["--rate", "0"], &[]);
+        let first = json(&out);
+        assert_code_matches(&out, &first);
+        let unknown_before = first["summary"]["unknown"].as_u64().unwrap_or(0);
+        assert!(
+            unknown_before > 0,
+            "reset-after leaves some unknown: {}",
+            first["summary"]
+        );
+        let root = first["run_id"].as_str().expect("run_id").to_string();
+        let last = bench.resume_until_settled(root.clone(), first);
+        assert_eq!(last["summary"]["unknown"], 0, "{}", last["summary"]);
+        let stats = bench.sandbox.stats();
+        let changes = |id: &str| {
+            let key = if bulk.change_key == ROWS.change_key {
+                format!("sertifika:{}", award_key(id))
+            } else {
+                format!("{}{id}", bulk.change_key)
+            };
+            stats["changes"][key].as_u64().unwrap_or(0)
+        };
+        let outcomes = bench.chain_outcomes(&root);
+        let mut twice = 0;
+        for id in &bench.ids {
+            let n = changes(id);
+            twice += u64::from(n > 1);
+            let expected = if outcomes[id] == "succeeded" { 1 } else { 0 };
+            assert_eq!(
+                n, expected,
+                "{id}: journal says {}, emulator counted {n}",
+                outcomes[id]
+            );
+        }
+        assert_eq!(twice, 0);
+        assert!(
+            outcomes.values().all(|o| o == "succeeded"),
+            "every item is done"
+        );
+        eprintln!(
+            "reconcile chaos {}: {} items, faults {}, unknown before {unknown_before}, after 0, applied twice {twice}",
+            bulk.args[0],
+            bench.ids.len(),
+            faults[1]
+        );
+        bench.assert_journal_parses();
+    }
+}
+
 /// Starts the bulk run and stops it with `signal` once `after` requests reached the
 /// emulator.
 fn cut(bench: &Bench, after: u64, signal: &str, rate: &str) -> Output {
@@ -351,4 +500,62 @@ fn a_run_cut_at_any_point_is_finished_by_resume_and_nothing_is_applied_twice() {
         }
     }
     assert_eq!(trials, 24);
+}
+
+/// A paced run against a slow provider, killed outright at six points: requests wait
+/// for the pacer and for a free `--concurrency` slot, and none of those waiting is
+/// journaled `sent`, so the items the journal then holds as unknown are only
+/// requests the emulator received, at most one per slot. Resuming settles them by
+/// reading them back, and nothing is applied twice.
+#[test]
+fn after_a_kill_the_unknown_items_are_only_requests_that_reached_the_emulator() {
+    let ids = issued_orders(60);
+    let (mut held, mut false_unknown) = (0usize, 0usize);
+    // (pace of the cut run, requests received before the kill). Paced at 10 a
+    // second, requests wait for the pacer; unpaced, the 300 ms answers keep all 8
+    // slots busy and requests wait for a slot. Each kill follows an arrival by
+    // less than the time to the next departure: a request is journaled in the
+    // instant it leaves, and this test is about the ones still waiting.
+    let cuts = [
+        ("10", 3),
+        ("10", 8),
+        ("10", 14),
+        ("0", 8),
+        ("0", 16),
+        ("0", 24),
+    ];
+    for (rate, after) in cuts {
+        let bench = Bench::new(ORDERS, ids.clone(), &["--faults", "slow=1:300ms"]);
+        cut(&bench, after, "-KILL", rate);
+        bench.assert_journal_parses();
+        let run = bench.last_run();
+        let unknown = bench.unknown(&run);
+        // Requests written just before the kill may still wait in the emulator's
+        // socket buffers: let it read them before asking what it received.
+        std::thread::sleep(Duration::from_millis(100));
+        let stats = bench.sandbox.stats();
+        let received = |id: &str| {
+            stats["requests"][format!("{}{id}/revoke", ORDERS.stats_request)]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        let never_sent: Vec<&String> = unknown.iter().filter(|id| received(id) == 0).collect();
+        assert!(
+            never_sent.is_empty(),
+            "held but never received: {never_sent:?}"
+        );
+        assert!(
+            !unknown.is_empty() && unknown.len() <= 8,
+            "in flight, at most one per slot: {unknown:?}"
+        );
+        held += unknown.len();
+        false_unknown += never_sent.len();
+        let last = bench.resume_until_settled(run, Value::Null);
+        assert_eq!(last["summary"]["unknown"], 0, "{}", last["summary"]);
+        bench.assert_applied_once(&last);
+    }
+    eprintln!(
+        "kill -9 of paced runs: {} kills, {held} items held unknown, {false_unknown} false unknowns",
+        cuts.len()
+    );
 }

@@ -19,5 +19,6 @@ mod origin;
 mod outcomes;
 mod output;
 mod plans;
+mod reconcile;
 mod sandbox;
 mod sertifika;

@@ -201,7 +201,11 @@ async fn an_answer_without_status_leaves_the_delete_unknown() {
     assert_eq!(report["summary"]["unknown"], 1);
     assert_eq!(report["items"][0]["outcome"], "unknown");
     assert_eq!(report["items"][0]["error"]["kind"], "invalid_response");
-    assert!(stderr(&out).contains("--retry-unknown"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it first asks the provider what happened"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]

@@ -107,7 +107,7 @@ async fn a_2xx_that_is_not_the_documented_success_is_unknown_and_exit_7() {
     assert!(said[0].contains("3"), "{}", said[0]);
     let run_id = report["run_id"].as_str().unwrap();
     assert!(
-        stderr(&out).contains(&format!("--resume {run_id} --retry-unknown")),
+        stderr(&out).contains(&format!("--resume {run_id}: it first asks the provider")),
         "{}",
         stderr(&out)
     );

@@ -452,6 +452,21 @@ pub struct ApplyArgs {
     /// With --resume: send the unknown items too, once you checked they were not applied
     #[arg(long, requires = "resume")]
     pub retry_unknown: bool,
+    /// With --resume: do not read the unknown items back from the provider first
+    ///
+    /// By default --resume first asks the provider what happened to the chain's
+    /// unknown items, as `certctl reconcile` does: applied ones are skipped,
+    /// not-applied ones sent, and only those it cannot tell about are held back.
+    #[arg(long, requires = "resume")]
+    pub no_reconcile: bool,
+}
+
+/// `certctl reconcile RUN_ID`
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Any run of the chain to settle (the `run_id` of its report)
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
 }
 
 /// `certctl sandbox ...`
@@ -549,6 +564,13 @@ pub struct IdSource {
     /// issuing) never sends them again.
     #[arg(long, requires = "resume")]
     pub retry_unknown: bool,
+    /// With --resume: do not read the unknown items back from the provider first
+    ///
+    /// By default --resume first asks the provider what happened to the chain's
+    /// unknown items, as `certctl reconcile` does: applied ones are skipped,
+    /// not-applied ones sent, and only those it cannot tell about are held back.
+    #[arg(long, requires = "resume")]
+    pub no_reconcile: bool,
 }
 
 #[cfg(test)]

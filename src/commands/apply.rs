@@ -47,7 +47,7 @@ pub async fn run(
     let settings = if global.sandbox {
         load_settings(global, matches, None)?
     } else {
-        settings_of(&plan.profile, global, matches)?
+        settings_of(&plan.profile, "the plan was made", global, matches)?
     };
     let mut ctx = Context::with_settings(global, matches, settings, recorder).await?;
     let p = ctx.settings.provider(provider);
@@ -75,6 +75,7 @@ pub async fn run(
         .cloned()
         .collect();
     let requests = units.len();
+    let locator = units.first().map(spec.locate).unwrap_or_default();
     // Resumed, the items that succeeded earlier are skipped and counted apart: the
     // operation's own count is what is left to do, as for an ID list.
     let settled = |id: &String| ctx.engine.resume.as_ref().is_some_and(|r| r.is_settled(id));
@@ -87,25 +88,33 @@ pub async fn run(
         base: base.clone(),
         secret: secret.clone(),
     };
-    let op = Operation::new(spec, account, units.into_iter().map(Ok)).sized(
+    let mut op = Operation::new(spec, account, units.into_iter().map(Ok)).sized(
         Some(count),
         Some(requests),
         preview,
     );
+    op.locator = locator;
     ctx.engine.plan = Some(plan.digest);
     ctx.run(op).await
 }
 
-/// The settings of the plan's profile. A `--profile` (or `CERTCTL_PROFILE`) naming
-/// another one is a usage error: the plan was reviewed for its own. Without one, the
-/// plan's profile is loaded even when the config file's default is another.
-fn settings_of(profile: &str, global: &GlobalArgs, matches: &ArgMatches) -> Result<Settings> {
+/// The settings of `profile`, the one a plan was made with or a run used (`what`
+/// says which, as in "the plan was made"). A `--profile` (or `CERTCTL_PROFILE`)
+/// naming another one is a usage error: the plan was reviewed, and the run changed,
+/// that account. Without one, `profile` is loaded even when the config file's
+/// default is another.
+pub(super) fn settings_of(
+    profile: &str,
+    what: &str,
+    global: &GlobalArgs,
+    matches: &ArgMatches,
+) -> Result<Settings> {
     if let Some(given) = global.profile.as_deref().filter(|p| *p != profile) {
         return Err(Error::usage(format!(
-            "the plan was made with the profile `{profile}`, not `{given}`"
+            "{what} with the profile `{profile}`, not `{given}`"
         ))
         .hint(format!(
-            "apply it without --profile (and CERTCTL_PROFILE), or with --profile {profile}"
+            "run it without --profile (and CERTCTL_PROFILE), or with --profile {profile}"
         )));
     }
     let settings = load_settings(global, matches, None)?;

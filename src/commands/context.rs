@@ -11,8 +11,9 @@ use super::sandbox;
 use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
 use crate::engine::{Engine, Operation};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::outcome::Outcome;
+use crate::providers::ProviderId;
 
 /// What a provider command needs: settings and the engine.
 pub struct Context {
@@ -80,23 +81,29 @@ impl Context {
             plan: None,
             max_items: max_items(global, matches, &settings),
         };
-        if let Some(run_id) = resume_arg(matches) {
-            let resume = std::sync::Arc::new(crate::engine::journal::Resume::load(
-                &crate::engine::journal::path(global.sandbox)?,
-                &run_id,
-                leaf(matches)
-                    .try_get_one::<bool>("retry_unknown")
-                    .ok()
-                    .flatten()
-                    .copied()
-                    .unwrap_or(false),
-            )?);
-            resume.check_profile(&engine.profile)?;
-            engine.resume = Some(resume);
-        }
         let rate = global
             .rate
             .map(|r| Valued::new(r, source_of(matches, "rate")));
+        if let Some(run_id) = resume_arg(matches) {
+            let path = crate::engine::journal::path(global.sandbox)?;
+            let mut resume = crate::engine::journal::Resume::load(
+                &path,
+                &run_id,
+                flag(matches, "retry_unknown"),
+            )?;
+            resume.check_profile(&engine.profile)?;
+            if !flag(matches, "no_reconcile") && !engine.dry_run && resume.has_unknown() {
+                let pace = |p: ProviderId| {
+                    let pace = settings.provider(p).pace(rate.as_ref());
+                    match pace_scale {
+                        Some(scale) => pace.scaled(scale),
+                        None => pace,
+                    }
+                };
+                read_back_first(&mut resume, &path, &engine, &settings, matches, pace).await?;
+            }
+            engine.resume = Some(std::sync::Arc::new(resume));
+        }
         Ok(Context {
             settings,
             engine,
@@ -223,6 +230,107 @@ fn proxy_over_tls() -> bool {
                 .get(..8)
                 .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         })
+}
+
+/// `--resume` reads the provider back first (README, "When a run is cut or its
+/// outcome is unknown"): the chain's unknown items that the provider can tell
+/// about are settled before anything is sent, applied ones to be skipped and
+/// not-applied ones sent. Nothing is read when the command runs another operation
+/// than the chain's (the engine refuses it), or one with no read-back. Refused
+/// credentials stop the command (exit 4) before anything is sent.
+async fn read_back_first(
+    resume: &mut crate::engine::journal::Resume,
+    path: &std::path::Path,
+    engine: &Engine,
+    settings: &Settings,
+    matches: &ArgMatches,
+    pace: impl Fn(ProviderId) -> crate::engine::rate::Pace,
+) -> Result<()> {
+    let (provider_name, operation) = resume.operation();
+    let Some(provider) = ProviderId::from_name(provider_name) else {
+        return Ok(());
+    };
+    if let Some((p, op)) = operation_of(matches)
+        && (p != provider_name || op != operation)
+    {
+        return Ok(());
+    }
+    let Some(spec) = crate::providers::spec(provider, operation) else {
+        return Ok(());
+    };
+    let Some(read_back) = spec.read_back else {
+        return Ok(());
+    };
+    let p = settings.provider(provider);
+    let account = crate::engine::Account {
+        base: p.base_url()?,
+        secret: p.secret()?.clone(),
+    };
+    let Some(chain) = crate::engine::journal::Chain::find(path, resume.run_id())? else {
+        return Ok(());
+    };
+    let pending = crate::engine::journal::unknown_items(path, &chain)?;
+    let back = read_back(&account, pending);
+    let Some(done) = engine
+        .reconcile(provider, spec.name, back, pace(provider))
+        .await?
+    else {
+        return Ok(());
+    };
+    if let Some(e) = done.auth_refused {
+        return Err(Error::new(
+            crate::error::ErrorKind::Auth,
+            format!(
+                "--resume {}: {} refused the credentials while reading back the unknown items, so nothing was sent: {}",
+                resume.run_id(),
+                provider.name(),
+                e.message
+            ),
+        )
+        .hint(format!(
+            "check the {} setting of the profile",
+            provider.info().secret_key
+        )));
+    }
+    let count = |what: &str| {
+        done.items
+            .iter()
+            .filter(|(_, s)| s.as_str() == what)
+            .count()
+    };
+    tracing::info!(
+        "--resume {}: read back {} unknown item(s): {} applied (skipped), {} not applied (sent again), {} still unknown",
+        resume.run_id(),
+        done.items.len(),
+        count("applied"),
+        count("not_applied"),
+        count("unknown")
+    );
+    resume.settle(done.items);
+    Ok(())
+}
+
+/// Whether a boolean flag of the operation being run is set.
+fn flag(matches: &ArgMatches, id: &str) -> bool {
+    leaf(matches)
+        .try_get_one::<bool>(id)
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false)
+}
+
+/// The provider and operation name of the provider command being run
+/// (`digicert orders revoke` is `("digicert", "orders.revoke")`), if it is one.
+fn operation_of(matches: &ArgMatches) -> Option<(String, String)> {
+    let (provider, noun) = matches.subcommand()?;
+    ProviderId::from_name(provider)?;
+    let (noun_name, verb) = noun.subcommand()?;
+    let (verb_name, _) = verb.subcommand()?;
+    Some((
+        provider.to_string(),
+        format!("{noun_name}.{}", verb_name.replace('-', "_")),
+    ))
 }
 
 /// The matches of the innermost subcommand (the operation being run).

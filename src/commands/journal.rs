@@ -63,8 +63,16 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
             let runs = journal::recent(&path, limit as usize)?;
             let value = serde_json::to_value(&runs).unwrap_or(Value::Null);
             output::print_read(format, &value, |v| {
+                // A reconcile run shows as its operation followed by `reconcile`.
+                let mut rows = v.clone();
+                for row in rows.as_array_mut().into_iter().flatten() {
+                    if row["reconcile"] == true {
+                        let op = row["operation"].as_str().unwrap_or_default();
+                        row["operation"] = format!("{op} reconcile").into();
+                    }
+                }
                 output::table::of_objects(
-                    v,
+                    &rows,
                     &[
                         ("run id", "run_id"),
                         ("time", "time"),
@@ -126,6 +134,7 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
                         ("outcome", "outcome"),
                         ("http", "http_status"),
                         ("error", "error_kind"),
+                        ("reconciled", "reconciled"),
                         ("run", "run_id"),
                         ("sent", "sent"),
                         ("done", "done"),

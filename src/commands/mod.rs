@@ -18,6 +18,7 @@ mod info;
 mod journal;
 mod metrics;
 mod origin;
+mod reconcile;
 mod sandbox;
 mod sertifika;
 mod tree;
@@ -90,6 +91,7 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         }
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
         Command::Apply(args) => apply::run(args, &cli.global, matches, recorder).await,
+        Command::Reconcile(args) => reconcile::run(args, &cli.global, matches, recorder).await,
         Command::Digicert(noun) => {
             digicert::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
         }

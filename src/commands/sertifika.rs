@@ -139,6 +139,20 @@ pub struct IssueArgs {
     /// (a real run always fetches the template)
     #[arg(long, value_name = "FILE")]
     pub template_file: Option<PathBuf>,
+    /// Continue run RUN_ID: issue only the rows not done yet (see `certctl journal list`)
+    ///
+    /// Rows are told apart by e-mail. Rows that succeeded in the run's chain are
+    /// skipped; failed ones are sent again. Rows whose outcome is unknown are first
+    /// looked up in the template's user list: issued ones are skipped, the others
+    /// sent; rows the provider cannot tell about are held back unless --retry-unknown.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// With --resume: send the unknown rows too, once you checked they were not issued
+    #[arg(long, requires = "resume")]
+    pub retry_unknown: bool,
+    /// With --resume: do not look the unknown rows up in the template's user list first
+    #[arg(long, requires = "resume")]
+    pub no_reconcile: bool,
 }
 
 /// Whose certificates of a template to revoke.
@@ -426,8 +440,12 @@ async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<Outcom
             None => None,
         }
     };
-    let rows = sheet.rows(&template, keys.as_deref()).map_err(refused)?;
-    let mut op = sertifika::issue(target, rows, args.batch_size as usize);
+    let mut rows = sheet.rows(&template, keys.as_deref()).map_err(refused)?;
+    if let Some(resume) = &ctx.engine.resume {
+        resume.attach(ProviderId::Sertifika.name(), "certificates.issue", false)?;
+        rows.retain(|row| resume.admit(&row.email));
+    }
+    let mut op = sertifika::issue(target, &template, rows, args.batch_size as usize);
     op.notes = notes;
     ctx.run(op).await
 }

@@ -6,7 +6,7 @@ use clap_complete::Shell;
 
 use super::journal::JournalCommand;
 use super::{bcdiploma, digicert, origin, sertifika};
-use crate::cli::{ApplyArgs, ConfigCommand, GlobalArgs, SandboxCommand, VERSION};
+use crate::cli::{ApplyArgs, ConfigCommand, GlobalArgs, ReconcileArgs, SandboxCommand, VERSION};
 
 /// Run the certificate lifecycle operations of BCdiploma, Origin, DigiCert
 /// CertCentral and Sertifika Merkezi from one place
@@ -68,6 +68,21 @@ pub enum Command {
         after_long_help = "EXAMPLES:\n  certctl digicert orders revoke 1001 1002 --comment \"key compromised\" --plan-out revoke.plan.json\n  certctl apply revoke.plan.json\n  certctl apply revoke.plan.json --dry-run\n  certctl --yes apply revoke.plan.json --max-age 1d\n  certctl --yes apply revoke.plan.json --resume 01JABCDEF0123456789ABCDEFG"
     )]
     Apply(ApplyArgs),
+    /// Ask the provider what happened to the items a run left unknown
+    ///
+    /// Reads, for every item whose latest outcome across RUN_ID's chain is unknown,
+    /// whether the change is there (DigiCert: the order or certificate and its
+    /// revoke requests; Origin: the batch result or the certifications search;
+    /// Sertifika: the template's users), and records each settled item in the
+    /// journal: applied ones count as succeeded (--resume skips them), not applied
+    /// ones as failed (--resume sends them again, no --retry-unknown needed). It
+    /// changes nothing at the provider. Exit 0 when every item was settled, 7 when
+    /// some are still unknown, 4 when the credentials were refused, 2 for a run the
+    /// journal does not hold.
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl reconcile 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D\n  certctl reconcile 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D --dry-run\n  certctl -o json reconcile 01J9ZQ3K4V6W8X0Y2Z4A6B8C0D | jq '.items[] | select(.outcome == \"unknown\")'"
+    )]
+    Reconcile(ReconcileArgs),
     /// Run the emulator of the four APIs
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -107,6 +122,7 @@ impl Command {
             Command::Sertifika(noun) => noun.spec(),
             Command::Check { .. }
             | Command::Apply(_)
+            | Command::Reconcile(_)
             | Command::Sandbox(_)
             | Command::Journal(_)
             | Command::Config(_)

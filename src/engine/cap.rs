@@ -90,6 +90,8 @@ mod tests {
         irreversible: true,
         idempotent: false,
         judge: |_, _, _| crate::engine::Verdict::All(Ok(None)),
+        read_back: None,
+        locate: |_| crate::engine::reconcile::Locator::default(),
     };
 
     fn op(ids: &[&str], counted: bool) -> Operation {

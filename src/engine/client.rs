@@ -147,15 +147,32 @@ impl Http {
         pacer: &Pacer,
         stop: &Stop,
     ) -> Result<Response, Failure> {
+        self.send_released(req, idempotent, pacer, stop, false)
+            .await
+    }
+
+    /// [`Http::send`] of a request whose first attempt `pacer` has already
+    /// released (`released`): the engine journals a request that is not safe to
+    /// send twice only once the pacer lets it go, and then it leaves at once.
+    pub async fn send_released(
+        &self,
+        req: &Request,
+        idempotent: bool,
+        pacer: &Pacer,
+        stop: &Stop,
+        released: bool,
+    ) -> Result<Response, Failure> {
         let mut attempt_no = 0u32;
         let mut last: Option<ItemError> = None;
         let mut lost_before = false;
         loop {
             attempt_no += 1;
-            tokio::select! {
-                biased;
-                _ = stop.wait() => return Err(last.map_or(Failure::NotSent, Failure::Item)),
-                _ = pacer.acquire() => {}
+            if !(released && attempt_no == 1) {
+                tokio::select! {
+                    biased;
+                    _ = stop.wait() => return Err(last.map_or(Failure::NotSent, Failure::Item)),
+                    _ = pacer.acquire() => {}
+                }
             }
             let started = Instant::now();
             let outcome = self.attempt(req).await;

@@ -119,8 +119,8 @@ impl Ended {
                 ),
                 Some(if self.journaled {
                     format!(
-                        "check them at the provider (`certctl journal show {run} --unknown` lists them), then {}; without --retry-unknown they are held back",
-                        resume(" --retry-unknown")
+                        "{}: it first asks the provider what happened to them and sends only what was not applied; those it cannot tell about are held back (`certctl journal show {run} --unknown` lists them to check by hand)",
+                        resume("")
                     )
                 } else {
                     "check them at the provider before running anything again: running them again could apply them twice".to_string()
@@ -256,7 +256,10 @@ mod tests {
         assert!(s.contains("1002 and 1 more"), "{s}");
         let hint = hint.unwrap();
         assert!(hint.contains("journal show R1 --unknown"), "{hint}");
-        assert!(hint.contains("--resume R1 --retry-unknown"), "{hint}");
+        assert!(
+            hint.contains("--resume R1: it first asks the provider"),
+            "{hint}"
+        );
     }
 
     #[test]

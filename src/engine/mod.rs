@@ -19,6 +19,7 @@ pub mod plan;
 pub mod prefetch;
 pub mod rate;
 mod read;
+pub mod reconcile;
 pub mod request;
 pub mod retry;
 mod setup;
@@ -57,8 +58,13 @@ enum Sent {
     /// It was answered (or failed): the last HTTP status, one result per item, and
     /// with `--wait` interrupted, the callback still pending.
     Judged(Option<u16>, Vec<ItemResult>, Option<String>),
+    /// Like `Judged`, for a unit whose result URL was being polled: the URL comes
+    /// too, for the journal (a later read-back asks it).
+    Polled(Option<u16>, Vec<ItemResult>, Option<String>, String),
     /// The run was interrupted before the request left.
-    NotSent,
+    Interrupted,
+    /// Its `sent` line could not be written, so it never left: why.
+    Unjournaled(String),
 }
 
 /// The counts of a run and the items the closing sentence names.
@@ -125,6 +131,9 @@ struct Run<'e> {
     staged: Option<(Vec<Queued>, journal::Durable)>,
     /// Units that never left because the run was interrupted first.
     unsent: Vec<Vec<String>>,
+    /// Whether `sent` lines are written ahead of the requests (operations safe to
+    /// send twice); otherwise each request's task writes its own as it leaves.
+    journal_ahead: bool,
     /// Standard output was closed by its reader: the run stops as if interrupted
     /// (nothing new is sent, what is in flight is journaled), and nothing more is
     /// written to it.
@@ -195,12 +204,12 @@ impl Run<'_> {
             return Ok(false);
         }
         match &self.journal {
-            Some(j) => {
+            Some(j) if self.journal_ahead => {
                 let durable = j.sent(batch.iter().map(|(_, u)| u.ids.as_slice()));
                 self.staged = Some((batch, durable));
                 Ok(false)
             }
-            None => {
+            _ => {
                 self.ready.extend(batch);
                 Ok(true)
             }
@@ -236,15 +245,24 @@ impl Run<'_> {
 
     /// Journals, counts and reports a finished request.
     fn finished(&mut self, (n, ids, sent): Finished) -> Result<()> {
-        let (status, results, callback) = match sent {
-            Sent::Judged(status, results, callback) => (status, results, callback),
-            Sent::NotSent => {
+        let (status, results, callback, polled) = match sent {
+            Sent::Judged(status, results, callback) => (status, results, callback, None),
+            Sent::Polled(status, results, callback, url) => (status, results, callback, Some(url)),
+            Sent::Interrupted => {
                 self.unsent.push(ids);
+                return Ok(());
+            }
+            Sent::Unjournaled(why) => {
+                if let Some(j) = &self.journal
+                    && self.journal_error.is_none()
+                {
+                    self.journal_error = Some(j.failure(&why));
+                }
                 return Ok(());
             }
         };
         if let Some(j) = &self.journal {
-            j.done(&ids, status, &results);
+            j.done(&ids, status, &results, polled.as_deref());
         }
         self.pending.extend(callback);
         let mut items = Vec::with_capacity(ids.len());
@@ -307,16 +325,19 @@ impl Run<'_> {
             ready,
             unsent,
             output_closed,
+            journal_ahead,
             ..
         } = self;
         if let Some(j) = journal {
             // Journaled as about to go, never sent: say so, so they are not `unknown`.
-            j.not_sent(
-                ready
-                    .iter()
-                    .map(|(_, u)| u.ids.as_slice())
-                    .chain(unsent.iter().map(Vec::as_slice)),
-            );
+            if journal_ahead {
+                j.not_sent(
+                    ready
+                        .iter()
+                        .map(|(_, u)| u.ids.as_slice())
+                        .chain(unsent.iter().map(Vec::as_slice)),
+                );
+            }
             let path = j.path().to_path_buf();
             if let Err(why) = j.finish().await
                 && journal_error.is_none()
@@ -376,15 +397,15 @@ impl Run<'_> {
 impl Engine {
     /// Runs `op` to the end (or to an interruption) and reports it.
     ///
-    /// With the journal on, units are taken from the operation a few at a time
-    /// ahead of their turn and their `sent` lines made durable in one write and one
-    /// sync, so the disk's sync latency overlaps the requests instead of adding to
-    /// each. The look-ahead is 4 × `--concurrency` for idempotent operations (with
-    /// journal lines cheap to write, 8 × was no faster and held half a megabyte more
-    /// of a 1,000,000-ID run) and `--concurrency` otherwise, because a run killed
-    /// outright leaves its journaled but unsent units `unknown`, which `--resume`
-    /// must hold back when the operation is not safe to send twice. After a clean
-    /// stop they are marked `not_sent`.
+    /// With the journal on, an operation safe to send twice has its units taken a
+    /// few at a time ahead of their turn and their `sent` lines made durable in one
+    /// write and one sync, so the disk's sync latency overlaps the requests instead
+    /// of adding to each; the look-ahead is 4 × `--concurrency` (8 × was no faster
+    /// and held half a megabyte more of a 1,000,000-ID run), and after a clean stop
+    /// the journaled units that never left are marked `not_sent`. An operation not
+    /// safe to send twice journals a request only when it leaves: in a free slot,
+    /// once the pacer released it (requests leaving together share a sync), so
+    /// after a kill the items left `unknown` are exactly those that were in flight.
     pub async fn run(&self, mut op: Operation, pace: Pace) -> Result<Ended> {
         let info = op.spec.provider.info();
         if let Some(resume) = &self.resume {
@@ -409,6 +430,8 @@ impl Engine {
                     idempotent: op.spec.idempotent,
                     resumes: self.resume.as_ref().map(|r| r.root().to_string()),
                     plan: self.plan.clone(),
+                    locator: op.locator.clone(),
+                    reconcile: false,
                 },
             )?)
         } else {
@@ -416,6 +439,23 @@ impl Engine {
         };
         if op.spec.irreversible && !self.yes {
             self.confirm(&op)?;
+        }
+        if let Some(resume) = &self.resume {
+            let settled = resume.take_reconciled();
+            if let Some(j) = &journal {
+                j.settled(&settled);
+            }
+            let applied = settled
+                .iter()
+                .filter(|(_, s)| matches!(s, reconcile::Settled::Applied(_)))
+                .count();
+            if !settled.is_empty() {
+                op.notes.push(format!(
+                    "--resume {} read the provider back first: {applied} unknown item(s) were applied (skipped), {} were not (sent again)",
+                    resume.run_id(),
+                    settled.len() - applied
+                ));
+            }
         }
         ended.run_id = Some(run_id.clone());
         ended.journaled = journal.is_some();
@@ -451,6 +491,10 @@ impl Engine {
             idempotent: op.spec.idempotent,
             wait: op.wait,
             stop: Stop(Some(stop_rx)),
+            sent_log: journal
+                .as_ref()
+                .filter(|_| !op.spec.idempotent)
+                .map(journal::Writer::sent_log),
         };
         let lookahead = match (&journal, op.spec.idempotent) {
             (None, _) => self.concurrency,
@@ -473,6 +517,7 @@ impl Engine {
             staged: None,
             unsent: Vec::new(),
             output_closed: false,
+            journal_ahead: op.spec.idempotent,
         };
         let mut tasks = FuturesUnordered::new();
         let mut stop = interrupt_signal();
@@ -670,6 +715,16 @@ fn explain_after_loss(verdict: Verdict) -> Verdict {
     }
 }
 
+/// Adds the result URL being polled, if any, to how a unit ended.
+fn with_poll(sent: Sent, poll: &Option<Request>) -> Sent {
+    match (sent, poll) {
+        (Sent::Judged(status, results, callback), Some(poll)) => {
+            Sent::Polled(status, results, callback, poll.url.clone())
+        }
+        (sent, _) => sent,
+    }
+}
+
 /// What one request task needs, cloned out of the engine.
 struct TaskContext {
     http: Http,
@@ -679,6 +734,9 @@ struct TaskContext {
     idempotent: bool,
     wait: Option<Duration>,
     stop: Stop,
+    /// For an operation not safe to send twice: where each request's `sent` line
+    /// is written, once the pacer released it and just before it leaves.
+    sent_log: Option<journal::SentLog>,
 }
 
 impl TaskContext {
@@ -728,9 +786,24 @@ impl TaskContext {
             let request = poll.as_ref().unwrap_or(&unit.request);
             // A poll only reads: it may always be sent again.
             let idempotent = self.idempotent || poll.is_some();
+            let released = match (&self.sent_log, &poll) {
+                (Some(log), None) => {
+                    tokio::select! {
+                        biased;
+                        _ = self.stop.wait() => return Sent::Interrupted,
+                        _ = self.pacer.acquire() => {}
+                    }
+                    match log.sent(&unit.ids).await {
+                        Ok(Ok(())) => true,
+                        Ok(Err(why)) => return Sent::Unjournaled(why),
+                        Err(_) => return Sent::Unjournaled("its writer stopped".into()),
+                    }
+                }
+                _ => false,
+            };
             let sent = match self
                 .http
-                .send(request, idempotent, &self.pacer, &self.stop)
+                .send_released(request, idempotent, &self.pacer, &self.stop, released)
                 .await
             {
                 Ok(resp) => Ok(resp),
@@ -738,7 +811,7 @@ impl TaskContext {
                 // leaves its outcome open, not failed.
                 Err(Failure::Item(e)) if poll.is_some() => Err(e.maybe_applied()),
                 Err(Failure::Item(e)) => Err(e),
-                Err(Failure::NotSent) if poll.is_none() => return Sent::NotSent,
+                Err(Failure::NotSent) if poll.is_none() => return Sent::Interrupted,
                 Err(Failure::NotSent) => {
                     let url = request.url.clone();
                     return judged(status, still_pending(&url), Some(url));
@@ -771,7 +844,9 @@ impl TaskContext {
                 Err(e) => Verdict::All(Err(e)),
             };
             match verdict {
-                Verdict::All(result) => return judged(status, vec![result; n], None),
+                Verdict::All(result) => {
+                    return with_poll(judged(status, vec![result; n], None), &poll);
+                }
                 Verdict::Each(mut results) => {
                     results.resize_with(n, || {
                         Err(ItemError::new(
@@ -779,7 +854,7 @@ impl TaskContext {
                             "the provider's answer did not mention this item",
                         ))
                     });
-                    return judged(status, results, None);
+                    return with_poll(judged(status, results, None), &poll);
                 }
                 Verdict::Pending(next) => {
                     let Some(deadline) = deadline else {
@@ -794,7 +869,7 @@ impl TaskContext {
                                 next.url
                             ),
                         );
-                        return judged(status, vec![Err(e); n], None);
+                        return with_poll(judged(status, vec![Err(e); n], None), &poll);
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff.next().min(deadline - now)) => {}

@@ -45,6 +45,13 @@ pub struct Spec {
     pub idempotent: bool,
     /// Judges each answer.
     pub judge: Judge,
+    /// How its unknown items are read back from the provider (`certctl reconcile`,
+    /// and `--resume` before sending); `None` for an operation safe to send twice,
+    /// whose items are never left unknown.
+    pub read_back: Option<super::reconcile::ReadBackFn>,
+    /// What the journal records to find the items of a planned request again: a
+    /// plan keeps the requests, not the flags they were made with.
+    pub locate: fn(&Unit) -> super::reconcile::Locator,
 }
 
 /// Turns an answer to a unit's request into a verdict. The answer to a poll comes
@@ -90,6 +97,8 @@ pub struct Operation {
     pub wait: Option<Duration>,
     /// Remarks printed with the report (such as a skipped check in a dry run).
     pub notes: Vec<String>,
+    /// What the journal records so a later read-back can find the items.
+    pub locator: super::reconcile::Locator,
 }
 
 impl Operation {
@@ -108,6 +117,7 @@ impl Operation {
             preview: Vec::new(),
             wait: None,
             notes: Vec::new(),
+            locator: super::reconcile::Locator::default(),
         }
     }
 

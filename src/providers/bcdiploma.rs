@@ -4,6 +4,7 @@
 //! batches; a `--campaign` disable/enable is one request. Errors come as 400/401/403
 //! with a JSON body carrying a message, which is reported as is.
 
+use crate::engine::reconcile::Locator;
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Judging, Operation, Spec, Unit, Verdict};
 use crate::error::unreadable_error;
@@ -148,6 +149,8 @@ pub const CAMPAIGNS_DELETE_HISTORY: Spec = Spec {
     irreversible: true,
     idempotent: true,
     judge: |_, resp, _| Verdict::All(judge(Success::NoContent, resp)),
+    read_back: None,
+    locate: |_| Locator::default(),
 };
 
 /// Deleting keys: 2xx with an empty or JSON body.
@@ -157,6 +160,8 @@ pub const CERTIFICATES_DELETE: Spec = Spec {
     irreversible: true,
     idempotent: true,
     judge: judge_keys,
+    read_back: None,
+    locate: |_| Locator::default(),
 };
 
 /// Disabling keys: 2xx with an empty or JSON body.
@@ -166,6 +171,8 @@ pub const CERTIFICATES_DISABLE: Spec = Spec {
     irreversible: false,
     idempotent: true,
     judge: judge_keys,
+    read_back: None,
+    locate: |_| Locator::default(),
 };
 
 /// Re-enabling keys: 2xx with an empty or JSON body.
@@ -175,6 +182,8 @@ pub const CERTIFICATES_ENABLE: Spec = Spec {
     irreversible: false,
     idempotent: true,
     judge: judge_keys,
+    read_back: None,
+    locate: |_| Locator::default(),
 };
 
 /// Every state-changing BCdiploma operation.

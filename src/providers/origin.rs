@@ -11,8 +11,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
+use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Settled};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Judging, Operation, Spec, Unit, Verdict};
 use crate::error::unreadable_error;
@@ -25,6 +28,9 @@ use crate::secret::Secret;
 
 /// The path of a bare batch ID's result, after the base URL.
 const RESULT_PATH: &str = "/connect/v1/result/certifications_delete/batch/";
+
+/// The path of the certifications search, after the base URL.
+const SEARCH: &str = "/connect/v1/certifications/search";
 
 /// The path of the async delete, after the base URL.
 const ASYNC_DELETE: &str = "/connect/v1/async/certifications/delete";
@@ -147,6 +153,7 @@ pub fn delete(target: &Target, ids: Ids, opts: DeleteOptions) -> Operation {
         preview,
     );
     op.wait = opts.wait;
+    op.locator.external = opts.external;
     op
 }
 
@@ -161,10 +168,158 @@ pub const CERTIFICATIONS_DELETE: Spec = Spec {
     irreversible: true,
     idempotent: false,
     judge: judge_delete,
+    read_back: Some(read_back),
+    locate: locate_external,
 };
 
 /// Every state-changing Origin operation.
 pub const SPECS: &[&Spec] = &[&CERTIFICATIONS_DELETE];
+
+/// The read-back of a delete whose outcome is unknown (README, "When a run is cut
+/// or its outcome is unknown"): the items of a batch whose result URL the API gave
+/// are settled by that result (final and not `ERROR`: applied; `ERROR`: not
+/// applied; pending: still unknown), read only on the configured host; any other
+/// `originId` is looked up with the certifications search (found: not applied,
+/// gone: applied). Items given by `externalId` have no read and stay unknown.
+fn read_back(account: &Account, items: Vec<Pending>) -> ReadBack {
+    let target = Target {
+        base: account.base.clone(),
+        token: account.secret.clone(),
+    };
+    {
+        let mut back = ReadBack::default();
+        let mut batches: Vec<(String, Vec<String>)> = Vec::new();
+        for p in items {
+            match (&p.locator.callback, p.locator.external) {
+                (Some(url), _) => match batches.iter_mut().find(|(u, _)| u == url) {
+                    Some((_, ids)) => ids.push(p.id),
+                    None => batches.push((url.clone(), vec![p.id])),
+                },
+                (None, true) => back.settled.push((
+                    p.id,
+                    Settled::Unknown(
+                        "given by externalId, which Origin's search cannot look up: check it in Origin".into(),
+                    ),
+                )),
+                (None, false) => back.reads.push(search(&target, p.id)),
+            }
+        }
+        for (url, ids) in batches {
+            match target.poll_request(&url) {
+                Ok(request) => back.reads.push(Read {
+                    ids,
+                    request,
+                    judge: Arc::new(judge_batch),
+                }),
+                Err(e) => {
+                    let why =
+                        Settled::Unknown(format!("its batch result cannot be read: {}", e.message));
+                    back.settled
+                        .extend(ids.into_iter().map(|id| (id, why.clone())));
+                }
+            }
+        }
+        back
+    }
+}
+
+/// Whether a planned delete names its items by `externalId` (a plan keeps the
+/// request, not the flag).
+fn locate_external(unit: &Unit) -> Locator {
+    let external = unit
+        .request
+        .body
+        .as_ref()
+        .is_some_and(|b| String::from_utf8_lossy(b).contains("\"externalId\""));
+    Locator {
+        external,
+        ..Locator::default()
+    }
+}
+
+/// What a batch's result says of its items.
+fn judge_batch(_ids: &[String], resp: &Response) -> ReadVerdict {
+    let body = match read(resp) {
+        Ok(body) => body,
+        Err(e) if e.kind == ErrorKind::Rejected && resp.status != 404 => {
+            return ReadVerdict::All(Settled::not_applied(format!(
+                "the batch result is ERROR: {}",
+                e.message
+            )));
+        }
+        Err(e) => return ReadVerdict::Failed(e),
+    };
+    let result = result_of(&body);
+    let batch = result
+        .get("batchId")
+        .and_then(Value::as_str)
+        .map_or_else(String::new, |b| format!(" {b}"));
+    if is_pending(&result) {
+        return ReadVerdict::All(Settled::Unknown(format!("batch{batch} is still pending")));
+    }
+    ReadVerdict::All(match final_outcome(result, resp.status) {
+        Ok(_) => Settled::Applied(format!("batch{batch} finished")),
+        Err(e) => Settled::not_applied(format!("batch{batch} failed: {}", e.message)),
+    })
+}
+
+/// The certifications search for one `originId`.
+fn search(target: &Target, id: String) -> Read {
+    let body = json!({
+        "locale": "en",
+        "pageNumber": 1,
+        "pageSize": 100,
+        "searchCriteria": [{ "name": "ORIGINID", "value": id }],
+    });
+    Read {
+        request: target
+            .request(Method::Post, format!("{}{SEARCH}", target.base))
+            .json(&body),
+        ids: vec![id],
+        judge: Arc::new(|ids: &[String], resp: &Response| {
+            let body = match read(resp) {
+                Ok(body) => body,
+                Err(e) => return ReadVerdict::Failed(e),
+            };
+            let id = ids.first().map_or("", String::as_str);
+            ReadVerdict::All(match found(&result_of(&body), id) {
+                Some(true) => Settled::not_applied("the certification is still there"),
+                Some(false) => Settled::Applied("no certification with this originId".into()),
+                None => Settled::Unknown("Origin's search answer lists no certifications".into()),
+            })
+        }),
+    }
+}
+
+/// Whether a search result lists the certification `id`: `Some(true)` when an
+/// entry has it as `originId`, `Some(false)` when the result lists certifications
+/// (or counts zero) without it, `None` when it is not a list at all. The list is
+/// taken wherever the result holds it (`certifications`, `items`, `content`,
+/// `data`, `results`, or the result itself), as the API's variants put it.
+fn found(result: &Value, id: &str) -> Option<bool> {
+    let has = |entry: &Value| {
+        entry.as_object().is_some_and(|o| {
+            o.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("originId")
+                    && v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(id))
+            })
+        })
+    };
+    let list = match result {
+        Value::Array(list) => Some(list),
+        Value::Object(o) => ["certifications", "items", "content", "data", "results"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_array)),
+        _ => None,
+    };
+    if let Some(list) = list {
+        return Some(list.iter().any(has));
+    }
+    let count = ["totalCount", "totalElements", "total", "count"]
+        .iter()
+        .find_map(|k| result.get(*k).and_then(Value::as_u64));
+    (count == Some(0)).then_some(false)
+}
 
 /// Judges delete answers and, with `--wait`, the answers of each batch's callback.
 ///

@@ -17,8 +17,11 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
+use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Settled};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Operation, Spec, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
@@ -290,7 +293,12 @@ pub fn template_keys(template: &Value) -> Result<Vec<String>, String> {
 
 /// `certificates issue`: the checked rows posted in batches; never retried once
 /// a request may have reached the server, since a second POST issues twice.
-pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
+pub fn issue(
+    target: &Target,
+    template: &TemplateId,
+    rows: Vec<Row>,
+    batch_size: usize,
+) -> Operation {
     let count = rows.len();
     let preview = rows
         .iter()
@@ -313,7 +321,8 @@ pub fn issue(target: &Target, rows: Vec<Row>, batch_size: usize) -> Operation {
             .json(&json!({ "certificateItem": items }));
         Some(Ok(Unit { ids, request }))
     });
-    let op = Operation::new(&CERTIFICATES_ISSUE, account, units);
+    let mut op = Operation::new(&CERTIFICATES_ISSUE, account, units);
+    op.locator.template = Some(template.to_string());
     op.sized(Some(count), request_count(Some(count), size), preview)
 }
 
@@ -325,6 +334,8 @@ pub const CERTIFICATES_ISSUE: Spec = Spec {
     irreversible: false,
     idempotent: false,
     judge: |unit, resp, _| judge_issue(unit.ids.len(), resp),
+    read_back: Some(read_back),
+    locate: locate_template,
 };
 
 /// Revoking is safe to repeat and asks for confirmation. A revoke of every holder
@@ -342,10 +353,99 @@ pub const CERTIFICATES_REVOKE: Spec = Spec {
             Verdict::All(judge_revoke(resp))
         }
     },
+    read_back: None,
+    locate: |_| Locator::default(),
 };
 
 /// Every state-changing Sertifika operation.
 pub const SPECS: &[&Spec] = &[&CERTIFICATES_ISSUE, &CERTIFICATES_REVOKE];
+
+/// The read-back of issued rows whose outcome is unknown (README, "When a run is
+/// cut or its outcome is unknown"): one `GET /certificate/TEMPLATE_ID/user` per
+/// template lists who holds it; a row is applied when a user with its e-mail
+/// (trimmed, lowercased) is listed, not applied otherwise. Revoking is safe to
+/// send twice and needs no read.
+fn read_back(account: &Account, items: Vec<Pending>) -> ReadBack {
+    let target = Target {
+        base: account.base.clone(),
+        token: account.secret.clone(),
+        company: String::new(),
+    };
+    {
+        let mut back = ReadBack::default();
+        let mut templates: Vec<(TemplateId, Vec<String>)> = Vec::new();
+        for p in items {
+            match p.locator.template.as_deref().map(TemplateId::parse) {
+                Some(Ok(t)) => match templates.iter_mut().find(|(k, _)| *k == t) {
+                    Some((_, ids)) => ids.push(p.id),
+                    None => templates.push((t, vec![p.id])),
+                },
+                _ => back.settled.push((
+                    p.id,
+                    Settled::Unknown(
+                        "the journal does not say which template it was issued from".into(),
+                    ),
+                )),
+            }
+        }
+        for (template, ids) in templates {
+            let name = template.to_string();
+            back.reads.push(Read {
+                ids,
+                request: template_users(&target, &template),
+                judge: Arc::new(move |ids: &[String], resp: &Response| {
+                    judge_holders(&name, ids, resp)
+                }),
+            });
+        }
+        back
+    }
+}
+
+/// Which of `ids` (e-mails) the template's holder list names.
+fn judge_holders(template: &str, ids: &[String], resp: &Response) -> ReadVerdict {
+    if !resp.is_success() {
+        return ReadVerdict::Failed(item_error(resp));
+    }
+    let Some(Value::Array(list)) = resp.json() else {
+        return ReadVerdict::Failed(ItemError::new(
+            ErrorKind::InvalidResponse,
+            "the template's user list is not a JSON array",
+        ));
+    };
+    let holders: std::collections::HashSet<String> = list
+        .iter()
+        .filter_map(|u| u.get("email").and_then(Value::as_str))
+        .map(|e| e.trim().to_lowercase())
+        .collect();
+    ReadVerdict::Each(
+        ids.iter()
+            .map(|id| {
+                if holders.contains(&id.trim().to_lowercase()) {
+                    Settled::Applied(format!("the user holds template {template}"))
+                } else {
+                    Settled::not_applied(format!(
+                        "no user with this e-mail holds template {template}"
+                    ))
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The template of a planned issue request, from its first row.
+fn locate_template(unit: &Unit) -> Locator {
+    let template = unit
+        .request
+        .body
+        .as_ref()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .and_then(|v| v["certificateItem"][0]["id"].as_str().map(str::to_string));
+    Locator {
+        template,
+        ..Locator::default()
+    }
+}
 
 /// Reads an issue answer: one `messageList` entry per row plus the two count lines.
 fn judge_issue(rows: usize, resp: &Response) -> Verdict {
@@ -621,7 +721,7 @@ mod tests {
             email: "a@b.c".into(),
             item: serde_json::json!({"Email": "a@b.c"}),
         };
-        let op = issue(&target(), vec![row], 50);
+        let op = issue(&target(), &tid(), vec![row], 50);
         assert!(!op.spec.idempotent && !op.spec.irreversible);
         let ids = crate::providers::test_support::ids(&["a@b.c"], check_email_or_code);
         let op = revoke(&target(), &tid(), ids);

@@ -1,5 +1,7 @@
 //! Emulated Origin Connect API under `/origin`: CertificationsDelete in sync and async
-//! mode and the ResultGet polling of async batches, with Origin's status envelope.
+//! mode, the ResultGet polling of async batches, and the certifications search by
+//! `ORIGINID` (a deleted certification is no longer found), with Origin's status
+//! envelope.
 //!
 //! Seed: ten certifications, originId `0e1c0000-0000-4000-8000-0000000000NN` and
 //! externalId `EXT-0NN` for NN = 01..10. An async batch answers PENDING to its first
@@ -91,6 +93,7 @@ impl Emulation for State {
         match (call.method.as_str(), call.segs.as_slice()) {
             ("POST", ["connect", "v1", "certifications", "delete"]) => delete(call, self, stats),
             ("POST", ["connect", "v1", "async", "certifications", "delete"]) => submit(call, self),
+            ("POST", ["connect", "v1", "certifications", "search"]) => search(call, self),
             (
                 "GET",
                 [
@@ -238,6 +241,73 @@ fn submit(call: &Call<'_>, state: &mut State) -> Resp {
             outcome: None,
         },
     );
+    json(StatusCode::OK, body)
+}
+
+/// The certifications search: `searchCriteria` entries `ORIGINID` (or
+/// `EXTERNALID`) select certifications that are not deleted; the page is
+/// `pageNumber` (from 1) of `pageSize` (at most 100).
+fn search(call: &Call<'_>, state: &State) -> Resp {
+    let request = match parse(call) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let Some(criteria) = request.get("searchCriteria").and_then(Value::as_array) else {
+        let messages = ["searchCriteria is required.".to_owned()];
+        return rejection(StatusCode::BAD_REQUEST, CE_VALIDATION, &messages, &request);
+    };
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for c in criteria {
+        let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
+        let value = c.get("value").and_then(Value::as_str).unwrap_or_default();
+        match name.to_ascii_uppercase().as_str() {
+            field @ ("ORIGINID" | "EXTERNALID") if !value.is_empty() => {
+                wanted.push((field.to_owned(), value.to_owned()));
+            }
+            _ => {
+                let messages = [format!(
+                    "searchCriteria name '{name}' with value '{value}' is not supported."
+                )];
+                return rejection(StatusCode::BAD_REQUEST, CE_VALIDATION, &messages, &request);
+            }
+        }
+    }
+    let page = request
+        .get("pageNumber")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1) as usize;
+    let size = request
+        .get("pageSize")
+        .and_then(Value::as_u64)
+        .unwrap_or(100)
+        .clamp(1, 100) as usize;
+    let hits: Vec<&Certification> = state
+        .certifications
+        .iter()
+        .filter(|c| !c.deleted)
+        .filter(|c| {
+            wanted.iter().all(|(field, value)| match field.as_str() {
+                "ORIGINID" => c.origin_id.eq_ignore_ascii_case(value),
+                _ => &c.external_id == value,
+            })
+        })
+        .collect();
+    let listed: Vec<Value> = hits
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|c| json!({ "originId": c.origin_id, "externalId": c.external_id }))
+        .collect();
+    let body = json!({
+        "status": { "state": "SUCCESS" },
+        "result": {
+            "pageNumber": page,
+            "pageSize": size,
+            "totalCount": hits.len(),
+            "certifications": listed,
+        },
+    });
     json(StatusCode::OK, body)
 }
 

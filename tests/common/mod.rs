@@ -129,6 +129,7 @@ pub fn ndjson(out: &Output) -> Vec<Value> {
 pub fn schema_of(value: &Value) -> &'static str {
     let has = |v: &Value, keys: &[&str]| keys.iter().all(|k| v.get(k).is_some());
     match value {
+        Value::Object(_) if has(value, &["reconciles", "items"]) => "reconcile.json",
         Value::Object(_) if has(value, &["run_id", "items"]) => "operation.json",
         Value::Object(_) if value["dry_run"] == true => "dry-run.json",
         Value::Object(_) if has(value, &["version", "commit", "build_date"]) => "version.json",
@@ -148,6 +149,8 @@ pub fn schema_of(value: &Value) -> &'static str {
 pub fn line_schema_of(line: &Value) -> Option<&'static str> {
     match line["type"].as_str()? {
         "item" if line.get("data").is_some() => Some("read-line.json"),
+        "item" if line.get("evidence").is_some() => Some("reconcile-line.json"),
+        "summary" if line.get("reconciles").is_some() => Some("reconcile-line.json"),
         "item" => Some("operation-line.json"),
         "request" => Some("dry-run-line.json"),
         "summary" if line["dry_run"] == true => Some("dry-run-line.json"),

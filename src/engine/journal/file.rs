@@ -95,6 +95,36 @@ pub struct Entry {
     /// The digest of the plan the run applied (`certctl apply`).
     #[serde(default)]
     pub plan: Option<String>,
+    /// Sertifika issuing: the template the rows were issued from (for read-backs).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// DigiCert certificate revokes: `serial` when the items are serial numbers.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// Origin deletes: the items are `externalId`s.
+    #[serde(default)]
+    pub external: bool,
+    /// Origin async deletes, `done`: the batch's result URL.
+    #[serde(default)]
+    pub callback: Option<String>,
+    /// `done` written by a read-back: `applied` or `not_applied`.
+    #[serde(default)]
+    pub reconciled: Option<String>,
+    /// A line of a `certctl reconcile` run, which only reads.
+    #[serde(default)]
+    pub reconcile: bool,
+}
+
+impl Entry {
+    /// What the line recorded to find its items again at the provider.
+    pub fn locator(&self) -> crate::engine::reconcile::Locator {
+        crate::engine::reconcile::Locator {
+            template: self.template.clone(),
+            by_serial: self.by.as_deref() == Some("serial"),
+            external: self.external,
+            callback: self.callback.clone(),
+        }
+    }
 }
 
 /// One line of the journal read back, `None` when it is not a well-formed `sent` or

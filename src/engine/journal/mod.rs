@@ -41,9 +41,9 @@ pub use file::path;
 
 #[cfg(test)]
 use read::runs;
-pub use read::{Chain, chain_items, no_such_run, recent};
+pub use read::{Chain, chain_items, no_such_run, recent, unknown_items};
 pub use resume::Resume;
-pub use writer::{Durable, RunInfo, Writer};
+pub use writer::{Durable, RunInfo, SentLog, Writer};
 
 #[cfg(test)]
 mod tests {
@@ -64,6 +64,8 @@ mod tests {
             idempotent,
             resumes: resumes.map(String::from),
             plan: None,
+            locator: Default::default(),
+            reconcile: false,
         }
     }
 
@@ -93,8 +95,8 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        w.done(&a, Some(201), &[ok()]);
-        w.done(&b, Some(400), &[ok(), failed(400)]);
+        w.done(&a, Some(201), &[ok()], None);
+        w.done(&b, Some(400), &[ok(), failed(400)], None);
         w.not_sent([d.as_slice()]);
         w.finish().await.unwrap();
         #[cfg(unix)]
@@ -142,8 +144,8 @@ mod tests {
         let (c, e) = (ids(&["c"]), ids(&["e"]));
         w.not_sent_by_resume(&ids(&["a", "b"]), &ids(&["d"]));
         w.sent([c.as_slice(), e.as_slice()]).await.unwrap().unwrap();
-        w.done(&c, Some(201), &[ok()]);
-        w.done(&e, None, &[unknown()]);
+        w.done(&c, Some(201), &[ok()], None);
+        w.done(&e, None, &[unknown()], None);
         w.finish().await.unwrap();
 
         // Resuming R2 (or R1) reads the whole chain: only `d` and `e` are left, both
@@ -205,8 +207,8 @@ mod tests {
         let w = Writer::open(path.clone(), info("R1", None, false)).unwrap();
         let (a, b) = (ids(&["a"]), ids(&["b"]));
         w.sent([a.as_slice(), b.as_slice()]).await.unwrap().unwrap();
-        w.done(&a, Some(201), &[ok()]);
-        w.done(&b, Some(400), &[failed(400)]);
+        w.done(&a, Some(201), &[ok()], None);
+        w.done(&b, Some(400), &[failed(400)], None);
         w.finish().await.unwrap();
         let batch = ids(&["a", "b"]);
         let strict = Resume::load(&path, "R1", false).unwrap();
@@ -289,18 +291,18 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        w.done(&a, Some(201), &[ok()]);
-        w.done(&b, Some(400), &[failed(400)]);
+        w.done(&a, Some(201), &[ok()], None);
+        w.done(&b, Some(400), &[failed(400)], None);
         w.finish().await.unwrap();
         let w = Writer::open(path.to_path_buf(), info("R2", Some("R1"), false)).unwrap();
         w.not_sent_by_resume(&ids(&["a"]), &ids(&["c"]));
         w.sent([b.as_slice()]).await.unwrap().unwrap();
-        w.done(&b, Some(201), &[ok()]);
+        w.done(&b, Some(201), &[ok()], None);
         w.finish().await.unwrap();
         let w = Writer::open(path.to_path_buf(), info("R3", None, false)).unwrap();
         let d = ids(&["d"]);
         w.sent([d.as_slice()]).await.unwrap().unwrap();
-        w.done(&d, Some(201), &[ok()]);
+        w.done(&d, Some(201), &[ok()], None);
         w.finish().await.unwrap();
     }
 

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use super::file::{Entry, parse_line};
 use super::index::{Fault, Index, run_hash, with_index};
+use super::resume::fingerprint;
+use crate::engine::reconcile::Pending;
 use crate::error::{Error, ErrorKind, Result};
 
 /// One run as `journal list` shows it.
@@ -40,6 +42,8 @@ pub struct RunSummary {
     pub skipped: u64,
     /// Items journaled as about to go but never sent (the run was interrupted).
     pub not_sent: u64,
+    /// A `certctl reconcile` run: it read the provider and settled unknown items.
+    pub reconcile: bool,
 }
 
 impl RunSummary {
@@ -57,6 +61,7 @@ impl RunSummary {
             unknown: 0,
             skipped: 0,
             not_sent: 0,
+            reconcile: e.reconcile,
         }
     }
 }
@@ -76,6 +81,17 @@ struct Tally {
 impl Tally {
     fn add(&mut self, e: &Entry) {
         let n = e.ids.len() as u64;
+        // A resumed run that settled items by reading them back: the applied ones
+        // count as skipped, the others are sent next and counted then.
+        if e.reconciled.is_some() && !e.reconcile {
+            if e.reconciled.as_deref() == Some("applied") {
+                self.skipped += n;
+            }
+            return;
+        }
+        if e.reconcile {
+            self.sent += n;
+        }
         match (e.phase.as_str(), e.outcome.as_deref()) {
             ("sent", _) => self.sent += n,
             (_, Some("succeeded")) => self.succeeded += n,
@@ -458,6 +474,9 @@ pub struct ItemState {
     pub sent: Option<String>,
     /// When its latest outcome was recorded.
     pub done: Option<String>,
+    /// `applied` or `not_applied` when the latest outcome was read back from the
+    /// provider rather than answered to the request.
+    pub reconciled: Option<String>,
 }
 
 /// The items of `chain` with their latest outcome, in the order they were first sent.
@@ -476,6 +495,7 @@ pub fn chain_items(path: &Path, chain: &Chain) -> Result<Vec<ItemState>> {
                     run_id: e.run_id.clone(),
                     sent: None,
                     done: None,
+                    reconciled: None,
                 });
                 states.push(None);
                 items.len() - 1
@@ -493,10 +513,12 @@ pub fn chain_items(path: &Path, chain: &Chain) -> Result<Vec<ItemState>> {
                 item.done = None;
                 item.http_status = None;
                 item.error_kind = None;
+                item.reconciled = None;
             } else {
                 item.done = Some(e.time.clone());
                 item.http_status = e.http_status;
                 item.error_kind = e.error_kind.clone();
+                item.reconciled = e.reconciled.clone();
             }
         }
     })?;
@@ -504,6 +526,49 @@ pub fn chain_items(path: &Path, chain: &Chain) -> Result<Vec<ItemState>> {
         item.outcome = state.unwrap_or(State::Unknown).as_str().to_string();
     }
     Ok(items)
+}
+
+/// The items of `chain` whose latest state is unknown, with what the journal
+/// recorded to find each at the provider, in the order they were first sent. Every
+/// other item is held as a fingerprint and its state, so a long chain costs little.
+pub fn unknown_items(path: &Path, chain: &Chain) -> Result<Vec<Pending>> {
+    let mut seq = 0u64;
+    let mut unknown: HashMap<u128, (u64, Pending)> = HashMap::new();
+    let mut states: HashMap<u128, (u64, State)> = HashMap::new();
+    chain.replay(path, false, |e| {
+        for id in &e.ids {
+            let key = fingerprint(id);
+            let (order, prev) = match states.get(&key) {
+                Some((order, state)) => (*order, Some(*state)),
+                None => {
+                    seq += 1;
+                    (seq, None)
+                }
+            };
+            let Some(next) = State::after(prev, e) else {
+                continue;
+            };
+            states.insert(key, (order, next));
+            if next != State::Unknown {
+                unknown.remove(&key);
+                continue;
+            }
+            let mut locator = e.locator();
+            if locator.callback.is_none()
+                && let Some((_, known)) = unknown.get(&key)
+            {
+                locator.callback.clone_from(&known.locator.callback);
+            }
+            let pending = Pending {
+                id: id.clone(),
+                locator,
+            };
+            unknown.insert(key, (order, pending));
+        }
+    })?;
+    let mut list: Vec<(u64, Pending)> = unknown.into_values().collect();
+    list.sort_by_key(|(order, _)| *order);
+    Ok(list.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The error for a run the journal does not hold.

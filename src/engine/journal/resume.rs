@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use md5::{Digest, Md5};
 
 use super::read::{Chain, State};
+use crate::engine::reconcile::Settled;
 use crate::error::{Error, ErrorKind, ItemError, Result};
 
 /// What `--resume` does with one item.
@@ -56,9 +57,13 @@ pub struct Resume {
     /// Items to send that share a request with done or unknown ones, in an
     /// operation not safe to send twice: not sent, reported failed.
     entangled: Mutex<Vec<String>>,
+    /// Unknown items read back from the provider before sending, for the new run's
+    /// journal lines.
+    reconciled: Mutex<Vec<(String, Settled)>>,
 }
 
-fn fingerprint(id: &str) -> u128 {
+/// The 16 bytes that stand for an ID in memory.
+pub(super) fn fingerprint(id: &str) -> u128 {
     let digest = Md5::digest(id.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest);
@@ -116,7 +121,45 @@ impl Resume {
             skipped_ids: Mutex::new(Vec::new()),
             held: Mutex::new(Vec::new()),
             entangled: Mutex::new(Vec::new()),
+            reconciled: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The provider and operation of the chain, as its first run recorded them.
+    pub fn operation(&self) -> (&str, &str) {
+        (&self.provider, &self.operation)
+    }
+
+    /// Whether any item of the chain is unknown.
+    pub fn has_unknown(&self) -> bool {
+        self.seen.values().any(|s| *s == Seen::Unknown)
+    }
+
+    /// Takes what reading the provider back showed of unknown items: applied ones
+    /// are then skipped as done, not-applied ones sent again, the others held as
+    /// before. The settled ones are kept for the new run's journal lines.
+    pub fn settle(&mut self, items: Vec<(String, Settled)>) {
+        let mut kept = Vec::new();
+        for (id, state) in items {
+            let seen = match state {
+                Settled::Applied(_) => Seen::Succeeded,
+                Settled::NotApplied { .. } => Seen::Other,
+                Settled::Unknown(_) => continue,
+            };
+            self.seen.insert(fingerprint(&id), seen);
+            kept.push((id, state));
+        }
+        if let Ok(mut list) = self.reconciled.lock() {
+            list.extend(kept);
+        }
+    }
+
+    /// The items settled by [`Resume::settle`], once, for the journal.
+    pub fn take_reconciled(&self) -> Vec<(String, Settled)> {
+        match self.reconciled.lock() {
+            Ok(mut list) => std::mem::take(&mut *list),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The run named with `--resume`.

@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
 use super::file::refused_journal;
 use super::index::{self, Identity};
+use crate::engine::reconcile::{Locator, Settled};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::report::ItemResult;
@@ -37,6 +38,11 @@ pub struct RunInfo {
     /// The digest of the plan the run applies (`certctl apply`), so the journal
     /// ties each change to the plan that was reviewed.
     pub plan: Option<String>,
+    /// What a later read-back needs to find the items (README, "When a run is cut
+    /// or its outcome is unknown"); the callback is written per `done` line instead.
+    pub locator: Locator,
+    /// A `certctl reconcile` run: it writes only `done` lines of settled items.
+    pub reconcile: bool,
 }
 
 enum Msg {
@@ -50,13 +56,74 @@ enum Msg {
 /// The journal of one run, open for appending.
 pub struct Writer {
     path: PathBuf,
+    lines: Arc<Lines>,
+    tx: mpsc::Sender<Msg>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What every line of a run repeats, ready to be written.
+struct Lines {
     info: RunInfo,
     /// What every line has between `phase` and the IDs: profile, provider, operation.
     middle: Vec<u8>,
-    /// What every line has after the IDs: `resumes` and `plan`, when the run has them.
+    /// What every line has after the IDs: `resumes`, `plan` and what a read-back
+    /// needs, when the run has them.
     tail: Vec<u8>,
+}
+
+/// A handle that journals `sent` lines from the task sending the request, so that
+/// a line is written only when its request leaves (README, "When a run is cut or
+/// its outcome is unknown"): requests leaving at the same moment share one write
+/// and one sync, as the writer thread gathers what is queued while it is busy.
+#[derive(Clone)]
+pub struct SentLog {
+    lines: Arc<Lines>,
     tx: mpsc::Sender<Msg>,
-    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SentLog {
+    /// Queues the `sent` line of a request about to leave; it may leave once the
+    /// answer resolves to `Ok`.
+    pub fn sent(&self, ids: &[String]) -> Durable {
+        queue_sent(&self.lines, &self.tx, std::iter::once(ids))
+    }
+}
+
+/// Queues the `sent` lines of `units` and returns the acknowledgement of their sync.
+fn queue_sent<'a>(
+    lines: &Lines,
+    tx: &mpsc::Sender<Msg>,
+    units: impl IntoIterator<Item = &'a [String]>,
+) -> Durable {
+    let time = now();
+    let extra = if lines.info.idempotent {
+        ",\"idempotent\":true"
+    } else {
+        ",\"idempotent\":false"
+    };
+    let mut bytes = Vec::new();
+    for ids in units {
+        lines.push_line(
+            &mut bytes,
+            &time,
+            "sent",
+            ids.iter().map(String::as_str),
+            extra,
+        );
+    }
+    let (ack, durable) = oneshot::channel();
+    if tx
+        .send(Msg::Write {
+            bytes,
+            durable: Some(ack),
+        })
+        .is_err()
+    {
+        // The receiver sees a closed channel, which the engine reports as a failure.
+        let (_, closed) = oneshot::channel();
+        return closed;
+    }
+    durable
 }
 
 /// A pending acknowledgement that `sent` lines are on disk.
@@ -95,14 +162,33 @@ impl Writer {
             tail.extend_from_slice(b",\"plan\":");
             json::push_str(&mut tail, p);
         }
+        if let Some(t) = &info.locator.template {
+            tail.extend_from_slice(b",\"template\":");
+            json::push_str(&mut tail, t);
+        }
+        if info.locator.by_serial {
+            tail.extend_from_slice(b",\"by\":\"serial\"");
+        }
+        if info.locator.external {
+            tail.extend_from_slice(b",\"external\":true");
+        }
+        if info.reconcile {
+            tail.extend_from_slice(b",\"reconcile\":true");
+        }
         Ok(Writer {
             path,
-            info,
-            middle,
-            tail,
+            lines: Arc::new(Lines { info, middle, tail }),
             tx,
             thread: Some(thread),
         })
+    }
+
+    /// A handle for journaling `sent` lines from the tasks that send requests.
+    pub fn sent_log(&self) -> SentLog {
+        SentLog {
+            lines: self.lines.clone(),
+            tx: self.tx.clone(),
+        }
     }
 
     /// The error to stop the run with when a write failed.
@@ -110,78 +196,23 @@ impl Writer {
         refused_journal(&self.path, why)
     }
 
-    /// Appends one line: the fields every line has, in their order, then `extra`
-    /// (`,"key":value` pairs) and the newline. Written by hand rather than through a
-    /// `serde_json::Map`, which cloned every ID into a `Value` and was a third of the
-    /// CPU of a journaled bulk run; `json::push_str` writes the same bytes serde_json
-    /// would.
-    fn push_line<'i>(
-        &self,
-        bytes: &mut Vec<u8>,
-        time: &str,
-        phase: &str,
-        ids: impl IntoIterator<Item = &'i str>,
-        extra: &str,
-    ) {
-        bytes.extend_from_slice(b"{\"run_id\":");
-        json::push_str(bytes, &self.info.run_id);
-        bytes.extend_from_slice(b",\"time\":\"");
-        bytes.extend_from_slice(time.as_bytes());
-        bytes.extend_from_slice(b"\",\"phase\":\"");
-        bytes.extend_from_slice(phase.as_bytes());
-        bytes.extend_from_slice(b"\"");
-        bytes.extend_from_slice(&self.middle);
-        bytes.push(b'[');
-        for (i, id) in ids.into_iter().enumerate() {
-            if i > 0 {
-                bytes.push(b',');
-            }
-            json::push_str(bytes, id);
-        }
-        bytes.push(b']');
-        bytes.extend_from_slice(&self.tail);
-        bytes.extend_from_slice(extra.as_bytes());
-        bytes.extend_from_slice(b"}\n");
-    }
-
     /// Queues the `sent` lines of requests about to go; the answer says when they
     /// are durable. No request may leave before it resolves to `Ok`.
     pub fn sent<'a>(&self, units: impl IntoIterator<Item = &'a [String]>) -> Durable {
-        let time = now();
-        let extra = if self.info.idempotent {
-            ",\"idempotent\":true"
-        } else {
-            ",\"idempotent\":false"
-        };
-        let mut bytes = Vec::new();
-        for ids in units {
-            self.push_line(
-                &mut bytes,
-                &time,
-                "sent",
-                ids.iter().map(String::as_str),
-                extra,
-            );
-        }
-        let (ack, durable) = oneshot::channel();
-        if self
-            .tx
-            .send(Msg::Write {
-                bytes,
-                durable: Some(ack),
-            })
-            .is_err()
-        {
-            // The receiver sees a closed channel, which the engine reports as a failure.
-            let (_, closed) = oneshot::channel();
-            return closed;
-        }
-        durable
+        queue_sent(&self.lines, &self.tx, units)
     }
 
     /// Queues the `done` lines of a finished request: one per group of items that
-    /// share an outcome, error kind and HTTP status. `status` is the last answer's.
-    pub fn done(&self, ids: &[String], status: Option<u16>, results: &[ItemResult]) {
+    /// share an outcome, error kind and HTTP status. `status` is the last answer's;
+    /// `callback` the result URL of an Origin batch that was being polled, which a
+    /// later read-back asks instead of searching.
+    pub fn done(
+        &self,
+        ids: &[String],
+        status: Option<u16>,
+        results: &[ItemResult],
+        callback: Option<&str>,
+    ) {
         type Key = (&'static str, Option<&'static str>, Option<u16>);
         let key = |result: &ItemResult| -> Key {
             match result.error() {
@@ -212,7 +243,13 @@ impl Writer {
             if let Some(kind) = kind {
                 let _ = write!(extra, ",\"error_kind\":\"{kind}\"");
             }
-            self.push_line(&mut bytes, &time, "done", ids, &extra);
+            if let Some(url) = callback {
+                let mut quoted = Vec::new();
+                json::push_str(&mut quoted, url);
+                extra.push_str(",\"callback\":");
+                extra.push_str(&String::from_utf8_lossy(&quoted));
+            }
+            self.lines.push_line(&mut bytes, &time, "done", ids, &extra);
         }
         self.queue(bytes);
     }
@@ -222,7 +259,7 @@ impl Writer {
         let time = now();
         let mut bytes = Vec::new();
         for ids in units {
-            self.push_line(
+            self.lines.push_line(
                 &mut bytes,
                 &time,
                 "done",
@@ -241,7 +278,7 @@ impl Writer {
         let time = now();
         let mut bytes = Vec::new();
         for chunk in skipped.chunks(1000) {
-            self.push_line(
+            self.lines.push_line(
                 &mut bytes,
                 &time,
                 "done",
@@ -250,13 +287,43 @@ impl Writer {
             );
         }
         for chunk in held.chunks(1000) {
-            self.push_line(
+            self.lines.push_line(
                 &mut bytes,
                 &time,
                 "done",
                 chunk.iter().map(String::as_str),
                 ",\"http_status\":null,\"outcome\":\"unknown\",\"held\":true",
             );
+        }
+        if !bytes.is_empty() {
+            self.queue(bytes);
+        }
+    }
+
+    /// Queues the `done` lines of items a read-back settled: `applied` as
+    /// succeeded, `not_applied` as failed (`not_found` when the item does not
+    /// exist); unknown ones get no line.
+    pub fn settled(&self, items: &[(String, Settled)]) {
+        let time = now();
+        let mut bytes = Vec::new();
+        for (id, state) in items {
+            let extra = match state {
+                Settled::Applied(_) => {
+                    ",\"http_status\":null,\"outcome\":\"succeeded\",\"reconciled\":\"applied\""
+                }
+                Settled::NotApplied {
+                    kind: Some(crate::error::ErrorKind::NotFound),
+                    ..
+                } => {
+                    ",\"http_status\":null,\"outcome\":\"failed\",\"error_kind\":\"not_found\",\"reconciled\":\"not_applied\""
+                }
+                Settled::NotApplied { .. } => {
+                    ",\"http_status\":null,\"outcome\":\"failed\",\"reconciled\":\"not_applied\""
+                }
+                Settled::Unknown(_) => continue,
+            };
+            self.lines
+                .push_line(&mut bytes, &time, "done", [id.as_str()], extra);
         }
         if !bytes.is_empty() {
             self.queue(bytes);
@@ -289,6 +356,42 @@ impl Writer {
     /// Where the journal is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Lines {
+    /// Appends one line: the fields every line has, in their order, then `extra`
+    /// (`,"key":value` pairs) and the newline. Written by hand rather than through a
+    /// `serde_json::Map`, which cloned every ID into a `Value` and was a third of the
+    /// CPU of a journaled bulk run; `json::push_str` writes the same bytes serde_json
+    /// would.
+    fn push_line<'i>(
+        &self,
+        bytes: &mut Vec<u8>,
+        time: &str,
+        phase: &str,
+        ids: impl IntoIterator<Item = &'i str>,
+        extra: &str,
+    ) {
+        bytes.extend_from_slice(b"{\"run_id\":");
+        json::push_str(bytes, &self.info.run_id);
+        bytes.extend_from_slice(b",\"time\":\"");
+        bytes.extend_from_slice(time.as_bytes());
+        bytes.extend_from_slice(b"\",\"phase\":\"");
+        bytes.extend_from_slice(phase.as_bytes());
+        bytes.extend_from_slice(b"\"");
+        bytes.extend_from_slice(&self.middle);
+        bytes.push(b'[');
+        for (i, id) in ids.into_iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            json::push_str(bytes, id);
+        }
+        bytes.push(b']');
+        bytes.extend_from_slice(&self.tail);
+        bytes.extend_from_slice(extra.as_bytes());
+        bytes.extend_from_slice(b"}\n");
     }
 }
 
@@ -499,6 +602,8 @@ mod tests {
             idempotent: false,
             resumes: Some("R0".into()),
             plan: Some("sha256:ab".into()),
+            locator: Locator::default(),
+            reconcile: false,
         };
         let w = Writer::open(path.clone(), info).unwrap();
         let ids: Vec<String> = vec!["a".into(), "b\"c".into(), "d".into()];
@@ -512,6 +617,7 @@ mod tests {
                 ItemResult::Failed(refused),
                 ItemResult::Succeeded(None),
             ],
+            None,
         );
         w.not_sent([&ids[1..]]);
         w.not_sent_by_resume(&ids[..1], &ids[2..]);
