@@ -1,4 +1,5 @@
-//! The one error type of certctl and the table that turns its kinds into exit codes.
+//! The one error type of certctl, and [`ExitStatus`]: how a command ended, and the
+//! one table that turns it into the process exit code.
 //!
 //! Every failure, whether it stops the whole command or only one item, carries an
 //! [`ErrorKind`]; the exit code and the `error.kind` of the JSON output are derived
@@ -33,20 +34,47 @@ pub enum ErrorKind {
     BrokenPipe,
 }
 
-impl ErrorKind {
-    /// The process exit code of SPEC section 10 for this kind.
-    pub fn exit_code(self) -> u8 {
+/// How a command ended, as a script sees it (see "Exit codes" in the README): the
+/// one value `main` turns into the process exit code, as uv's `ExitStatus` is.
+/// [`ExitStatus::code`] is the only place an end is given a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked was done (also: a dry run, a read, a passing check).
+    Success,
+    /// Some items succeeded and some failed.
+    Partial,
+    /// Some changes that are not safe to send twice may or may not have been applied.
+    Unknown,
+    /// It failed, was refused as used, or was interrupted: the kind says how.
+    Failed(ErrorKind),
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
         match self {
-            ErrorKind::Rejected | ErrorKind::InvalidResponse | ErrorKind::Refused => 1,
-            ErrorKind::Usage => 2,
-            ErrorKind::Auth | ErrorKind::Config => 4,
-            ErrorKind::NotFound => 5,
-            ErrorKind::Transient => 6,
-            ErrorKind::Interrupted => 130,
-            ErrorKind::BrokenPipe => 0,
+            ExitStatus::Success | ExitStatus::Failed(ErrorKind::BrokenPipe) => 0,
+            ExitStatus::Failed(
+                ErrorKind::Rejected | ErrorKind::InvalidResponse | ErrorKind::Refused,
+            ) => 1,
+            ExitStatus::Failed(ErrorKind::Usage) => 2,
+            ExitStatus::Partial => 3,
+            ExitStatus::Failed(ErrorKind::Auth | ErrorKind::Config) => 4,
+            ExitStatus::Failed(ErrorKind::NotFound) => 5,
+            ExitStatus::Failed(ErrorKind::Transient) => 6,
+            ExitStatus::Unknown => 7,
+            ExitStatus::Failed(ErrorKind::Interrupted) => 130,
         }
     }
+}
 
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+impl ErrorKind {
     /// The snake_case name used in JSON output and the journal.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -224,19 +252,22 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_contract() {
         let table = [
-            (ErrorKind::Rejected, 1),
-            (ErrorKind::InvalidResponse, 1),
-            (ErrorKind::Refused, 1),
-            (ErrorKind::Usage, 2),
-            (ErrorKind::Auth, 4),
-            (ErrorKind::Config, 4),
-            (ErrorKind::NotFound, 5),
-            (ErrorKind::Transient, 6),
-            (ErrorKind::Interrupted, 130),
-            (ErrorKind::BrokenPipe, 0),
+            (ExitStatus::Success, 0),
+            (ExitStatus::Partial, 3),
+            (ExitStatus::Unknown, 7),
+            (ExitStatus::Failed(ErrorKind::Rejected), 1),
+            (ExitStatus::Failed(ErrorKind::InvalidResponse), 1),
+            (ExitStatus::Failed(ErrorKind::Refused), 1),
+            (ExitStatus::Failed(ErrorKind::Usage), 2),
+            (ExitStatus::Failed(ErrorKind::Auth), 4),
+            (ExitStatus::Failed(ErrorKind::Config), 4),
+            (ExitStatus::Failed(ErrorKind::NotFound), 5),
+            (ExitStatus::Failed(ErrorKind::Transient), 6),
+            (ExitStatus::Failed(ErrorKind::Interrupted), 130),
+            (ExitStatus::Failed(ErrorKind::BrokenPipe), 0),
         ];
-        for (kind, code) in table {
-            assert_eq!(kind.exit_code(), code, "{kind:?}");
+        for (status, code) in table {
+            assert_eq!(status.code(), code, "{status:?}");
         }
     }
 

@@ -2,7 +2,7 @@
 //! Origin, DigiCert CertCentral and Sertifika Merkezi.
 //!
 //! `main` sets up the TLS provider, logging and the runtime, runs the command, and
-//! turns its result into the exit code; errors are printed here, once.
+//! turns its result into the exit status; errors are printed here, once.
 
 mod cli;
 mod commands;
@@ -25,6 +25,8 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
+use error::{ErrorKind, ExitStatus};
+
 fn main() -> ExitCode {
     // `certctl --version` alone is answered before the command tree is built: it is
     // what scripts and CI call to probe for certctl, and building the tree is most of
@@ -35,7 +37,7 @@ fn main() -> ExitCode {
     {
         use std::io::Write;
         let _ = writeln!(std::io::stdout(), "certctl {}", cli::VERSION);
-        return ExitCode::SUCCESS;
+        return ExitStatus::Success.into();
     }
     let matches = match commands::command().try_get_matches() {
         Ok(m) => m,
@@ -44,14 +46,20 @@ fn main() -> ExitCode {
             if e.use_stderr() {
                 commands::refused_command_line(&e);
             }
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            // `--help` and `--version` end here too, on stdout: they succeeded.
+            let status = if e.use_stderr() {
+                ExitStatus::Failed(ErrorKind::Usage)
+            } else {
+                ExitStatus::Success
+            };
+            return status.into();
         }
     };
     let parsed = match commands::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(2);
+            return ExitStatus::Failed(ErrorKind::Usage).into();
         }
     };
     init_logging(&parsed.global);
@@ -64,12 +72,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("certctl: error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return ExitStatus::Failed(ErrorKind::Refused).into();
         }
     };
-    ExitCode::from(outcome::conclude(
-        runtime.block_on(commands::run(parsed, &matches)),
-    ))
+    outcome::conclude(runtime.block_on(commands::run(parsed, &matches))).into()
 }
 
 /// Warnings by default; `-v` requests, `-vv` headers, `-vvv` bodies; `-q` errors

@@ -12,7 +12,7 @@ use super::context::Context;
 use super::metrics::Recorder;
 use crate::config::{ProviderSettings, Source};
 use crate::error::kind_for_status;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, ExitStatus, Result};
 use crate::outcome::Outcome;
 use crate::output::{print_read, table};
 use crate::providers::{self, ProviderId};
@@ -110,7 +110,8 @@ pub async fn run(names: &[String], ctx: &Context, recorder: &Recorder) -> Result
         let exit_code = own
             .iter()
             .find_map(|r| r.kind)
-            .map_or(0, ErrorKind::exit_code);
+            .map_or(ExitStatus::Success, ExitStatus::Failed)
+            .code();
         recorder.settle(
             id.name(),
             super::CHECK,
@@ -148,13 +149,13 @@ pub async fn run(names: &[String], ctx: &Context, recorder: &Recorder) -> Result
         1 => String::new(),
         n => format!(" ({} more check(s) failed, listed above)", n - 1),
     };
-    Ok(Outcome::Failed(Error::new(
+    Err(Error::new(
         first.kind.unwrap_or(ErrorKind::Refused),
         format!(
             "check {} {} failed: {}{others}",
             first.provider, first.check, first.detail
         ),
-    )))
+    ))
 }
 
 fn is_configured(p: &ProviderSettings) -> bool {

@@ -436,7 +436,7 @@ const ORDERS: Shown = Shown {
 /// `requests show` / `orders show ID...`: one GET per ID, up to `--concurrency` at
 /// once and paced by the DigiCert budget; printed as the provider's object for one
 /// ID, an array for several. IDs that fail are reported on stderr after the others
-/// are printed: exit 3 when some were shown, else the first failure's code.
+/// are printed: partial when some were shown, else failed as the first failure.
 async fn show(ctx: &Context, what: &Shown, ids: Vec<String>, source: &IdSource) -> Result<Outcome> {
     if let Some(run) = &source.resume {
         return Err(Error::usage(format!(
@@ -482,9 +482,6 @@ async fn show(ctx: &Context, what: &Shown, ids: Vec<String>, source: &IdSource) 
             Err(e) => failures.push(e),
         }
     }
-    if shown.is_empty() && failures.len() == 1 {
-        return Err(failures.remove(0));
-    }
     if !shown.is_empty() {
         let shown_count = shown.len();
         let value = if asked == 1 {
@@ -500,19 +497,15 @@ async fn show(ctx: &Context, what: &Shown, ids: Vec<String>, source: &IdSource) 
     }
     let mut failures = failures.into_iter();
     match failures.next() {
-        Some(first) if failures.len() == 0 => Ok(Outcome::Failed(first)),
+        Some(first) if failures.len() == 0 => Err(first),
         Some(first) => {
-            let kind = first.kind();
             let count = failures.len() + 1;
-            Ok(Outcome::Failed(Error::new(
-                kind,
+            Err(Error::new(
+                first.kind(),
                 format!("{count} of {count} {}s failed; first: {first}", what.noun),
-            )))
+            ))
         }
-        None => Ok(Outcome::Failed(Error::usage(format!(
-            "no {} IDs were given",
-            what.noun
-        )))),
+        None => Err(Error::usage(format!("no {} IDs were given", what.noun))),
     }
 }
 

@@ -167,10 +167,10 @@ impl Recorder {
         if self.off || state.jobs.is_empty() {
             return;
         }
-        let (exit_code, items) = match result {
-            Ok(outcome) => (outcome.exit_code(), outcome.summary()),
-            Err(e) => (e.kind().exit_code(), Summary::default()),
-        };
+        let exit_code = crate::outcome::status(result).code();
+        let items = result
+            .as_ref()
+            .map_or_else(|_| Summary::default(), Outcome::summary);
         let command = Settled {
             exit_code,
             items,

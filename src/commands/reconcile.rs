@@ -170,24 +170,22 @@ pub async fn run(
         spec.name.replace('.', " ").replace('_', "-"),
         chain.root
     );
-    let outcome = if let Some(e) = done.auth_refused {
-        Outcome::Failed(
-            Error::new(
-                ErrorKind::Auth,
-                format!(
-                    "reconcile {}: {} refused the credentials, so {} item(s) stay unknown: {}",
-                    chain.root,
-                    provider.name(),
-                    counts.unknown,
-                    e.message
-                ),
-            )
-            .hint(format!(
-                "check the {} setting of the profile, then run `certctl reconcile {}` again",
-                provider.info().secret_key,
-                chain.root
-            )),
+    let result = if let Some(e) = done.auth_refused {
+        Err(Error::new(
+            ErrorKind::Auth,
+            format!(
+                "reconcile {}: {} refused the credentials, so {} item(s) stay unknown: {}",
+                chain.root,
+                provider.name(),
+                counts.unknown,
+                e.message
+            ),
         )
+        .hint(format!(
+            "check the {} setting of the profile, then run `certctl reconcile {}` again",
+            provider.info().secret_key,
+            chain.root
+        )))
     } else if counts.unknown > 0 {
         let first_unknown = done
             .items
@@ -195,7 +193,7 @@ pub async fn run(
             .find(|(_, s)| matches!(s, Settled::Unknown(_)))
             .map(|(id, s)| format!("{id}: {}", s.evidence()))
             .unwrap_or_default();
-        Outcome::Unsettled(
+        Ok(Outcome::Unsettled(
             format!(
                 "reconcile {}: {} of {} unknown item(s) are still unknown, the provider could not tell ({first_unknown})",
                 chain.root, counts.unknown, counts.total
@@ -204,9 +202,9 @@ pub async fn run(
                 "check them at the provider (`certctl journal show {} --unknown` lists them); `{resume}` then holds them back unless --retry-unknown, and sends the {} not applied",
                 chain.root, counts.not_applied
             )),
-        )
+        ))
     } else {
-        Outcome::Success
+        Ok(Outcome::Success)
     };
     // Recorded as the operation's items: applied as succeeded, not applied as failed.
     let items = Summary {
@@ -219,11 +217,11 @@ pub async fn run(
     recorder.settle(
         provider.name(),
         spec.name,
-        outcome.exit_code(),
+        crate::outcome::status(&result).code(),
         items,
         recorder.requests().counts(),
     );
-    Ok(outcome)
+    result
 }
 
 /// What identifies a reconcile in its report.

@@ -38,8 +38,8 @@ pub enum Failure {
 /// temporary one, and is never retried.
 fn failed_attempt(attempt: Attempt, message: &str, idempotent: bool) -> ItemError {
     match attempt {
-        // `auth`: the item kinds a report may carry are fixed (SPEC §5), and this is
-        // the one among them that means "fix the configuration" (exit 4).
+        // `auth`: the item kinds a report may carry are fixed (`schemas/operation.json`),
+        // and this is the one among them that means "fix the configuration".
         Attempt::Tls => ItemError::new(
             ErrorKind::Auth,
             format!(

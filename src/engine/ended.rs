@@ -1,8 +1,8 @@
 //! How a finished run ends for the user: its exit code and the one sentence on
 //! stderr that says what failed and what to do, decided here and nowhere else for
-//! every operation (SPEC §10).
+//! every operation (see "Exit codes" in the README).
 
-use crate::error::{Error, ErrorKind, ItemError};
+use crate::error::{Error, ErrorKind, ExitStatus, ItemError};
 use crate::report::{Summary, describe};
 
 /// How an operation ended: what the exit code and the closing sentence come from.
@@ -53,25 +53,25 @@ impl Ended {
         }
     }
 
-    /// The exit code of SPEC §10: 130 when interrupted, 7 when any item is
-    /// unknown, 0 when none failed, 3 when some succeeded, else the code of the
-    /// first failure's kind in input order.
-    pub fn exit_code(&self) -> u8 {
+    /// How the run ended for a script: interrupted, else unknown when any item is,
+    /// success when none failed, partial when some succeeded, else failed as the
+    /// first failure in input order.
+    pub fn status(&self) -> ExitStatus {
         if self.interrupted {
-            return ErrorKind::Interrupted.exit_code();
+            return ExitStatus::Failed(ErrorKind::Interrupted);
         }
         if self.summary.unknown > 0 {
-            return 7;
+            return ExitStatus::Unknown;
         }
         match (
             self.summary.failed,
             self.summary.succeeded,
             &self.first_failure,
         ) {
-            (0, _, _) => 0,
-            (_, s, _) if s > 0 => 3,
-            (_, _, Some((_, e))) => e.kind.exit_code(),
-            (_, _, None) => 1,
+            (0, _, _) => ExitStatus::Success,
+            (_, s, _) if s > 0 => ExitStatus::Partial,
+            (_, _, Some((_, e))) => ExitStatus::Failed(e.kind),
+            (_, _, None) => ExitStatus::Failed(ErrorKind::Rejected),
         }
     }
 
@@ -232,12 +232,12 @@ mod tests {
             (ended(0, 0, 1, NotFound), 7, true),
         ];
         for (i, (e, code, speaks)) in table.iter().enumerate() {
-            assert_eq!(e.exit_code(), *code, "row {i}");
+            assert_eq!(e.status().code(), *code, "row {i}");
             assert_eq!(e.sentence().is_some(), *speaks, "row {i}");
         }
         let mut cut = ended(1, 0, 1, Rejected);
         cut.interrupted = true;
-        assert_eq!(cut.exit_code(), 130);
+        assert_eq!(cut.status().code(), 130);
         let (sentence, hint) = cut.sentence().unwrap();
         assert!(sentence.contains("interrupted"), "{sentence}");
         assert!(hint.unwrap().contains("--resume R1"));

@@ -32,7 +32,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 
-use crate::error::{Error, ErrorKind, ItemError, Result, io_error};
+use crate::error::{Error, ErrorKind, ExitStatus, ItemError, Result, io_error};
 use crate::output::{DryRun, Meta, Reporter};
 use crate::report::Reply;
 use crate::report::{ItemOutcome, ItemResult, Summary};
@@ -551,7 +551,7 @@ impl Engine {
                     tracing::warn!("interrupted: waiting for the {} request(s) in flight, then stopping (Ctrl-C again to quit at once)", tasks.len());
                     tokio::spawn(async {
                         let _ = tokio::signal::ctrl_c().await;
-                        std::process::exit(i32::from(ErrorKind::Interrupted.exit_code()));
+                        std::process::exit(i32::from(ExitStatus::Failed(ErrorKind::Interrupted).code()));
                     });
                 }
             }

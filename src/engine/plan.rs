@@ -283,7 +283,7 @@ struct Head {
 
 impl Plan {
     /// Reads the plan at `path`: a file that is not a plan, of another version, or
-    /// whose requests do not match its digest is a usage error (exit 2).
+    /// whose requests do not match its digest is a usage error.
     pub fn read(path: &Path) -> Result<Plan> {
         let name = path.display();
         let text = std::fs::read(path)
@@ -322,7 +322,7 @@ impl Plan {
     }
 
     /// Refuses a plan older than `max_age` at `now`, or made in the future (beyond
-    /// the clocks' usual disagreement): usage errors, exit 2.
+    /// the clocks' usual disagreement): usage errors.
     pub fn check_age(&self, max_age: Duration, now: SystemTime) -> Result<()> {
         let created = humantime::parse_rfc3339(&self.created).map_err(|e| {
             Error::usage(format!(
@@ -348,7 +348,7 @@ impl Plan {
     }
 
     /// Refuses a sandbox plan in a run without `--sandbox`, and a plan of configured
-    /// hosts in a run with it (usage errors, exit 2).
+    /// hosts in a run with it (usage errors).
     pub fn check_sandbox(&self, sandbox: bool) -> Result<()> {
         match (self.base_url == SANDBOX, sandbox) {
             (true, false) => Err(Error::usage(
@@ -366,7 +366,7 @@ impl Plan {
     ///
     /// `target` is where requests go now, with an emulator root exactly when the
     /// plan is a sandbox plan ([`Plan::check_sandbox`]): for a normal plan its base
-    /// URL must be the plan's and every URL must lie under it (else a config error, exit 4: the
+    /// URL must be the plan's and every URL must lie under it (else a config error: the
     /// credential would go to a host nobody reviewed); a sandbox plan's paths must
     /// lie under the provider's `sandbox_prefix` and are moved onto the running
     /// emulator. Credential placeholders are filled from `secret`.
