@@ -585,3 +585,60 @@ async fn max_items_guards_an_applied_plan_and_a_resumed_run() {
         lines
     );
 }
+
+#[tokio::test]
+async fn apply_resume_reads_the_unknown_items_back_before_sending() {
+    let (env, server) = (Env::new(), server().await);
+    let plan = plan_revoke(&env, &server, &["1003", "1004"]).await;
+    // Both revokes are answered with an undocumented 200: unknown.
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    let out = run(apply(
+        digicert(&env, &server, APPLY_KEY),
+        &plan,
+        &["--yes", "-o", "json"],
+    ))
+    .await;
+    assert_eq!(code(&out), 7, "{}", stderr(&out));
+    let run_id = json(&out)["run_id"].as_str().unwrap().to_string();
+
+    // Order 1003 shows only a rejected revoke request, 1004 a pending one: only
+    // 1003 is sent again, with no --retry-unknown.
+    server.reset().await;
+    for (id, answer) in [
+        ("1003", "digicert/order_issued_revoke_rejected.json"),
+        ("1004", "digicert/order_revoke_pending.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/order/certificate/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(fixture(answer), "application/json"),
+            )
+            .mount(&server)
+            .await;
+    }
+    accept_revokes(&server).await;
+    let out = run(apply(
+        digicert(&env, &server, APPLY_KEY),
+        &plan,
+        &["--yes", "-o", "json", "--resume", &run_id],
+    ))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["skipped"], 1);
+    assert_eq!(doc["summary"]["succeeded"], 1);
+    let puts: Vec<String> = received(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(puts, ["/order/certificate/1003/revoke"]);
+    for req in received(&server).await {
+        assert_eq!(header(&req, "x-dc-devkey"), Some(APPLY_KEY));
+    }
+}
