@@ -559,3 +559,104 @@ fn after_a_kill_the_unknown_items_are_only_requests_that_reached_the_emulator() 
         cuts.len()
     );
 }
+
+/// 10,000 unknown order revokes (8,000 applied and cut off by `reset-after`, 2,000
+/// never sent, among them seeded orders with revoke requests of every status and
+/// orders in every status) are read back through the account's revoke requests and
+/// revoked orders in a few pages, and each is settled as reading its order shows.
+#[test]
+fn many_unknown_revokes_are_read_from_the_lists_as_each_order_shows() {
+    let env = Env::new();
+    let sandbox = Sandbox::spawn(&[
+        "--faults",
+        "reset-after=1",
+        "--seed",
+        "5",
+        "--orders",
+        "15000",
+    ]);
+    let journal = env.path("journal.ndjson");
+    let sent = issued_orders(8_000);
+    let ids_file = env.file("ids.txt", &(sent.join("\n") + "\n"));
+    let certctl = |journal: &PathBuf, args: &[&str]| {
+        let mut cmd = env.process();
+        cmd.env("CERTCTL_JOURNAL", journal)
+            .envs(sandbox.env_vars())
+            .args(["-o", "json", "--rate", "0", "--concurrency", "8"])
+            .args(args)
+            .stdin(Stdio::null());
+        cmd.output().expect("run certctl")
+    };
+    let from = ids_file.to_string_lossy().into_owned();
+    let out = certctl(
+        &journal,
+        &[
+            "--yes",
+            "digicert",
+            "orders",
+            "revoke",
+            "--comment",
+            "c",
+            "--from",
+            &from,
+        ],
+    );
+    assert_eq!(code(&out), 7, "{}", stderr(&out));
+    let run = json(&out)["run_id"].as_str().expect("run_id").to_string();
+    assert_eq!(json(&out)["summary"]["unknown"], 8_000);
+    // 2,000 more, journaled as sent by a run killed before they left.
+    let taken: BTreeSet<&String> = sent.iter().collect();
+    let never: Vec<String> = (10_001u64..)
+        .map(|id| id.to_string())
+        .filter(|id| !taken.contains(id))
+        .take(2_000)
+        .collect();
+    let mut text = std::fs::read_to_string(&journal).expect("journal");
+    for id in &never {
+        text.push_str(&format!(
+            "{{\"run_id\":\"{run}\",\"time\":\"2026-01-10T10:00:00.000Z\",\"phase\":\"sent\",\"profile\":\"default\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[\"{id}\"],\"idempotent\":false}}\n"
+        ));
+    }
+    std::fs::write(&journal, &text).expect("journal");
+    let each_journal = env.path("journal-each.ndjson");
+    std::fs::write(&each_journal, &text).expect("journal copy");
+
+    let requests = || -> u64 {
+        sandbox.stats()["requests"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0)
+    };
+    let outcomes = |out: &Output| -> HashMap<String, String> {
+        assert_eq!(code(out), 0, "{}", stderr(out));
+        json(out)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap_or_default().to_string(),
+                    i["outcome"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let before = requests();
+    let listed = outcomes(&certctl(&journal, &["reconcile", &run]));
+    let listed_requests = requests() - before;
+    let before = requests();
+    let each = outcomes(&certctl(
+        &each_journal,
+        &["reconcile", &run, "--one-by-one"],
+    ));
+    let each_requests = requests() - before;
+    assert_eq!(listed.len(), 10_000);
+    assert_eq!(listed, each, "the lists and the orders tell the same");
+    assert!(listed_requests <= 200, "{listed_requests} requests");
+    assert_eq!(each_requests, 10_000);
+    let applied = listed.values().filter(|o| *o == "applied").count();
+    assert!(applied > 8_000 && applied < 10_000, "{applied} applied");
+    eprintln!(
+        "reconcile of 10,000 unknown revokes: {listed_requests} requests through the lists, {each_requests} one by one, {applied} applied, same results"
+    );
+}

@@ -692,3 +692,83 @@ async fn resume_reads_back_first_then_skips_the_applied_and_sends_the_rest() {
             .all(|l| l["resumes"] == RUN && l.get("reconcile").is_none())
     );
 }
+
+#[tokio::test]
+async fn many_orders_are_read_from_the_lists_unless_the_lists_are_longer() {
+    let ids: Vec<String> = (1001..1061).map(|i| i.to_string()).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let page = |key: &str, entries: Value, total: u64| json!({key: entries, "page": {"total": total, "limit": 1000, "offset": 0}});
+    // 60 unknown orders, a revoke request list of one page, one revoked order.
+    let (env, server) = (Env::new(), server().await);
+    killed_run(&env, "digicert", "orders.revoke", &refs, "");
+    let requests = json!([
+        {"id": 9001, "type": "revoke", "status": "pending", "order": {"id": 1001}},
+        {"id": 9002, "type": "revoke", "status": "rejected", "order": {"id": 1002}},
+        {"id": 9003, "type": "new_request", "status": "pending", "order": {"id": 1003}},
+        {"id": 9004, "type": "revoke", "status": "approved", "order": {"id": 4242}}
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/request"))
+        .and(query_param("filters[type]", "revoke"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page("requests", requests, 4)))
+        .mount(&server)
+        .await;
+    let revoked = json!([{"id": 1004, "status": "revoked", "certificate": {"id": 2004, "status": "revoked"}}]);
+    Mock::given(method("GET"))
+        .and(path("/order/certificate"))
+        .and(query_param("filters[status]", "revoked"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page("orders", revoked, 1)))
+        .mount(&server)
+        .await;
+    let out = certctl(&env, &server)
+        .args(["-o", "json", "reconcile", RUN])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let items = settled(&json(&out));
+    assert_eq!(items.len(), 60);
+    assert_eq!(
+        outcome_of(&items, "1001"),
+        ("applied", "revoke request 9001 is pending")
+    );
+    assert_eq!(outcome_of(&items, "1002").0, "not_applied");
+    assert_eq!(outcome_of(&items, "1003").0, "not_applied");
+    assert_eq!(
+        outcome_of(&items, "1004"),
+        ("applied", "order 1004 is revoked")
+    );
+    assert_eq!(received(&server).await.len(), 2, "two pages for 60 orders");
+
+    // When the lists would take more requests than the orders, each order is read.
+    let (env, server) = (Env::new(), crate::common::server().await);
+    killed_run(&env, "digicert", "orders.revoke", &refs, "");
+    Mock::given(method("GET"))
+        .and(path("/request"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            "requests",
+            json!([]),
+            250_000,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/order/certificate/\d+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("digicert/order_issued_no_revoke.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let out = certctl(&env, &server)
+        .args(["-o", "json", "reconcile", RUN])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["summary"]["not_applied"], 60);
+    assert_eq!(
+        received(&server).await.len(),
+        61,
+        "one list page, then each order"
+    );
+}

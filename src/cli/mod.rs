@@ -467,6 +467,13 @@ pub struct ReconcileArgs {
     /// Any run of the chain to settle (the `run_id` of its report)
     #[arg(value_name = "RUN_ID")]
     pub run_id: String,
+    /// Read each unknown item on its own, never through the account's lists
+    ///
+    /// Many unknown DigiCert order revokes are read from the account's revoke
+    /// requests and revoked orders, page by page, when that takes fewer requests
+    /// than reading each order; this reads each order instead.
+    #[arg(long)]
+    pub one_by_one: bool,
 }
 
 /// `certctl sandbox ...`

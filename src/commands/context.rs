@@ -270,7 +270,7 @@ async fn read_back_first(
         return Ok(());
     };
     let pending = crate::engine::journal::unknown_items(path, &chain)?;
-    let back = read_back(&account, pending);
+    let back = read_back(&account, pending, crate::engine::reconcile::Reading::Listed);
     let Some(done) = engine
         .reconcile(provider, spec.name, back, pace(provider))
         .await?

@@ -19,7 +19,7 @@ use super::metrics::Recorder;
 use crate::cli::{GlobalArgs, ReconcileArgs};
 use crate::engine::Account;
 use crate::engine::journal::{self, Chain};
-use crate::engine::reconcile::{ReadBack, Settled};
+use crate::engine::reconcile::{ReadBack, Reading, Settled};
 use crate::error::{Error, ErrorKind, Result, io_error};
 use crate::outcome::Outcome;
 use crate::output::Format;
@@ -90,7 +90,12 @@ pub async fn run(
                 base: p.base_url()?,
                 secret: p.secret()?.clone(),
             };
-            read_back(&account, pending)
+            let reading = if args.one_by_one {
+                Reading::OneByOne
+            } else {
+                Reading::Listed
+            };
+            read_back(&account, pending, reading)
         }
         None => ReadBack {
             reads: Vec::new(),

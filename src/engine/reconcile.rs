@@ -105,8 +105,12 @@ pub enum ReadVerdict {
     All(Settled),
     /// One state per item, in the read's order.
     Each(Vec<Settled>),
-    /// Not decided yet: this read tells (a certificate's order, after the certificate).
+    /// Not decided yet: this read tells (a certificate's order, after the certificate;
+    /// the next page of a list).
     Then(Read),
+    /// Not decided here: these reads tell, each for its own items (a list too long
+    /// to page through, given up for one read per item).
+    Split(Vec<Read>),
     /// The read failed: the items stay unknown with this reason (`auth` when the
     /// credentials were refused).
     Failed(ItemError),
@@ -130,8 +134,27 @@ pub struct Reconciled {
     pub auth_refused: Option<ItemError>,
 }
 
+/// How the unknown items are read: through the account's lists where an operation
+/// has them and they cost fewer requests (DigiCert's revoke requests), or one by
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Lists where they are cheaper.
+    Listed,
+    /// One read per item (`certctl reconcile --one-by-one`).
+    OneByOne,
+}
+
 /// Builds the reads of an operation's unknown items at an account.
-pub type ReadBackFn = fn(&Account, Vec<Pending>) -> ReadBack;
+pub type ReadBackFn = fn(&Account, Vec<Pending>, Reading) -> ReadBack;
+
+/// What one read (and those it led to) ended with.
+enum Step {
+    /// Its items' states.
+    Settled(Vec<(String, std::result::Result<Settled, ItemError>)>),
+    /// Reads to send instead.
+    More(Vec<Read>),
+}
 
 impl Engine {
     /// Sends the reads of `back` `--concurrency` at a time through one pacer,
@@ -164,15 +187,22 @@ impl Engine {
             auth_refused: None,
         };
         let pacer = Pacer::new(pace);
-        let mut queue = reads.into_iter();
+        let mut queue: std::collections::VecDeque<Read> = reads.into();
         let mut in_flight = FuturesUnordered::new();
         loop {
             while in_flight.len() < self.concurrency.max(1) {
-                let Some(read) = queue.next() else { break };
+                let Some(read) = queue.pop_front() else { break };
                 in_flight.push(self.read_back(read, &pacer));
             }
-            let Some(items) = in_flight.next().await else {
+            let Some(step) = in_flight.next().await else {
                 break;
+            };
+            let items = match step {
+                Step::Settled(items) => items,
+                Step::More(reads) => {
+                    queue.extend(reads);
+                    continue;
+                }
             };
             for (id, state) in items {
                 if let Err(e) = &state
@@ -190,14 +220,12 @@ impl Engine {
         Ok(Some(done))
     }
 
-    /// Sends one read and those its answer leads to, and settles its items.
-    async fn read_back(
-        &self,
-        mut read: Read,
-        pacer: &Pacer,
-    ) -> Vec<(String, std::result::Result<Settled, ItemError>)> {
-        // A certificate's order after the certificate: a few steps at most.
-        for _ in 0..4 {
+    /// Sends one read and those its answer leads to (a chain of pages at most as
+    /// long as the items it settles, so that it never costs more than reading each),
+    /// and settles its items.
+    async fn read_back(&self, mut read: Read, pacer: &Pacer) -> Step {
+        let steps = read.ids.len().max(4);
+        for _ in 0..=steps {
             let verdict = match self
                 .http
                 .send(&read.request, true, pacer, &Stop::never())
@@ -211,7 +239,7 @@ impl Engine {
                 )),
             };
             let ids = std::mem::take(&mut read.ids);
-            return match verdict {
+            return Step::Settled(match verdict {
                 ReadVerdict::All(s) => ids.into_iter().map(|id| (id, Ok(s.clone()))).collect(),
                 ReadVerdict::Each(list) => {
                     let mut list = list.into_iter();
@@ -225,16 +253,19 @@ impl Engine {
                         .collect()
                 }
                 ReadVerdict::Failed(e) => ids.into_iter().map(|id| (id, Err(e.clone()))).collect(),
+                ReadVerdict::Split(reads) => return Step::More(reads),
                 ReadVerdict::Then(next) => {
                     read = next;
                     continue;
                 }
-            };
+            });
         }
         let why = Settled::Unknown("the provider's answers led to no conclusion".into());
-        read.ids
-            .into_iter()
-            .map(|id| (id, Ok(why.clone())))
-            .collect()
+        Step::Settled(
+            read.ids
+                .into_iter()
+                .map(|id| (id, Ok(why.clone())))
+                .collect(),
+        )
     }
 }

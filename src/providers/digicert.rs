@@ -19,11 +19,9 @@ pub mod lists;
 
 use std::fmt;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
-use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Settled};
+use crate::engine::reconcile::Locator;
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Operation, Spec, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
@@ -33,6 +31,8 @@ use crate::providers::adapter::Endpoint;
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
+
+mod read_back;
 
 /// The code part DigiCert answers (with 403, in `access_denied|access_denied_invalid_key`)
 /// when the API key is refused.
@@ -349,7 +349,7 @@ pub const ORDERS_REVOKE: Spec = Spec {
     irreversible: true,
     idempotent: false,
     judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
-    read_back: Some(read_back_orders),
+    read_back: Some(read_back::orders),
     locate: |_| Locator::default(),
 };
 
@@ -360,8 +360,8 @@ pub const CERTIFICATES_REVOKE: Spec = Spec {
     irreversible: true,
     idempotent: false,
     judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
-    read_back: Some(read_back_certificates),
-    locate: locate_certificates,
+    read_back: Some(read_back::certificates),
+    locate: read_back::locate_certificates,
 };
 
 /// See [`ORDERS_REVOKE`].
@@ -530,229 +530,6 @@ pub const REQUEST_COLUMNS: &[(&str, &str)] = &[
     ("requester", "requester"),
     ("comments", "comments"),
 ];
-
-/// The read-back of a revoke whose outcome is unknown (README, "When a run is cut
-/// or its outcome is unknown"): an order is read with `GET /order/certificate/ID`;
-/// a certificate is found through the order list filtered by `certificate_id` (or
-/// `serial_number`), then its order is read. The revoke is there when the order or
-/// certificate is `revoked`, or when the order holds a revoke request that is
-/// `submitted`, `pending` or `approved`; it is not when the order has none (or only
-/// rejected ones). A 404 `not_found|order` is "not applied, not found"; a 404
-/// without DigiCert's error body is a read that failed.
-fn read_back_orders(account: &Account, items: Vec<Pending>) -> ReadBack {
-    let target = Target::of(account);
-    let mut back = ReadBack::default();
-    for p in items {
-        match DigicertId::parse(&p.id) {
-            Ok(id) => back.reads.push(read_order(&target, id, p.id, None)),
-            Err(why) => back.settled.push((p.id, Settled::Unknown(why))),
-        }
-    }
-    back
-}
-
-/// [`read_back_orders`] for certificates: found in the order list, then their order.
-fn read_back_certificates(account: &Account, items: Vec<Pending>) -> ReadBack {
-    let target = Target::of(account);
-    let mut back = ReadBack::default();
-    for p in items {
-        let by = if p.locator.by_serial {
-            By::Serial
-        } else {
-            By::Id
-        };
-        match by.segment(&p.id) {
-            Ok(segment) => back
-                .reads
-                .push(read_certificate(&target, by, segment, p.id)),
-            Err(why) => back.settled.push((p.id, Settled::Unknown(why))),
-        }
-    }
-    back
-}
-
-/// Whether a planned certificate revoke names its certificate by serial: a plan
-/// keeps the request, not the flag, and a path segment that is not the item as
-/// given, or that has hex letters, was a serial.
-fn locate_certificates(unit: &Unit) -> Locator {
-    let segment = unit.request.url.rsplit('/').nth(1).unwrap_or_default();
-    let by_serial = unit
-        .ids
-        .first()
-        .is_some_and(|id| id != segment || !id.bytes().all(|b| b.is_ascii_digit()));
-    Locator {
-        by_serial,
-        ..Locator::default()
-    }
-}
-
-/// Reads order `order` for item `id`; `cert` names the certificate in the evidence
-/// when the item is one.
-fn read_order(target: &Target, order: DigicertId, id: String, cert: Option<String>) -> Read {
-    Read {
-        ids: vec![id],
-        request: target.request(Method::Get, &format!("/order/certificate/{order}"), None),
-        judge: Arc::new(move |_ids: &[String], resp: &Response| {
-            ReadVerdict::All(match judge_order(order, resp) {
-                Ok(settled) => match (&cert, settled) {
-                    (Some(cert), Settled::NotApplied { evidence, kind: _ }) => {
-                        Settled::not_applied(format!(
-                            "certificate {cert} is not revoked and {evidence}"
-                        ))
-                    }
-                    (_, settled) => settled,
-                },
-                Err(e) => return ReadVerdict::Failed(e),
-            })
-        }),
-    }
-}
-
-/// What an order's details say of a revoke.
-fn judge_order(order: DigicertId, resp: &Response) -> Result<Settled, ItemError> {
-    if resp.status == 404 && is_not_found(resp, "order") {
-        return Ok(Settled::NotApplied {
-            evidence: format!("DigiCert has no order {order}"),
-            kind: Some(ErrorKind::NotFound),
-        });
-    }
-    if !resp.is_success() {
-        return Err(error(resp));
-    }
-    let Some(body) = resp.json().filter(Value::is_object) else {
-        return Err(unreadable_error(resp.status, &resp.body));
-    };
-    let status = body.get("status").and_then(Value::as_str).unwrap_or("");
-    if status.eq_ignore_ascii_case("revoked") {
-        return Ok(Settled::Applied(format!("order {order} is revoked")));
-    }
-    let requests = body.get("requests").and_then(Value::as_array);
-    let revokes: Vec<&Value> = requests
-        .into_iter()
-        .flatten()
-        .filter(|r| {
-            r.get("type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| t.eq_ignore_ascii_case("revoke"))
-        })
-        .collect();
-    let open = revokes.iter().find(|r| {
-        r.get("status").and_then(Value::as_str).is_some_and(|s| {
-            ["submitted", "pending", "approved"]
-                .iter()
-                .any(|o| s.eq_ignore_ascii_case(o))
-        })
-    });
-    if let Some(r) = open {
-        let id = r.get("id").map_or_else(String::new, |v| {
-            format!(" {}", v.to_string().trim_matches('"'))
-        });
-        let state = r.get("status").and_then(Value::as_str).unwrap_or("open");
-        return Ok(Settled::Applied(format!("revoke request{id} is {state}")));
-    }
-    if requests.is_none() && status.is_empty() {
-        return Err(ItemError::new(
-            ErrorKind::InvalidResponse,
-            "DigiCert's order has neither a status nor requests",
-        ));
-    }
-    let shown = if status.is_empty() {
-        "not revoked"
-    } else {
-        status
-    };
-    Ok(Settled::not_applied(if revokes.is_empty() {
-        format!("order {order} is {shown} with no revoke request")
-    } else {
-        format!("order {order} is {shown} and its revoke requests were rejected")
-    }))
-}
-
-/// Whether a 404 carries DigiCert's own "no such `what`" code (`not_found|order`),
-/// not a proxy's page or an unknown route.
-fn is_not_found(resp: &Response, what: &str) -> bool {
-    let Some(body) = resp.json() else {
-        return false;
-    };
-    error_entries(&body).iter().any(|e| {
-        e.get("code")
-            .and_then(Value::as_str)
-            .is_some_and(|c| code_has(c, "not_found") && code_has(c, what))
-    })
-}
-
-/// Finds certificate `segment` in the order list, then reads its order.
-fn read_certificate(target: &Target, by: By, segment: String, id: String) -> Read {
-    let filter = match by {
-        By::Id => "certificate_id",
-        By::Serial => "serial_number",
-    };
-    let next = target.clone();
-    Read {
-        ids: vec![id],
-        request: target.request(
-            Method::Get,
-            &format!("/order/certificate?filters[{filter}]={segment}"),
-            None,
-        ),
-        judge: Arc::new(move |ids: &[String], resp: &Response| {
-            if !resp.is_success() {
-                return ReadVerdict::Failed(error(resp));
-            }
-            let Some(body) = resp.json() else {
-                return ReadVerdict::Failed(unreadable_error(resp.status, &resp.body));
-            };
-            let orders = body.get("orders").and_then(Value::as_array);
-            let matches = |o: &&Value| {
-                let cert = o.get("certificate");
-                let field = |k: &str| {
-                    cert.and_then(|c| c.get(k)).map(|v| match v {
-                        Value::String(s) => s.to_ascii_lowercase().replace(':', ""),
-                        other => other.to_string(),
-                    })
-                };
-                match by {
-                    By::Id => field("id").as_deref() == Some(segment.as_str()),
-                    By::Serial => field("serial_number").as_deref() == Some(segment.as_str()),
-                }
-            };
-            let Some(order) = orders.into_iter().flatten().find(matches) else {
-                return ReadVerdict::All(Settled::Unknown(format!(
-                    "no order lists certificate {segment}"
-                )));
-            };
-            let cert_status = order
-                .get("certificate")
-                .and_then(|c| c.get("status"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if cert_status.eq_ignore_ascii_case("revoked") {
-                return ReadVerdict::All(Settled::Applied(format!(
-                    "certificate {segment} is revoked"
-                )));
-            }
-            let order_id = order.get("id").and_then(|v| match v {
-                Value::Number(n) => n
-                    .as_u64()
-                    .and_then(|n| DigicertId::parse(&n.to_string()).ok()),
-                Value::String(s) => DigicertId::parse(s).ok(),
-                _ => None,
-            });
-            match order_id {
-                Some(o) => ReadVerdict::Then(read_order(
-                    &next,
-                    o,
-                    ids.first().cloned().unwrap_or_default(),
-                    Some(segment.clone()),
-                )),
-                None => ReadVerdict::Failed(ItemError::new(
-                    ErrorKind::InvalidResponse,
-                    "the order listing certificate has no readable `id`",
-                )),
-            }
-        }),
-    }
-}
 
 /// This adapter, as `check`, `apply` and `--plan-out` see it.
 pub struct Api;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Settled};
+use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Reading, Settled};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Judging, Operation, Spec, Unit, Verdict};
 use crate::error::unreadable_error;
@@ -181,7 +181,7 @@ pub const SPECS: &[&Spec] = &[&CERTIFICATIONS_DELETE];
 /// applied; pending: still unknown), read only on the configured host; any other
 /// `originId` is looked up with the certifications search (found: not applied,
 /// gone: applied). Items given by `externalId` have no read and stay unknown.
-fn read_back(account: &Account, items: Vec<Pending>) -> ReadBack {
+fn read_back(account: &Account, items: Vec<Pending>, _: Reading) -> ReadBack {
     let target = Target {
         base: account.base.clone(),
         token: account.secret.clone(),

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Settled};
+use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Reading, Settled};
 use crate::engine::request::{Method, Request, Response};
 use crate::engine::{Account, Operation, Spec, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
@@ -365,7 +365,7 @@ pub const SPECS: &[&Spec] = &[&CERTIFICATES_ISSUE, &CERTIFICATES_REVOKE];
 /// template lists who holds it; a row is applied when a user with its e-mail
 /// (trimmed, lowercased) is listed, not applied otherwise. Revoking is safe to
 /// send twice and needs no read.
-fn read_back(account: &Account, items: Vec<Pending>) -> ReadBack {
+fn read_back(account: &Account, items: Vec<Pending>, _: Reading) -> ReadBack {
     let target = Target {
         base: account.base.clone(),
         token: account.secret.clone(),
