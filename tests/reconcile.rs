@@ -772,3 +772,32 @@ async fn many_orders_are_read_from_the_lists_unless_the_lists_are_longer() {
         "one list page, then each order"
     );
 }
+
+#[tokio::test]
+async fn resuming_another_operation_reads_nothing_back() {
+    let (env, server) = (Env::new(), server().await);
+    killed_run(&env, "digicert", "orders.revoke", &["1001"], "");
+    let out = certctl(&env, &server)
+        .args([
+            "--yes",
+            "digicert",
+            "certificates",
+            "revoke",
+            "2001",
+            "--comment",
+            "c",
+        ])
+        .args(["--resume", RUN])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("only continues the same operation"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        received(&server).await.is_empty(),
+        "nothing read, nothing sent"
+    );
+}

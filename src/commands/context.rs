@@ -250,14 +250,16 @@ async fn read_back_first(
     let Some(provider) = ProviderId::from_name(provider_name) else {
         return Ok(());
     };
-    if let Some((p, op)) = operation_of(matches)
-        && (p != provider_name || op != operation)
-    {
-        return Ok(());
-    }
     let Some(spec) = crate::providers::spec(provider, operation) else {
         return Ok(());
     };
+    // The command's own operation, when it names one (`apply` runs its plan's).
+    let command = <super::Cli as clap::FromArgMatches>::from_arg_matches(matches)
+        .ok()
+        .and_then(|cli| cli.command.spec());
+    if command.is_some_and(|own| (own.provider, own.name) != (spec.provider, spec.name)) {
+        return Ok(());
+    }
     let Some(read_back) = spec.read_back else {
         return Ok(());
     };
@@ -318,19 +320,6 @@ fn flag(matches: &ArgMatches, id: &str) -> bool {
         .flatten()
         .copied()
         .unwrap_or(false)
-}
-
-/// The provider and operation name of the provider command being run
-/// (`digicert orders revoke` is `("digicert", "orders.revoke")`), if it is one.
-fn operation_of(matches: &ArgMatches) -> Option<(String, String)> {
-    let (provider, noun) = matches.subcommand()?;
-    ProviderId::from_name(provider)?;
-    let (noun_name, verb) = noun.subcommand()?;
-    let (verb_name, _) = verb.subcommand()?;
-    Some((
-        provider.to_string(),
-        format!("{noun_name}.{}", verb_name.replace('-', "_")),
-    ))
 }
 
 /// The matches of the innermost subcommand (the operation being run).
