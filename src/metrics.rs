@@ -98,7 +98,7 @@ const FAMILIES: [(&str, &str); 6] = [
     ),
     (
         "certctl_last_run_exit_code",
-        "Exit code of the last certctl run of this job (0 success, 3 partial, 7 outcome unknown, 130 interrupted).",
+        "Exit code of the last certctl run of this job, as certctl --help lists them.",
     ),
     (
         "certctl_last_run_items",
