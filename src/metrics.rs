@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use crate::error::ExitStatus;
 use crate::report::Summary;
 
 /// The classes `certctl_last_run_requests` counts, in the order they are written.
@@ -78,8 +79,8 @@ pub struct Run {
     pub ended: SystemTime,
     /// How long it ran.
     pub duration: Duration,
-    /// Its exit code.
-    pub exit_code: u8,
+    /// How it ended: its exit code.
+    pub status: ExitStatus,
     /// Its items by outcome.
     pub items: Summary,
     /// HTTP answers by class, in [`CLASSES`] order.
@@ -326,7 +327,7 @@ impl Exposition {
         let values: [Vec<Point>; 6] = [
             vec![(None, ended.clone())],
             vec![(None, format!("{:.3}", run.duration.as_secs_f64()))],
-            vec![(None, run.exit_code.to_string())],
+            vec![(None, run.status.code().to_string())],
             items
                 .iter()
                 .map(|(outcome, n)| (Some(("outcome", *outcome)), n.to_string()))
@@ -338,10 +339,13 @@ impl Exposition {
                 .collect(),
             vec![(
                 None,
-                match (run.exit_code, last_success) {
-                    (0, _) => ended,
-                    (_, Some(kept)) => kept,
-                    (_, None) => "0".to_string(),
+                match (
+                    run.status.code() == ExitStatus::Success.code(),
+                    last_success,
+                ) {
+                    (true, _) => ended,
+                    (false, Some(kept)) => kept,
+                    (false, None) => "0".to_string(),
                 },
             )],
         ];
@@ -507,8 +511,9 @@ fn parse_labels(mut text: &str) -> Option<(Vec<(String, String)>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
-    fn run(profile: &str, operation: &str, exit_code: u8, at: u64) -> Run {
+    fn run(profile: &str, operation: &str, status: ExitStatus, at: u64) -> Run {
         Run {
             job: Job {
                 profile: profile.into(),
@@ -517,7 +522,7 @@ mod tests {
             },
             ended: SystemTime::UNIX_EPOCH + Duration::from_secs(at),
             duration: Duration::from_millis(1500),
-            exit_code,
+            status,
             items: Summary {
                 total: 3,
                 succeeded: 2,
@@ -539,7 +544,10 @@ mod tests {
 
     #[test]
     fn a_run_writes_every_family_with_its_labels() {
-        let text = recorded("", &[run("prod", "orders.revoke", 3, 1_000)]);
+        let text = recorded(
+            "",
+            &[run("prod", "orders.revoke", ExitStatus::Partial, 1_000)],
+        );
         let labels = r#"profile="prod",provider="digicert",operation="orders.revoke""#;
         for line in [
             "# TYPE certctl_last_run_timestamp_seconds gauge".to_string(),
@@ -565,11 +573,19 @@ mod tests {
         let first = recorded(
             "",
             &[
-                run("prod", "orders.revoke", 0, 1_000),
-                run("lab", "orders.revoke", 0, 1_000),
+                run("prod", "orders.revoke", ExitStatus::Success, 1_000),
+                run("lab", "orders.revoke", ExitStatus::Success, 1_000),
             ],
         );
-        let second = recorded(&first, &[run("prod", "orders.revoke", 6, 2_000)]);
+        let second = recorded(
+            &first,
+            &[run(
+                "prod",
+                "orders.revoke",
+                ExitStatus::Failed(ErrorKind::Transient),
+                2_000,
+            )],
+        );
         assert!(second.contains(r#"certctl_last_run_exit_code{profile="prod",provider="digicert",operation="orders.revoke"} 6"#), "{second}");
         assert!(second.contains(r#"certctl_last_run_exit_code{profile="lab",provider="digicert",operation="orders.revoke"} 0"#), "{second}");
         assert!(second.contains(r#"certctl_last_success_timestamp_seconds{profile="prod",provider="digicert",operation="orders.revoke"} 1000.000"#), "{second}");
@@ -581,7 +597,7 @@ mod tests {
     #[test]
     fn other_families_and_odd_label_values_survive() {
         let old = "# HELP backup_ok Whether the backup ran.\n# TYPE backup_ok gauge\nbackup_ok{host=\"a \\\"b\\\" \\\\ c\\nd\"} 1 1700000000000\n# TYPE lat histogram\nlat_bucket{le=\"+Inf\"} 3\nlat_sum 1.5e-3\nlat_count 3\nplain NaN\n";
-        let text = recorded(old, &[run("p\"x", "check", 0, 5)]);
+        let text = recorded(old, &[run("p\"x", "check", ExitStatus::Success, 5)]);
         assert!(text.starts_with(old), "{text}");
         assert!(text.contains(r#"profile="p\"x""#), "{text}");
         assert_eq!(Exposition::parse(&text).expect("parses").render(), text);

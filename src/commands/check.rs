@@ -107,15 +107,14 @@ pub async fn run(names: &[String], ctx: &Context, recorder: &Recorder) -> Result
             failed,
             ..Summary::default()
         };
-        let exit_code = own
+        let status = own
             .iter()
             .find_map(|r| r.kind)
-            .map_or(ExitStatus::Success, ExitStatus::Failed)
-            .code();
+            .map_or(ExitStatus::Success, ExitStatus::Failed);
         recorder.settle(
             id.name(),
             super::CHECK,
-            exit_code,
+            status,
             items,
             std::array::from_fn(|i| after[i] - before[i]),
         );

@@ -30,7 +30,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::config::{Settings, Source, Valued};
 use crate::engine::Spec;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::metrics::{Job, Requests, Run};
 use crate::outcome::Outcome;
 use crate::providers::ProviderId;
@@ -39,7 +39,7 @@ use crate::report::Summary;
 /// A job's own end, for a command that reports several jobs (`check`).
 #[derive(Debug, Clone, Copy)]
 struct Settled {
-    exit_code: u8,
+    status: ExitStatus,
     items: Summary,
     requests: [u64; 6],
 }
@@ -132,13 +132,13 @@ impl Recorder {
         }
     }
 
-    /// Gives a job its own end: its exit code (as `certctl` would exit had it run
+    /// Gives a job its own end: its exit status (as `certctl` would exit had it run
     /// alone), its items and the answers it received.
     pub fn settle(
         &self,
         provider: &'static str,
         operation: &str,
-        exit_code: u8,
+        status: ExitStatus,
         items: Summary,
         requests: [u64; 6],
     ) {
@@ -150,7 +150,7 @@ impl Recorder {
             .find(|j| j.provider == provider && j.operation == operation)
         {
             job.settled = Some(Settled {
-                exit_code,
+                status,
                 items,
                 requests,
             });
@@ -167,12 +167,12 @@ impl Recorder {
         if self.off || state.jobs.is_empty() {
             return;
         }
-        let exit_code = crate::outcome::status(result).code();
+        let status = crate::outcome::status(result);
         let items = result
             .as_ref()
             .map_or_else(|_| Summary::default(), Outcome::summary);
         let command = Settled {
-            exit_code,
+            status,
             items,
             requests: self.requests.counts(),
         };
@@ -195,7 +195,7 @@ impl Recorder {
                     },
                     ended,
                     duration,
-                    exit_code: end.exit_code,
+                    status: end.status,
                     items: end.items,
                     requests: end.requests,
                 }

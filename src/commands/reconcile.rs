@@ -222,7 +222,7 @@ pub async fn run(
     recorder.settle(
         provider.name(),
         spec.name,
-        crate::outcome::status(&result).code(),
+        crate::outcome::status(&result),
         items,
         recorder.requests().counts(),
     );
