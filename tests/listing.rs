@@ -620,3 +620,33 @@ async fn the_listed_ids_are_the_emulators_selection_across_pages() {
         "the first case spans three pages"
     );
 }
+
+#[test]
+fn the_man_page_and_completions_know_the_lists_and_the_cap() {
+    let env = Env::new();
+    let out = env.cmd().arg("man").output().expect("run certctl");
+    let man = stdout(&out);
+    for wanted in [
+        r"certctl digicert orders list",
+        r"certctl digicert orders show",
+        r"certctl digicert requests list",
+        r"\-\-max\-items",
+    ] {
+        assert!(man.contains(wanted), "the man page lacks {wanted}");
+    }
+    let out = env
+        .cmd()
+        .args(["completions", "bash"])
+        .output()
+        .expect("run certctl");
+    let bash = stdout(&out);
+    for wanted in [
+        "digicert__subcmd__orders__subcmd__list",
+        "digicert__subcmd__orders__subcmd__show",
+        "digicert__subcmd__requests__subcmd__list",
+        "--max-items",
+        "--common-name",
+    ] {
+        assert!(bash.contains(wanted), "the bash completions lack {wanted}");
+    }
+}
