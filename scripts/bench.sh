@@ -12,8 +12,11 @@
 #   memory    peak RSS of a dry run over 1,000,000 keys on stdin (goal <= 28 MB)
 #   floor     per-item again, journal off, beside a bare reqwest loop sending the same
 #             PUTs (examples/reqwest_floor.rs): what certctl adds over its HTTP stack
+#   list      `digicert orders list -o ndjson` of 100,000 emulator orders (100 pages):
+#             peak RSS (goal <= 30 MB) and time against curl fetching the same pages
+#             one after another, in one process (goal <= 0.5x)
 #
-# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory|floor]...   (default: all)
+# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory|floor|list]...   (default: all)
 # The emulator does real work per request (JSON, state, stats), so bulk/per-item
 # rates are lower than against a bare mock; compare runs of this script with each
 # other, before and after a change. ROUNDS (default 3) sets the repetitions; the
@@ -21,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-BENCHES=${*:-bulk per-item pacing startup memory floor}
+BENCHES=${*:-bulk per-item pacing startup memory floor list}
 cargo build --release --quiet --bins --examples
 # Where cargo puts binaries: CARGO_TARGET_DIR, a config's build.target-dir, or target/.
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
@@ -48,11 +51,12 @@ stop_all() {
   fi
 }
 
-# A fresh emulator (revoked orders stay revoked) and two configs pointing at it.
+# A fresh emulator (revoked orders stay revoked) holding ORDERS DigiCert orders
+# (default 2,500), and two configs pointing at it.
 start_server() {
   stop_server
   rm -f "$WORK/serve.toml"
-  "$BIN" sandbox serve --listen 127.0.0.1:0 --orders 2500 --write-config "$WORK/serve.toml" > /dev/null 2>&1 &
+  "$BIN" sandbox serve --listen 127.0.0.1:0 --orders "${1:-2500}" --write-config "$WORK/serve.toml" > /dev/null 2>&1 &
   SERVER=$!
   echo "$SERVER" >> "$WORK/servers"
   until [ -e "$WORK/serve.toml" ]; do
@@ -160,6 +164,52 @@ for bench in $BENCHES; do
       printf 'floor     2,000 revokes: certctl %.3f s, bare reqwest loop %.3f s: %.2fx\n' \
         "$ours" "$floor" "$(echo "$ours / $floor" | bc -l)"
       ;;
-    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory, floor)" >&2; exit 2 ;;
+    list)
+      if ! /usr/bin/time -f '%M' true 2> /dev/null; then echo "list      skipped: needs GNU time at /usr/bin/time"; continue; fi
+      command -v curl > /dev/null || { echo "list      skipped: needs curl"; continue; }
+      start_server 100000
+      base=$(grep -A1 'sandbox.digicert' "$WORK/serve.toml" | sed -n 's/^base_url = "\(.*\)"/\1/p')
+      seq 0 1000 99000 | sed "s|.*|$base/order/certificate?limit=1000\&offset=&|" > "$WORK/pages.txt"
+      # The sequential references: one curl, one connection, the 100 pages in turn;
+      # and one curl per page, as a shell loop over offsets runs it.
+      sequential() {
+        local start end
+        start=$(now)
+        xargs curl -sf -H 'X-DC-DEVKEY: sandbox-token' -H 'Content-Type: application/json' \
+          < "$WORK/pages.txt" > "$WORK/curl.out"
+        end=$(now)
+        echo "$end - $start" | bc -l
+      }
+      looped() {
+        local start end url
+        start=$(now)
+        while read -r url; do
+          curl -sf -H 'X-DC-DEVKEY: sandbox-token' -H 'Content-Type: application/json' "$url"
+        done < "$WORK/pages.txt" > "$WORK/curl.out"
+        end=$(now)
+        echo "$end - $start" | bc -l
+      }
+      ours() {
+        local start end
+        start=$(now)
+        env -i PATH="$PATH" HOME="$WORK" CERTCTL_CONFIG="$WORK/off.toml" /usr/bin/time -f '%M' -o "$WORK/rss" \
+          "$BIN" -o ndjson digicert orders list > "$WORK/list.ndjson"
+        end=$(now)
+        grep -q '^{"type":"summary","total":100000}$' "$WORK/list.ndjson" ||
+          { echo "list failed: $(tail -c 300 "$WORK/list.ndjson")" >&2; exit 1; }
+        echo "$(echo "$end - $start" | bc -l) $(cat "$WORK/rss")"
+      }
+      sequential > /dev/null; ours > /dev/null # warm-up
+      curl_s=$(for _ in $(seq "$ROUNDS"); do sequential; done | median)
+      loop_s=$(for _ in $(seq "$ROUNDS"); do looped; done | median)
+      runs=$(for _ in $(seq "$ROUNDS"); do ours; done)
+      ours_s=$(echo "$runs" | cut -d' ' -f1 | median)
+      rss_kb=$(echo "$runs" | cut -d' ' -f2 | sort -g | tail -1)
+      stop_server
+      printf 'list      100,000 orders (100 pages), -o ndjson: certctl %.3f s, peak RSS %.1f MB; one sequential curl %.3f s: %.2fx; a curl per page %.3f s: %.2fx (load %s)\n' \
+        "$ours_s" "$(echo "$rss_kb / 1024" | bc -l)" "$curl_s" "$(echo "$ours_s / $curl_s" | bc -l)" \
+        "$loop_s" "$(echo "$ours_s / $loop_s" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+      ;;
+    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory, floor, list)" >&2; exit 2 ;;
   esac
 done

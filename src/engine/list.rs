@@ -12,7 +12,6 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesOrdered, StreamExt};
-use serde_json::value::RawValue;
 
 use super::rate::{Pace, Pacer};
 use super::request::{Request, Response};
@@ -24,7 +23,7 @@ use crate::registry::ProviderId;
 /// One page of a list, as the adapter reads it.
 #[derive(Debug, Default)]
 pub struct Page {
-    /// Each object, as a range of the answer's body.
+    /// Each object, as a range of the answer's body holding one whole JSON value.
     pub items: Vec<Range<usize>>,
     /// How many objects the whole list holds, when the answer says.
     pub total: Option<u64>,
@@ -165,18 +164,18 @@ fn print(fetched: &Fetched, printer: &mut List, room: u64) -> Result<bool> {
         .min(usize::try_from(room).unwrap_or(usize::MAX));
     let mut items = Vec::with_capacity(take);
     for range in &fetched.page.items[..take] {
+        // The adapter read these ranges as JSON values: they are whole UTF-8 text.
         let text = fetched
             .body
             .get(range.clone())
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .unwrap_or("null");
-        let raw: &RawValue = serde_json::from_str(text).map_err(|e| {
-            Error::new(
-                crate::error::ErrorKind::InvalidResponse,
-                format!("a listed object is not JSON: {e}"),
-            )
-        })?;
-        items.push(raw);
+            .ok_or_else(|| {
+                Error::new(
+                    crate::error::ErrorKind::InvalidResponse,
+                    "a listed object is not UTF-8 text",
+                )
+            })?;
+        items.push(text);
     }
     printer.page(&items).map_err(io_error)?;
     Ok(take == fetched.page.items.len() && (room > take as u64))

@@ -59,8 +59,9 @@ impl List {
         self.written
     }
 
-    /// Prints one page of objects, each the raw JSON text the provider sent.
-    pub fn page(&mut self, items: &[&RawValue]) -> io::Result<()> {
+    /// Prints one page of objects, each the JSON text of one value as the provider
+    /// sent it.
+    pub fn page(&mut self, items: &[&str]) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 for item in items {
@@ -98,11 +99,11 @@ impl List {
     }
 
     /// Text: the page's rows, the header first with the first page.
-    fn rows(&mut self, items: &[&RawValue]) -> io::Result<()> {
+    fn rows(&mut self, items: &[&str]) -> io::Result<()> {
         let rows: Vec<Vec<String>> = items
             .iter()
             .map(|item| {
-                let value: Value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+                let value: Value = serde_json::from_str(item).unwrap_or(Value::Null);
                 self.columns
                     .table
                     .iter()
@@ -180,10 +181,9 @@ impl List {
     }
 }
 
-/// Writes a raw JSON value on one line: as is, unless the provider spread it over
-/// several (pretty-printed), which would break a line-per-object format.
-fn write_compact(out: &mut impl Write, item: &RawValue) -> io::Result<()> {
-    let text = item.get();
+/// Writes a JSON value's text on one line: as is, unless the provider spread it
+/// over several (pretty-printed), which would break a line-per-object format.
+fn write_compact(out: &mut impl Write, text: &str) -> io::Result<()> {
     if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
         return out.write_all(text.as_bytes());
     }
@@ -196,14 +196,14 @@ fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-/// The ID field `key` of a raw object as `-o ids` prints it: a string bare, a
-/// number as written.
-fn id_of(item: &RawValue, key: &str) -> Option<String> {
-    let fields: HashMap<&str, &RawValue> = match serde_json::from_str(item.get()) {
+/// The ID field `key` of an object's JSON text as `-o ids` prints it: a string
+/// bare, a number as written.
+fn id_of(item: &str, key: &str) -> Option<String> {
+    let fields: HashMap<&str, &RawValue> = match serde_json::from_str(item) {
         Ok(fields) => fields,
         // A key with an escape cannot be borrowed: read the object whole.
         Err(_) => {
-            let value: Value = serde_json::from_str(item.get()).ok()?;
+            let value: Value = serde_json::from_str(item).ok()?;
             return match value.get(key)? {
                 Value::String(s) => Some(s.clone()),
                 n @ Value::Number(_) => Some(n.to_string()),
@@ -223,35 +223,31 @@ fn id_of(item: &RawValue, key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn raw(text: &str) -> Box<RawValue> {
-        RawValue::from_string(text.to_owned()).unwrap()
-    }
-
     #[test]
     fn ids_are_printed_bare() {
         assert_eq!(
-            id_of(&raw(r#"{"id":10001,"x":[1]}"#), "id").as_deref(),
+            id_of(r#"{"id":10001,"x":[1]}"#, "id").as_deref(),
             Some("10001")
         );
         assert_eq!(
-            id_of(&raw(r#"{"email":"a@b.c"}"#), "email").as_deref(),
+            id_of(r#"{"email":"a@b.c"}"#, "email").as_deref(),
             Some("a@b.c")
         );
         assert_eq!(
-            id_of(&raw(r#"{"k\u0065y":1,"id":"x\"y"}"#), "id").as_deref(),
+            id_of(r#"{"k\u0065y":1,"id":"x\"y"}"#, "id").as_deref(),
             Some("x\"y")
         );
-        assert_eq!(id_of(&raw(r#"{"id":null}"#), "id"), None);
-        assert_eq!(id_of(&raw(r#"{"other":1}"#), "id"), None);
+        assert_eq!(id_of(r#"{"id":null}"#, "id"), None);
+        assert_eq!(id_of(r#"{"other":1}"#, "id"), None);
     }
 
     #[test]
     fn objects_over_several_lines_are_compacted() {
         let mut out = Vec::new();
-        write_compact(&mut out, &raw("{\n  \"id\": 1\n}")).unwrap();
+        write_compact(&mut out, "{\n  \"id\": 1\n}").unwrap();
         assert_eq!(out, br#"{"id":1}"#);
         let mut out = Vec::new();
-        write_compact(&mut out, &raw(r#"{"id": 1}"#)).unwrap();
+        write_compact(&mut out, r#"{"id": 1}"#).unwrap();
         assert_eq!(out, br#"{"id": 1}"#);
     }
 

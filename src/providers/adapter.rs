@@ -104,26 +104,64 @@ pub fn single(spec: &'static Spec, account: Account, id: String, request: Reques
 
 /// The objects of a list answer `{"KEY":[...],"page":{"total":N,...}}`, as ranges of
 /// `body`, with the total when `page` gives one; `None` when `body` is not such an
-/// object. The objects are not parsed: they are passed on as the provider wrote them.
+/// object. The objects are not parsed, only skimmed once: they are passed on as the
+/// provider wrote them.
 pub fn page_of(body: &[u8], key: &str) -> Option<crate::engine::list::Page> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
     use serde_json::value::RawValue;
+
     #[derive(serde::Deserialize)]
     struct PageInfo {
         total: Option<u64>,
     }
-    let fields: std::collections::HashMap<String, &RawValue> = serde_json::from_slice(body).ok()?;
-    let objects: Vec<&RawValue> = serde_json::from_str(fields.get(key)?.get()).ok()?;
+
+    /// Reads the answer's object in one pass: the objects under `key` borrowed as
+    /// raw text, `page.total`, and nothing else.
+    struct Answer<'k>(&'k str);
+
+    impl<'de> Visitor<'de> for Answer<'_> {
+        type Value = (Option<Vec<&'de RawValue>>, Option<u64>);
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "an object with `{}`", self.0)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut objects, mut total) = (None, None);
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if name == self.0 {
+                    objects = Some(map.next_value::<Vec<&'de RawValue>>()?);
+                } else if name == "page" {
+                    let page = map.next_value::<&'de RawValue>()?;
+                    total = serde_json::from_str::<PageInfo>(page.get())
+                        .ok()
+                        .and_then(|p| p.total);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok((objects, total))
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Answer<'_> {
+        type Value = (Option<Vec<&'de RawValue>>, Option<u64>);
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let (objects, total) = Answer(key).deserialize(&mut reader).ok()?;
+    reader.end().ok()?;
     let start = body.as_ptr() as usize;
-    let items = objects
+    let items = objects?
         .iter()
         .map(|raw| {
             let at = raw.get().as_ptr() as usize - start;
             at..at + raw.get().len()
         })
         .collect();
-    let total = fields
-        .get("page")
-        .and_then(|page| serde_json::from_str::<PageInfo>(page.get()).ok())
-        .and_then(|page| page.total);
     Some(crate::engine::list::Page { items, total })
 }

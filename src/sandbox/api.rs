@@ -57,17 +57,20 @@ pub(super) enum Payload {
     /// A body built by the handler.
     Json(Value),
     /// A body written after the emulator's lock is released, from a copy of the
-    /// state it shows: a page of a thousand orders is serialised while other
-    /// connections are served.
+    /// state it shows, on the blocking pool: certctl's runtime has one thread, and a
+    /// page of a thousand orders is serialised while other connections are served,
+    /// as a real API serves concurrent pages in parallel.
     Deferred(Box<dyn FnOnce() -> Vec<u8> + Send>),
 }
 
 impl Resp {
-    pub(super) fn into_http(self) -> Response<Body> {
+    pub(super) async fn into_http(self) -> Response<Body> {
         let bytes = match self.body {
             Payload::Empty => None,
             Payload::Json(value) => Some(value.to_string().into_bytes()),
-            Payload::Deferred(write) => Some(write()),
+            Payload::Deferred(write) => {
+                Some(tokio::task::spawn_blocking(write).await.unwrap_or_default())
+            }
         };
         let mut response = match bytes {
             Some(bytes) => {

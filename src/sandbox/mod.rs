@@ -238,7 +238,12 @@ struct Dropped;
 async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, local: SocketAddr) {
     let service = service_fn(move |request| {
         let answer = handle_request(Arc::clone(&shared), request, local);
-        async move { answer.await.map(Resp::into_http) }
+        async move {
+            match answer.await {
+                Ok(resp) => Ok(resp.into_http().await),
+                Err(dropped) => Err(dropped),
+            }
+        }
     });
     if let Err(error) = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)

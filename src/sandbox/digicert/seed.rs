@@ -14,8 +14,6 @@
 //! orders and not others; one order in 50 has `"organization": []`, as some live
 //! accounts answer.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use serde::Serialize;
 
 /// The first order's ID.
@@ -317,6 +315,9 @@ const FIRST_DAY: u64 = 20_089;
 /// How many days order dates are spread over.
 const DAYS_SPREAD: u64 = 700;
 
+/// How many days expired orders' dates are spread over.
+const EXPIRED_SPREAD: u64 = 300;
+
 /// How long a certificate is valid, in days (13 months).
 const VALIDITY_DAYS: u64 = 397;
 
@@ -390,9 +391,15 @@ impl Profile {
         pick(&OWNERS, self.id, 6)
     }
 
-    /// Days since 1970 of the order's creation.
+    /// Days since 1970 of the order's creation; an expired order's early enough
+    /// that its certificate ended before December 2026.
     fn created_day(&self) -> u64 {
-        FIRST_DAY + mix(self.id, 7) % DAYS_SPREAD
+        let spread = if status(self.id) == Status::Expired {
+            EXPIRED_SPREAD
+        } else {
+            DAYS_SPREAD
+        };
+        FIRST_DAY + mix(self.id, 7) % spread
     }
 
     /// Creation time in seconds since 1970 (during the working day).
@@ -409,19 +416,38 @@ impl Profile {
     }
 }
 
+/// The calendar date of a day counted from 1970-01-01 (the proleptic Gregorian
+/// calendar, by H. Hinnant's `civil_from_days`): computed, not formatted through a
+/// time library, since a page of a thousand orders shows three thousand dates.
+fn civil(day: u64) -> (u64, u64, u64) {
+    let z = day + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.
 pub(crate) fn date(day: u64) -> String {
-    let mut stamp = timestamp(day * 86_400);
-    stamp.truncate(10);
-    stamp
+    let (y, m, d) = civil(day);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// A time in seconds since 1970 as the API writes it (`2025-03-04T10:00:00+00:00`).
 pub(crate) fn timestamp(secs: u64) -> String {
-    let time = UNIX_EPOCH + Duration::from_secs(secs);
-    humantime::format_rfc3339_seconds(time)
-        .to_string()
-        .replace('Z', "+00:00")
+    let (y, m, d) = civil(secs / 86_400);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+00:00",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 #[cfg(test)]
@@ -472,6 +498,14 @@ mod tests {
         assert!(!p.is_common_name(p.domain));
         assert_eq!(date(FIRST_DAY), "2025-01-01");
         assert_eq!(timestamp(0), "1970-01-01T00:00:00+00:00");
+        // Leap days and year ends, against the time library's own formatting.
+        for secs in [951_782_400, 1_709_164_799, 1_735_689_600, 4_107_542_399] {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            let expected = humantime::format_rfc3339_seconds(time)
+                .to_string()
+                .replace('Z', "+00:00");
+            assert_eq!(timestamp(secs), expected);
+        }
         assert!(p.valid_from() < p.valid_till());
     }
 }
