@@ -13,11 +13,13 @@
 //! those places (a file changed in between is refused before any of it is sent). Standard input cannot be read twice, so it is
 //! checked as it streams, unless it is a terminal.
 //!
-//! With `--resume RUN_ID`, the IDs that run completed are dropped here, after
-//! deduplication and before any adapter batches them, so a resumed bulk run's
-//! requests carry only what is left to do, whatever the batch size. What to drop is
-//! asked of a [`Skip`] the command passes to [`open`] (the engine's resume state
-//! implements it), so this module knows nothing of the journal.
+//! With `--resume RUN_ID`, the IDs that run completed (or holds back) are passed
+//! over here, after deduplication and before any adapter batches them, so a resumed
+//! bulk run's requests carry only what is left to do, whatever the batch size. Each
+//! passed-over ID still comes down the stream, as a [`Passed`] value, in its place:
+//! the engine counts, reports and journals it from there. What to pass over is asked
+//! of a [`Skip`] the command passes to [`open`] (the engine's resume state implements
+//! it), so this module knows nothing of the journal.
 
 use std::fs::File;
 use std::hash::BuildHasher;
@@ -31,8 +33,38 @@ use crate::error::{Error, ErrorKind, Result};
 pub trait Skip: Send + Sync {
     /// Whether `id` is done already and will not be sent (for counts and previews).
     fn settled(&self, id: &str) -> bool;
-    /// Whether `id` is sent; an ID that is not is recorded as skipped or held back.
-    fn admit(&self, id: &str) -> bool;
+    /// Whether `id` is sent, or why it is not.
+    fn decide(&self, id: &str) -> Decision;
+}
+
+/// What `--resume` does with one ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it: never sent, failed, not sent, or unknown and safe to send again.
+    Send,
+    /// It succeeded earlier in the chain: count it as skipped.
+    Skip,
+    /// Unknown and not safe to send twice: report it unknown again for the user to
+    /// check, unless `--retry-unknown`.
+    Hold,
+}
+
+/// An ID `--resume` passed over, in its place in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Passed {
+    /// It succeeded earlier in the chain.
+    Skipped(String),
+    /// Its outcome is unknown and it is not safe to send twice.
+    Held(String),
+}
+
+/// One entry of an ID list: an ID to send, or one `--resume` passed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    /// An ID to send.
+    Send(String),
+    /// An ID not to send, and why.
+    Passed(Passed),
 }
 
 /// The `--resume` filter of one ID list, if any.
@@ -49,8 +81,13 @@ impl Resumed {
         self.0.as_ref().is_some_and(|s| s.settled(id))
     }
 
-    fn admit(&self, id: &str) -> bool {
-        self.0.as_ref().is_none_or(|s| s.admit(id))
+    /// The entry of `id`: to send, or passed over.
+    fn list(&self, id: String) -> Listed {
+        match self.0.as_ref().map_or(Decision::Send, |s| s.decide(&id)) {
+            Decision::Send => Listed::Send(id),
+            Decision::Skip => Listed::Passed(Passed::Skipped(id)),
+            Decision::Hold => Listed::Passed(Passed::Held(id)),
+        }
     }
 }
 
@@ -67,12 +104,25 @@ pub fn any_id(_: &str) -> std::result::Result<(), String> {
 
 /// A stream of distinct, checked IDs, with their count when it is known up front.
 pub struct Ids {
-    /// The IDs in input order, each checked; an `Err` ends the stream.
-    pub iter: Box<dyn Iterator<Item = Result<String>> + Send>,
+    /// The IDs in input order, each checked and to send or passed over by
+    /// `--resume`; an `Err` ends the stream.
+    pub iter: Box<dyn Iterator<Item = Result<Listed>> + Send>,
     /// How many distinct IDs there are, when known before sending.
     pub count: Option<usize>,
     /// The first few IDs, for the confirmation prompt.
     pub preview: Vec<String>,
+}
+
+impl Ids {
+    /// The IDs to send, in input order: a list opened without `--resume` (a read's)
+    /// has no other kind.
+    pub fn into_sent(self) -> impl Iterator<Item = Result<String>> {
+        self.iter.filter_map(|listed| match listed {
+            Ok(Listed::Send(id)) => Some(Ok(id)),
+            Ok(Listed::Passed(_)) => None,
+            Err(e) => Some(Err(e)),
+        })
+    }
 }
 
 /// Opens the ID list from positional arguments and an optional `--from` source;
@@ -123,10 +173,9 @@ pub fn open(args: Vec<String>, from: Option<&Path>, check: Check, resumed: Resum
                     check(&id).map_err(|m| Error::usage(format!("standard input: {m}")))?;
                     Ok(id)
                 }));
-                let iter = iter.filter(move |r| match r {
-                    Ok(id) => dedup.first(id) && resumed.admit(id),
-                    Err(_) => true,
-                });
+                let iter = iter
+                    .filter(move |r| r.as_ref().map_or(true, |id| dedup.first(id)))
+                    .map(move |r| r.map(|id| resumed.list(id)));
                 Ok(Ids {
                     iter: Box::new(iter),
                     count: None,
@@ -150,7 +199,7 @@ fn from_vec(ids: Vec<String>, resumed: Resumed) -> Result<Ids> {
             .take(PREVIEW)
             .cloned()
             .collect(),
-        iter: Box::new(ids.into_iter().filter(move |id| resumed.admit(id)).map(Ok)),
+        iter: Box::new(ids.into_iter().map(move |id| Ok(resumed.list(id)))),
     })
 }
 
@@ -289,16 +338,8 @@ fn from_file(args: Vec<String>, path: PathBuf, check: Check, resumed: Resumed) -
         .map(Ok)
         .chain(file_ids)
         .enumerate()
-        .filter(move |(n, r)| match r {
-            Ok(id) => {
-                if duplicates.next_if_eq(n).is_some() {
-                    return false;
-                }
-                resumed.admit(id)
-            }
-            Err(_) => true,
-        })
-        .map(|(_, r)| r);
+        .filter(move |(n, r)| r.is_err() || duplicates.next_if_eq(n).is_none())
+        .map(move |(_, r)| r.map(|id| resumed.list(id)));
     Ok(Ids {
         iter: Box::new(iter),
         count: Some(count),
@@ -689,7 +730,47 @@ mod tests {
     use std::io::Write;
 
     fn collect(ids: Ids) -> Vec<String> {
-        ids.iter.map(|r| r.unwrap()).collect()
+        ids.into_sent().map(|r| r.unwrap()).collect()
+    }
+
+    /// A `--resume` that skips `b` and holds `c` back.
+    struct Resumes;
+
+    impl Skip for Resumes {
+        fn settled(&self, id: &str) -> bool {
+            id == "b"
+        }
+        fn decide(&self, id: &str) -> Decision {
+            match id {
+                "b" => Decision::Skip,
+                "c" => Decision::Hold,
+                _ => Decision::Send,
+            }
+        }
+    }
+
+    #[test]
+    fn resumed_ids_come_down_the_stream_as_values_in_their_place() {
+        let resumed = || Resumed::new(Some(Arc::new(Resumes)));
+        let want = [
+            Listed::Send("a".into()),
+            Listed::Passed(Passed::Skipped("b".into())),
+            Listed::Passed(Passed::Held("c".into())),
+            Listed::Send("d".into()),
+        ];
+        let args = || ["a", "b", "c", "d", "b"].map(String::from).to_vec();
+        let ids = open(args(), None, any_id, resumed()).unwrap();
+        assert_eq!(
+            (ids.count, ids.preview.clone()),
+            (Some(3), vec!["a".into(), "c".into(), "d".into()])
+        );
+        let listed: Vec<Listed> = ids.iter.map(|r| r.unwrap()).collect();
+        assert_eq!(listed, want);
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "c\nd\nb").unwrap();
+        let ids = open(args()[..2].to_vec(), Some(f.path()), any_id, resumed()).unwrap();
+        let listed: Vec<Listed> = ids.iter.map(|r| r.unwrap()).collect();
+        assert_eq!(listed, want);
     }
 
     #[test]
@@ -780,7 +861,7 @@ mod tests {
         let ids = open(vec![], Some(f.path()), any_id, Resumed::default()).unwrap();
         assert_eq!(ids.count, Some(2));
         std::fs::write(f.path(), "k1\nk2\nk3\n").unwrap();
-        let streamed: Vec<Result<String>> = ids.iter.collect();
+        let streamed: Vec<Result<String>> = ids.into_sent().collect();
         assert_eq!(streamed.len(), 1, "one error, then nothing");
         let err = streamed[0].as_ref().unwrap_err();
         assert!(

@@ -461,6 +461,36 @@ pub struct ApplyArgs {
     pub no_reconcile: bool,
 }
 
+impl ApplyArgs {
+    /// What `--resume` asks of the plan's run, if it was given.
+    pub fn resuming(&self) -> Option<Resuming> {
+        Resuming::of(&self.resume, self.retry_unknown, self.no_reconcile)
+    }
+}
+
+/// What `--resume` asks, as parsed: the run to continue and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resuming {
+    /// `--resume RUN_ID`.
+    pub run: String,
+    /// `--retry-unknown`: send the unknown items too.
+    pub retry_unknown: bool,
+    /// Whether the unknown items are read back from the provider first (no
+    /// `--no-reconcile`).
+    pub reconcile: bool,
+}
+
+impl Resuming {
+    /// The request of a command's three `--resume` flags, if `--resume` was given.
+    pub fn of(run: &Option<String>, retry_unknown: bool, no_reconcile: bool) -> Option<Resuming> {
+        run.as_ref().map(|run| Resuming {
+            run: run.clone(),
+            retry_unknown,
+            reconcile: !no_reconcile,
+        })
+    }
+}
+
 /// `certctl reconcile RUN_ID`
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
@@ -578,6 +608,13 @@ pub struct IdSource {
     /// not-applied ones sent, and only those it cannot tell about are held back.
     #[arg(long, requires = "resume")]
     pub no_reconcile: bool,
+}
+
+impl IdSource {
+    /// What `--resume` asks of the operation, if it was given.
+    pub fn resuming(&self) -> Option<Resuming> {
+        Resuming::of(&self.resume, self.retry_unknown, self.no_reconcile)
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::metrics::Recorder;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::config::{Settings, Source, Valued};
 use crate::engine::plan::{self, Plan};
-use crate::engine::{Account, Operation};
+use crate::engine::{Account, Operation, Step};
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::providers::{self, ProviderId};
@@ -49,7 +49,11 @@ pub async fn run(
     } else {
         settings_of(&plan.profile, "the plan was made", global, matches)?
     };
-    let mut ctx = Context::with_settings(global, matches, settings, recorder).await?;
+    let running = super::context::Running {
+        spec: None,
+        resuming: args.resuming(),
+    };
+    let mut ctx = Context::with_settings(global, matches, settings, recorder, running).await?;
     let p = ctx.settings.provider(provider);
     let base = p.base_url()?;
     let secret = p.secret()?.clone();
@@ -88,7 +92,7 @@ pub async fn run(
         base: base.clone(),
         secret: secret.clone(),
     };
-    let mut op = Operation::new(spec, account, units.into_iter().map(Ok)).sized(
+    let mut op = Operation::new(spec, account, units.into_iter().map(|u| Ok(Step::Send(u)))).sized(
         Some(count),
         Some(requests),
         preview,

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::context::Context;
-use crate::cli::IdSource;
+use crate::cli::{IdSource, Resuming};
 use crate::engine::Operation;
 use crate::engine::Spec;
 use crate::error::{Error, Result};
@@ -100,6 +100,19 @@ impl Noun {
     }
 }
 
+impl Noun {
+    /// What the verb asks of `--resume`, if it takes it.
+    pub fn resuming(&self) -> Option<Resuming> {
+        match self {
+            Noun::Campaigns(CampaignVerb::DeleteHistory { .. }) => None,
+            Noun::Certificates(CertificateVerb::Delete(args)) => args.source.resuming(),
+            Noun::Certificates(CertificateVerb::Disable(args) | CertificateVerb::Enable(args)) => {
+                args.source.resuming()
+            }
+        }
+    }
+}
+
 /// Runs a `bcdiploma` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let p = ctx.settings.provider(ProviderId::Bcdiploma);
@@ -116,12 +129,7 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         }
         Noun::Certificates(verb) => match verb {
             CertificateVerb::Delete(args) => {
-                let ids = crate::input::open(
-                    args.keys,
-                    args.source.from.as_deref(),
-                    crate::input::any_id,
-                    ctx.resumed(),
-                )?;
+                let ids = ctx.ids(args.keys, &args.source, crate::input::any_id)?;
                 bcdiploma::delete(&target, ids, args.batch_size as usize)
             }
             CertificateVerb::Disable(args) => toggle(ctx, &target, args, false)?,
@@ -144,7 +152,11 @@ fn toggle(
     if campaign.is_some() {
         ctx.refuse_uncounted("--campaign")?;
     }
-    let ids = open_keys(args.keys, args.source.from.as_deref(), ctx.resumed())?;
+    let ids = if has_keys(&args.keys, args.source.from.as_deref()) {
+        Some(ctx.ids(args.keys, &args.source, crate::input::any_id)?)
+    } else {
+        None
+    };
     if ids.is_none() && campaign.is_none() {
         return Err(Error::usage("give certificate keys or --campaign ID")
             .hint("for example: certctl bcdiploma certificates disable --campaign demo-campaign"));
@@ -161,17 +173,4 @@ fn toggle(
 /// Whether the input gives keys at all (positional or `--from`).
 fn has_keys(keys: &[String], from: Option<&std::path::Path>) -> bool {
     from.is_some() || keys.iter().any(|k| !k.trim().is_empty())
-}
-
-/// Opens the keys when there are any.
-fn open_keys(
-    keys: Vec<String>,
-    from: Option<&std::path::Path>,
-    resumed: crate::input::Resumed,
-) -> Result<Option<crate::input::Ids>> {
-    if has_keys(&keys, from) {
-        crate::input::open(keys, from, crate::input::any_id, resumed).map(Some)
-    } else {
-        Ok(None)
-    }
 }

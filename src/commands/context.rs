@@ -8,12 +8,24 @@ use clap::parser::ValueSource;
 
 use super::metrics::Recorder;
 use super::sandbox;
+use crate::cli::IdSource;
 use crate::config::{Settings, Source, Valued};
 use crate::engine::client::Http;
 use crate::engine::{Engine, Operation};
 use crate::error::{Error, Result};
+use crate::input::{Check, Ids};
 use crate::outcome::Outcome;
 use crate::providers::ProviderId;
+
+/// What the context knows of the command before it runs: the operation its verb
+/// maps to (none for `apply`, `check`, `reconcile`) and what it asks of `--resume`.
+#[derive(Default)]
+pub struct Running {
+    /// The operation the command runs.
+    pub spec: Option<&'static crate::engine::Spec>,
+    /// Its `--resume`, if given.
+    pub resuming: Option<crate::cli::Resuming>,
+}
 
 /// What a provider command needs: settings and the engine.
 pub struct Context {
@@ -31,13 +43,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// The context of a command, with the settings of the profile `--profile` names.
     pub(super) async fn new(
         global: &crate::cli::GlobalArgs,
         matches: &ArgMatches,
         recorder: &Recorder,
+        running: Running,
     ) -> Result<Context> {
         let settings = load_settings(global, matches, None)?;
-        Context::with_settings(global, matches, settings, recorder).await
+        Context::with_settings(global, matches, settings, recorder, running).await
     }
 
     /// The context of a command whose settings are already loaded (`apply` loads
@@ -48,6 +62,7 @@ impl Context {
         matches: &ArgMatches,
         mut settings: Settings,
         recorder: &Recorder,
+        running: Running,
     ) -> Result<Context> {
         let mut pace_scale = None;
         let sandbox = if global.sandbox {
@@ -84,15 +99,12 @@ impl Context {
         let rate = global
             .rate
             .map(|r| Valued::new(r, source_of(matches, "rate")));
-        if let Some(run_id) = resume_arg(matches) {
+        if let Some(resuming) = &running.resuming {
             let path = crate::engine::journal::path(global.sandbox)?;
-            let mut resume = crate::engine::journal::Resume::load(
-                &path,
-                &run_id,
-                flag(matches, "retry_unknown"),
-            )?;
+            let mut resume =
+                crate::engine::journal::Resume::load(&path, &resuming.run, resuming.retry_unknown)?;
             resume.check_profile(&engine.profile)?;
-            if !flag(matches, "no_reconcile") && !engine.dry_run && resume.has_unknown() {
+            if resuming.reconcile && !engine.dry_run && resume.has_unknown() {
                 let pace = |p: ProviderId| {
                     let pace = settings.provider(p).pace(rate.as_ref());
                     match pace_scale {
@@ -100,7 +112,7 @@ impl Context {
                         None => pace,
                     }
                 };
-                read_back_first(&mut resume, &path, &engine, &settings, matches, pace).await?;
+                read_back_first(&mut resume, &path, &engine, &settings, running.spec, pace).await?;
             }
             engine.resume = Some(std::sync::Arc::new(resume));
         }
@@ -128,14 +140,17 @@ impl Context {
         self.sandbox.as_ref().map(crate::sandbox::Handle::base_url)
     }
 
-    /// The `--resume` filter for this command's ID list (none without `--resume`).
-    pub fn resumed(&self) -> crate::input::Resumed {
-        crate::input::Resumed::new(
+    /// The command's ID list: its arguments and `--from`, each checked by `check`,
+    /// deduplicated, and filtered by this run's `--resume` (the one way a command
+    /// opens its IDs, so none can forget the filter).
+    pub fn ids(&self, args: Vec<String>, source: &IdSource, check: Check) -> Result<Ids> {
+        let resumed = crate::input::Resumed::new(
             self.engine
                 .resume
                 .clone()
                 .map(|r| r as std::sync::Arc<dyn crate::input::Skip>),
-        )
+        );
+        crate::input::open(args, source.from.as_deref(), check, resumed)
     }
 
     /// How requests to `provider` are paced in this run.
@@ -243,23 +258,21 @@ async fn read_back_first(
     path: &std::path::Path,
     engine: &Engine,
     settings: &Settings,
-    matches: &ArgMatches,
+    running: Option<&'static crate::engine::Spec>,
     pace: impl Fn(ProviderId) -> crate::engine::rate::Pace,
 ) -> Result<()> {
     let (provider_name, operation) = resume.operation();
     let Some(provider) = ProviderId::from_name(provider_name) else {
         return Ok(());
     };
+    if let Some(running) = running
+        && (running.provider.name() != provider_name || running.name != operation)
+    {
+        return Ok(());
+    }
     let Some(spec) = crate::providers::spec(provider, operation) else {
         return Ok(());
     };
-    // The command's own operation, when it names one (`apply` runs its plan's).
-    let command = <super::Cli as clap::FromArgMatches>::from_arg_matches(matches)
-        .ok()
-        .and_then(|cli| cli.command.spec());
-    if command.is_some_and(|own| (own.provider, own.name) != (spec.provider, spec.name)) {
-        return Ok(());
-    }
     let Some(read_back) = spec.read_back else {
         return Ok(());
     };
@@ -310,34 +323,6 @@ async fn read_back_first(
     );
     resume.settle(done.items);
     Ok(())
-}
-
-/// Whether a boolean flag of the operation being run is set.
-fn flag(matches: &ArgMatches, id: &str) -> bool {
-    leaf(matches)
-        .try_get_one::<bool>(id)
-        .ok()
-        .flatten()
-        .copied()
-        .unwrap_or(false)
-}
-
-/// The matches of the innermost subcommand (the operation being run).
-fn leaf(matches: &ArgMatches) -> &ArgMatches {
-    let mut m = matches;
-    while let Some((_, sub)) = m.subcommand() {
-        m = sub;
-    }
-    m
-}
-
-/// The `--resume RUN_ID` of the ID-taking operation being run, if any.
-fn resume_arg(matches: &ArgMatches) -> Option<String> {
-    leaf(matches)
-        .try_get_one::<String>("resume")
-        .ok()
-        .flatten()
-        .cloned()
 }
 
 /// `--max-items` (or `CERTCTL_MAX_ITEMS`), else the profile's `max_items`, named as

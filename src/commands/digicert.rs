@@ -7,11 +7,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::context::Context;
-use crate::cli::{IdSource, value_enum};
+use crate::cli::{IdSource, Resuming, value_enum};
 use crate::engine::Spec;
 use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
-use crate::input::Ids;
 use crate::outcome::Outcome;
 use crate::output;
 use crate::providers::ProviderId;
@@ -321,22 +320,32 @@ impl Noun {
     }
 }
 
+impl Noun {
+    /// What the verb asks of `--resume`, if it takes it (a read refuses it).
+    pub fn resuming(&self) -> Option<Resuming> {
+        match self {
+            Noun::Orders(OrderVerb::Revoke(args)) => args.source.resuming(),
+            Noun::Orders(OrderVerb::Show(args)) => args.source.resuming(),
+            Noun::Orders(OrderVerb::List(_)) | Noun::Requests(RequestVerb::List(_)) => None,
+            Noun::Certificates(CertificateVerb::Revoke(args)) => args.source.resuming(),
+            Noun::Requests(RequestVerb::Show(args)) => args.source.resuming(),
+            Noun::Requests(RequestVerb::Approve(args)) => args.source.resuming(),
+            Noun::Requests(RequestVerb::Reject(args)) => args.source.resuming(),
+        }
+    }
+}
+
 /// Runs a `digicert` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let op = match noun {
         Noun::Orders(OrderVerb::Revoke(args)) => {
             let (comment, options) = args.revoke.checked()?;
-            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
+            let ids = ctx.ids(args.ids, &args.source, DigicertId::check)?;
             digicert::revoke_orders(&target(ctx)?, ids, comment, options)
         }
         Noun::Certificates(CertificateVerb::Revoke(args)) => {
             let (comment, options) = args.revoke.checked()?;
-            let ids = crate::input::open(
-                args.ids,
-                args.source.from.as_deref(),
-                args.by.check(),
-                ctx.resumed(),
-            )?;
+            let ids = ctx.ids(args.ids, &args.source, args.by.check())?;
             digicert::revoke_certificates(&target(ctx)?, ids, comment, options, args.by)
         }
         Noun::Requests(RequestVerb::Show(args)) => {
@@ -363,12 +372,12 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
         }
         Noun::Requests(RequestVerb::Approve(args)) => {
             let comment = args.comment.as_deref().map(comment).transpose()?;
-            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
+            let ids = ctx.ids(args.ids, &args.source, DigicertId::check)?;
             digicert::set_request_status(&target(ctx)?, ids, true, comment)
         }
         Noun::Requests(RequestVerb::Reject(args)) => {
             let comment = comment(&args.comment)?;
-            let ids = open_ids(args.ids, &args.source, ctx.resumed())?;
+            let ids = ctx.ids(args.ids, &args.source, DigicertId::check)?;
             digicert::set_request_status(&target(ctx)?, ids, false, Some(comment))
         }
     };
@@ -382,11 +391,6 @@ fn target(ctx: &Context) -> Result<Target> {
         base: p.base_url()?,
         api_key: p.secret()?.clone(),
     })
-}
-
-/// The IDs of the arguments and `--from`, each checked to be a positive integer.
-fn open_ids(ids: Vec<String>, source: &IdSource, resumed: crate::input::Resumed) -> Result<Ids> {
-    crate::input::open(ids, source.from.as_deref(), DigicertId::check, resumed)
 }
 
 /// A `--comment`, trimmed; DigiCert keeps it with the request, so it must say something.
@@ -444,12 +448,12 @@ async fn show(ctx: &Context, what: &Shown, ids: Vec<String>, source: &IdSource) 
             what.name.replace('.', " ")
         )));
     }
-    let ids = open_ids(ids, source, crate::input::Resumed::default())?;
+    let ids = ctx.ids(ids, source, DigicertId::check)?;
     let target = target(ctx)?;
     let engine = &ctx.engine;
     let mut asked = Vec::new();
     let mut requests = Vec::new();
-    for id in ids.iter {
+    for id in ids.into_sent() {
         let id = id?;
         requests.push((what.request)(
             &target,

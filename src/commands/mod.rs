@@ -67,6 +67,10 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         )
         .hint("use it with digicert orders list, digicert requests list, sertifika templates|users|certificates list or journal show --unknown"));
     }
+    let running = context::Running {
+        spec: cli.command.spec(),
+        resuming: cli.command.resuming(),
+    };
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = command();
@@ -83,23 +87,39 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         Command::Man => info::man(),
         Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
         Command::Bcdiploma(noun) => {
-            bcdiploma::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
+            bcdiploma::run(
+                noun,
+                &Context::new(&cli.global, matches, recorder, running).await?,
+            )
+            .await
         }
         Command::Check { providers } => {
-            let ctx = Context::new(&cli.global, matches, recorder).await?;
+            let ctx = Context::new(&cli.global, matches, recorder, running).await?;
             check::run(&providers, &ctx, recorder).await
         }
         Command::Sandbox(crate::cli::SandboxCommand::Serve(args)) => sandbox::serve(args).await,
         Command::Apply(args) => apply::run(args, &cli.global, matches, recorder).await,
         Command::Reconcile(args) => reconcile::run(args, &cli.global, matches, recorder).await,
         Command::Digicert(noun) => {
-            digicert::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
+            digicert::run(
+                noun,
+                &Context::new(&cli.global, matches, recorder, running).await?,
+            )
+            .await
         }
         Command::Origin(noun) => {
-            origin::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
+            origin::run(
+                noun,
+                &Context::new(&cli.global, matches, recorder, running).await?,
+            )
+            .await
         }
         Command::Sertifika(noun) => {
-            sertifika::run(noun, &Context::new(&cli.global, matches, recorder).await?).await
+            sertifika::run(
+                noun,
+                &Context::new(&cli.global, matches, recorder, running).await?,
+            )
+            .await
         }
     }
 }

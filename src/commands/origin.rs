@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::context::Context;
-use crate::cli::{IdSource, parse_duration};
+use crate::cli::{IdSource, Resuming, parse_duration};
 use crate::engine::Spec;
 use crate::error::io_error;
 use crate::error::{Error, ErrorKind, Result};
@@ -115,6 +115,16 @@ impl Noun {
     }
 }
 
+impl Noun {
+    /// What the verb asks of `--resume`, if it takes it.
+    pub fn resuming(&self) -> Option<Resuming> {
+        match self {
+            Noun::Certifications(CertificationVerb::Delete(args)) => args.source.resuming(),
+            Noun::Results(ResultVerb::Show(_)) => None,
+        }
+    }
+}
+
 /// Runs an `origin` command and returns the exit code.
 pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     let p = ctx.settings.provider(ProviderId::Origin);
@@ -124,12 +134,7 @@ pub async fn run(noun: Noun, ctx: &Context) -> Result<Outcome> {
     };
     match noun {
         Noun::Certifications(CertificationVerb::Delete(args)) => {
-            let ids = crate::input::open(
-                args.ids,
-                args.source.from.as_deref(),
-                crate::input::any_id,
-                ctx.resumed(),
-            )?;
+            let ids = ctx.ids(args.ids, &args.source, crate::input::any_id)?;
             let opts = origin::DeleteOptions {
                 external: args.external,
                 asynchronous: args.asynchronous,

@@ -80,7 +80,8 @@ pub async fn run(
             matches,
         )?
     };
-    let ctx = Context::with_settings(global, matches, settings, recorder).await?;
+    let ctx =
+        Context::with_settings(global, matches, settings, recorder, Default::default()).await?;
     let pending = journal::unknown_items(&path, &chain)?;
     let back = match spec.read_back {
         Some(_) | None if pending.is_empty() => ReadBack::default(),

@@ -10,10 +10,11 @@ use clap::{ArgGroup, Args, Subcommand};
 use serde_json::Value;
 
 use super::context::Context;
-use crate::cli::IdSource;
-use crate::engine::Spec;
+use crate::cli::{IdSource, Resuming};
 use crate::engine::request::Request;
+use crate::engine::{Spec, Step};
 use crate::error::{Error, ErrorKind, Result};
+use crate::input::{Decision, Passed};
 use crate::outcome::Outcome;
 use crate::output::{self, table::of_objects};
 use crate::providers::ProviderId;
@@ -172,6 +173,21 @@ pub struct RevokeArgs {
     /// Every user holding the template (one request)
     #[arg(long, conflicts_with_all = ["emails", "from", "user_codes"])]
     pub all: bool,
+}
+
+impl Noun {
+    /// What the verb asks of `--resume`, if it takes it.
+    pub fn resuming(&self) -> Option<Resuming> {
+        match self {
+            Noun::Certificates(CertificateVerb::Issue(args)) => {
+                Resuming::of(&args.resume, args.retry_unknown, args.no_reconcile)
+            }
+            Noun::Certificates(CertificateVerb::Revoke(args)) => args.source.resuming(),
+            Noun::Templates(_) | Noun::Users(_) | Noun::Certificates(CertificateVerb::List(_)) => {
+                None
+            }
+        }
+    }
 }
 
 impl Noun {
@@ -441,11 +457,25 @@ async fn issue(ctx: &Context, target: &Target, args: IssueArgs) -> Result<Outcom
         }
     };
     let mut rows = sheet.rows(&template, keys.as_deref()).map_err(refused)?;
+    // The rows --resume passes over come first, as values the engine reports.
+    let mut passed = Vec::new();
     if let Some(resume) = &ctx.engine.resume {
-        resume.attach(ProviderId::Sertifika.name(), "certificates.issue", false)?;
-        rows.retain(|row| resume.admit(&row.email));
+        let spec = &sertifika::CERTIFICATES_ISSUE;
+        resume.attach(spec.provider.name(), spec.name, spec.idempotent)?;
+        rows.retain(|row| match resume.plan(&row.email) {
+            Decision::Send => true,
+            Decision::Skip => {
+                passed.push(Ok(Step::Passed(Passed::Skipped(row.email.clone()))));
+                false
+            }
+            Decision::Hold => {
+                passed.push(Ok(Step::Passed(Passed::Held(row.email.clone()))));
+                false
+            }
+        });
     }
     let mut op = sertifika::issue(target, &template, rows, args.batch_size as usize);
+    op.units = Box::new(passed.into_iter().chain(op.units));
     op.notes = notes;
     ctx.run(op).await
 }
@@ -506,12 +536,7 @@ async fn revoke(ctx: &Context, target: &Target, args: RevokeArgs) -> Result<Outc
                 .hint("for example: certctl sertifika certificates revoke --template ID john.doe@example.com"),
         );
     }
-    let ids = crate::input::open(
-        items,
-        args.source.from.as_deref(),
-        sertifika::check_email_or_code,
-        ctx.resumed(),
-    )?;
+    let ids = ctx.ids(items, &args.source, sertifika::check_email_or_code)?;
     ctx.run(sertifika::revoke(target, &template, ids)).await
 }
 

@@ -112,6 +112,26 @@ pub enum Command {
 }
 
 impl Command {
+    /// What the command asks of `--resume`, if it is an operation that takes it
+    /// (`apply` reads its own).
+    pub fn resuming(&self) -> Option<crate::cli::Resuming> {
+        match self {
+            Command::Bcdiploma(noun) => noun.resuming(),
+            Command::Digicert(noun) => noun.resuming(),
+            Command::Origin(noun) => noun.resuming(),
+            Command::Sertifika(noun) => noun.resuming(),
+            Command::Check { .. }
+            | Command::Apply(_)
+            | Command::Reconcile(_)
+            | Command::Sandbox(_)
+            | Command::Journal(_)
+            | Command::Config(_)
+            | Command::Version
+            | Command::Man
+            | Command::Completions { .. } => None,
+        }
+    }
+
     /// The state-changing operation the command runs, the only kind `--plan-out`
     /// can plan; `None` for every other command.
     pub fn spec(&self) -> Option<&'static crate::engine::Spec> {

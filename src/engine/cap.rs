@@ -6,7 +6,7 @@
 //! (at most N items' worth, since more is a refusal) and the run goes on with them,
 //! so nothing leaves before the whole list is known to fit.
 
-use super::operation::{Operation, Unit};
+use super::operation::{Operation, Step};
 use crate::error::{Error, Result};
 
 /// The limit and how the user set it, for the refusal's sentence.
@@ -41,24 +41,31 @@ impl MaxItems {
                 _ => Err(self.refuse(&op, count as u64)),
             };
         }
-        let mut held: Vec<Unit> = Vec::new();
-        let mut count = 0u64;
-        for unit in op.units.by_ref() {
-            let unit = unit?;
-            count += unit.ids.len() as u64;
+        let mut held: Vec<Step> = Vec::new();
+        let (mut count, mut requests) = (0u64, 0usize);
+        for step in op.units.by_ref() {
+            let step = step?;
+            if let Step::Send(unit) = &step {
+                count += unit.ids.len() as u64;
+                requests += 1;
+            }
             if count <= self.limit {
-                held.push(unit);
+                held.push(step);
             }
         }
         if count > self.limit {
             return Err(self.refuse(&op, count));
         }
         op.count = usize::try_from(count).ok();
-        op.requests = Some(held.len());
+        op.requests = Some(requests);
         if op.preview.is_empty() {
             op.preview = held
                 .iter()
-                .flat_map(|u| u.ids.iter())
+                .filter_map(|step| match step {
+                    Step::Send(unit) => Some(unit.ids.iter()),
+                    Step::Passed(_) => None,
+                })
+                .flatten()
                 .take(crate::input::PREVIEW)
                 .cloned()
                 .collect();
@@ -81,6 +88,7 @@ impl MaxItems {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Unit;
     use crate::engine::request::{Method, Request};
     use crate::registry::ProviderId;
 
@@ -107,7 +115,7 @@ mod tests {
             base: "https://x".into(),
             secret: crate::secret::Secret::new("k"),
         };
-        let mut op = Operation::new(&SPEC, account, units.into_iter().map(Ok));
+        let mut op = Operation::new(&SPEC, account, units.into_iter().map(|u| Ok(Step::Send(u))));
         op.count = count;
         op
     }
@@ -143,7 +151,7 @@ mod tests {
         assert_eq!(checked.preview, ["1", "2", "3"]);
         let ids: Vec<String> = checked
             .units
-            .map(|u| u.ok().unwrap().ids.concat())
+            .map(|u| u.ok().unwrap().unit().ids.concat())
             .collect();
         assert_eq!(ids, ["1", "2", "3"]);
     }

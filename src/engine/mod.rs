@@ -33,13 +33,15 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, ExitStatus, ItemError, Result, io_error};
+use crate::input::Passed;
 use crate::output::{DryRun, Meta, Reporter};
 use crate::report::Reply;
 use crate::report::{ItemOutcome, ItemResult, Summary};
 pub use cap::MaxItems;
 use client::{Failure, Http};
 pub use ended::Ended;
-pub use operation::{Account, Judging, Operation, Spec, Unit, Verdict};
+use journal::Admission;
+pub use operation::{Account, Judging, Operation, Spec, Step, Unit, Verdict};
 use rate::{Pace, Pacer};
 pub use read::Backoff;
 use request::Request;
@@ -131,6 +133,8 @@ struct Run<'e> {
     staged: Option<(Vec<Queued>, journal::Durable)>,
     /// Units that never left because the run was interrupted first.
     unsent: Vec<Vec<String>>,
+    /// Items `--resume` skipped: they succeeded earlier in the chain.
+    skipped: u64,
     /// Whether `sent` lines are written ahead of the requests (operations safe to
     /// send twice); otherwise each request's task writes its own as it leaves.
     journal_ahead: bool,
@@ -176,18 +180,31 @@ impl Run<'_> {
 
     /// Takes units up to the look-ahead: straight to `ready` without a journal
     /// (returns `true`: go and send them), else staged until their `sent` lines are
-    /// durable.
+    /// durable. The items `--resume` passes over on the way are reported and
+    /// journaled in their place, before the unit that follows them.
     fn take_units(&mut self, op: &mut Operation) -> Result<bool> {
-        let resume = self.engine.resume.as_deref();
         let mut batch: Vec<Queued> = Vec::new();
+        let mut passed = Vec::new();
+        let mut entangled = Vec::new();
         while self.ready.len() + batch.len() < self.lookahead {
             match op.units.next() {
-                Some(Ok(unit)) => {
-                    if resume.is_none_or(|r| r.admit_unit(&unit.ids)) {
+                Some(Ok(Step::Passed(p))) => {
+                    passed.push(p);
+                    continue;
+                }
+                Some(Ok(Step::Send(unit))) => match self.admit(&unit) {
+                    Admission::Send => {
                         batch.push((self.seq, unit));
                         self.seq += 1;
                     }
-                }
+                    Admission::Withheld {
+                        passed: more,
+                        entangled: also,
+                    } => {
+                        passed.extend(more);
+                        entangled.extend(also);
+                    }
+                },
                 Some(Err(e)) => {
                     self.input_error = Some(e);
                     break;
@@ -197,9 +214,9 @@ impl Run<'_> {
                     break;
                 }
             }
-            self.report_held()?;
+            self.report_passed(std::mem::take(&mut passed), std::mem::take(&mut entangled))?;
         }
-        self.report_held()?;
+        self.report_passed(passed, entangled)?;
         if batch.is_empty() {
             return Ok(false);
         }
@@ -213,6 +230,14 @@ impl Run<'_> {
                 self.ready.extend(batch);
                 Ok(true)
             }
+        }
+    }
+
+    /// Whether `--resume` lets a unit's request go.
+    fn admit(&self, unit: &Unit) -> Admission {
+        match &self.engine.resume {
+            Some(resume) => resume.admit_unit(&unit.ids),
+            None => Admission::Send,
         }
     }
 
@@ -274,18 +299,22 @@ impl Run<'_> {
     }
 
     /// Reports the items `--resume` held back (unknown, not safe to send twice) as
-    /// unknown once more, placed before the next unit, and journals them and the
-    /// items it skipped.
-    fn report_held(&mut self) -> Result<()> {
+    /// unknown once more and those entangled with done ones as failed, placed before
+    /// the next unit; journals them and counts and journals the items it skipped.
+    fn report_passed(&mut self, passed: Vec<Passed>, entangled: Vec<String>) -> Result<()> {
         let Some(resume) = &self.engine.resume else {
             return Ok(());
         };
-        let skipped = resume.take_skipped();
-        let held = resume.take_held();
-        let entangled = resume.take_entangled();
+        let (mut skipped, mut held) = (Vec::new(), Vec::new());
+        for p in passed {
+            match p {
+                Passed::Skipped(id) => skipped.push(id),
+                Passed::Held(id) => held.push(id),
+            }
+        }
+        self.skipped += skipped.len() as u64;
         if let Some(j) = &self.journal {
-            let held_ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
-            j.not_sent_by_resume(&skipped, &held_ids);
+            j.not_sent_by_resume(&skipped, &held);
         }
         if held.is_empty() && entangled.is_empty() {
             return Ok(());
@@ -293,11 +322,11 @@ impl Run<'_> {
         let mut items = Vec::with_capacity(held.len() + entangled.len());
         let results = held
             .into_iter()
-            .map(|(id, e)| (id, ItemResult::Unknown(e)))
+            .map(|id| (id, ItemResult::Unknown(resume.held_error())))
             .chain(
                 entangled
                     .into_iter()
-                    .map(|(id, e)| (id, ItemResult::Failed(e))),
+                    .map(|id| (id, ItemResult::Failed(resume.entangled_error()))),
             );
         for (id, result) in results {
             self.tally.add(self.seq << 20, &id, &result);
@@ -314,7 +343,6 @@ impl Run<'_> {
         mut ended: Ended,
     ) -> Result<Ended> {
         let Run {
-            engine,
             journal,
             reporter,
             tally,
@@ -326,6 +354,7 @@ impl Run<'_> {
             unsent,
             output_closed,
             journal_ahead,
+            skipped,
             ..
         } = self;
         if let Some(j) = journal {
@@ -349,10 +378,8 @@ impl Run<'_> {
             }
         }
         let mut summary = tally.summary;
-        if let Some(resume) = &engine.resume {
-            summary.skipped = resume.skipped();
-            summary.total += summary.skipped;
-        }
+        summary.skipped = skipped;
+        summary.total += skipped;
         if interrupted && let Some(count) = count {
             // The items never sent still belong to the run: the total says so.
             summary.total = summary.total.max(count as u64 + summary.skipped);
@@ -441,9 +468,9 @@ impl Engine {
             self.confirm(&op)?;
         }
         if let Some(resume) = &self.resume {
-            let settled = resume.take_reconciled();
+            let settled = resume.reconciled();
             if let Some(j) = &journal {
-                j.settled(&settled);
+                j.settled(settled);
             }
             let applied = settled
                 .iter()
@@ -516,6 +543,7 @@ impl Engine {
             ready: VecDeque::new(),
             staged: None,
             unsent: Vec::new(),
+            skipped: 0,
             output_closed: false,
             journal_ahead: op.spec.idempotent,
         };
@@ -582,15 +610,29 @@ impl Engine {
             DryRun::start(self.format, op.spec.provider.name(), op.spec.name).map_err(io_error)?;
         let mut count = 0u64;
         let mut notes = op.notes;
-        for unit in op.units {
-            let unit = unit?;
-            if self.resume.as_ref().is_none_or(|r| r.admit_unit(&unit.ids)) {
-                count += unit.ids.len() as u64;
-                printer.request(&unit.request).map_err(io_error)?;
-                if let Some(recorder) = recorder.as_mut() {
-                    recorder.record(&unit)?;
+        let (mut skipped, mut held, mut entangled) = (0u64, 0u64, 0u64);
+        for step in op.units {
+            let (passed, also) = match step? {
+                Step::Passed(p) => (vec![p], Vec::new()),
+                Step::Send(unit) => match self.resume.as_ref().map(|r| r.admit_unit(&unit.ids)) {
+                    None | Some(Admission::Send) => {
+                        count += unit.ids.len() as u64;
+                        printer.request(&unit.request).map_err(io_error)?;
+                        if let Some(recorder) = recorder.as_mut() {
+                            recorder.record(&unit)?;
+                        }
+                        continue;
+                    }
+                    Some(Admission::Withheld { passed, entangled }) => (passed, entangled),
+                },
+            };
+            for p in passed {
+                match p {
+                    Passed::Skipped(_) => skipped += 1,
+                    Passed::Held(_) => held += 1,
                 }
             }
+            entangled += also.len() as u64;
         }
         if let Some(recorder) = recorder.filter(|_| count > 0) {
             let path = recorder.path().display().to_string();
@@ -603,14 +645,11 @@ impl Engine {
             ));
         }
         if let Some(resume) = &self.resume {
-            let (skipped, held) = (resume.skipped(), resume.take_held());
-            let entangled = resume.take_entangled().len();
             notes.push(format!(
-                "--resume {}: {skipped} item(s) skipped (they succeeded earlier in its chain), {} held back (their outcome is unknown and this operation is not safe to send twice; --retry-unknown sends them), {entangled} not sent because their request also carries done or unknown items",
+                "--resume {}: {skipped} item(s) skipped (they succeeded earlier in its chain), {held} held back (their outcome is unknown and this operation is not safe to send twice; --retry-unknown sends them), {entangled} not sent because their request also carries done or unknown items",
                 resume.run_id(),
-                held.len()
             ));
-            count += skipped + held.len() as u64 + entangled as u64;
+            count += skipped + held + entangled;
         }
         printer.finish(&notes).map_err(io_error)?;
         if count == 0 {

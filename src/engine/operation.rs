@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::request::{Request, Response};
 use crate::error::{ItemError, Result};
+use crate::input::Passed;
 use crate::registry::ProviderId;
 use crate::report::Reply;
 use crate::secret::Secret;
@@ -17,6 +18,33 @@ pub struct Unit {
     pub ids: Vec<String>,
     /// The request to send.
     pub request: Request,
+}
+
+/// What an operation's stream of work yields, in input order: a unit to send, or
+/// an item `--resume` passed over, which the engine counts and reports in its place.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A request to send.
+    Send(Unit),
+    /// An item not sent, and why.
+    Passed(Passed),
+}
+
+impl Step {
+    /// The unit of a step that sends one (a test's shortcut).
+    #[cfg(test)]
+    pub fn unit(self) -> Unit {
+        match self {
+            Step::Send(unit) => unit,
+            Step::Passed(passed) => panic!("not a unit: {passed:?}"),
+        }
+    }
+}
+
+impl From<Unit> for Step {
+    fn from(unit: Unit) -> Step {
+        Step::Send(unit)
+    }
 }
 
 /// What an adapter makes of an answer.
@@ -85,8 +113,9 @@ pub struct Operation {
     pub spec: &'static Spec,
     /// The account its requests go to, for the judge.
     pub account: Account,
-    /// The requests, built as they are needed; an `Err` stops the run.
-    pub units: Box<dyn Iterator<Item = Result<Unit>> + Send>,
+    /// The requests (and the items `--resume` passed over), built as they are
+    /// needed; an `Err` stops the run.
+    pub units: Box<dyn Iterator<Item = Result<Step>> + Send>,
     /// How many items there are, when known before sending.
     pub count: Option<usize>,
     /// How many requests there will be, when known (sizes the progress bar).
@@ -106,7 +135,7 @@ impl Operation {
     pub fn new(
         spec: &'static Spec,
         account: Account,
-        units: impl Iterator<Item = Result<Unit>> + Send + 'static,
+        units: impl Iterator<Item = Result<Step>> + Send + 'static,
     ) -> Operation {
         Operation {
             spec,

@@ -12,11 +12,11 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::engine::operation::Unit;
+use crate::engine::operation::Step;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The units of one operation, as the engine takes them.
-type Units = Box<dyn Iterator<Item = Result<Unit>> + Send>;
+type Units = Box<dyn Iterator<Item = Result<Step>> + Send>;
 
 /// Units per hand-over: enough to make the wake-up cheap, few enough that a chunk
 /// of 100-ID batches stays around 100 KB.
@@ -32,8 +32,8 @@ enum State {
     /// read before a confirmation prompt is answered.
     Idle(Units),
     Running {
-        from: Receiver<Vec<Result<Unit>>>,
-        chunk: std::vec::IntoIter<Result<Unit>>,
+        from: Receiver<Vec<Result<Step>>>,
+        chunk: std::vec::IntoIter<Result<Step>>,
     },
     Done,
 }
@@ -67,7 +67,7 @@ impl Prefetch {
 
 /// Sends the units in chunks, then an empty chunk to say that was all; stops early
 /// when the engine no longer listens.
-fn produce(units: Units, to: &SyncSender<Vec<Result<Unit>>>) {
+fn produce(units: Units, to: &SyncSender<Vec<Result<Step>>>) {
     let mut chunk = Vec::with_capacity(CHUNK);
     for unit in units {
         let stop = unit.is_err();
@@ -86,9 +86,9 @@ fn produce(units: Units, to: &SyncSender<Vec<Result<Unit>>>) {
 }
 
 impl Iterator for Prefetch {
-    type Item = Result<Unit>;
+    type Item = Result<Step>;
 
-    fn next(&mut self) -> Option<Result<Unit>> {
+    fn next(&mut self) -> Option<Result<Step>> {
         loop {
             match &mut self.state {
                 State::Idle(_) => {
@@ -128,19 +128,20 @@ impl Iterator for Prefetch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::operation::Unit;
     use crate::engine::request::{Method, Request};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn unit(n: usize) -> Result<Unit> {
-        Ok(Unit {
+    fn unit(n: usize) -> Result<Step> {
+        Ok(Step::Send(Unit {
             ids: vec![n.to_string()],
             request: Request::new(Method::Put, format!("http://127.0.0.1/{n}")),
-        })
+        }))
     }
 
-    fn ids(units: impl Iterator<Item = Result<Unit>>) -> Vec<String> {
-        units.map(|u| u.unwrap().ids.concat()).collect()
+    fn ids(units: impl Iterator<Item = Result<Step>>) -> Vec<String> {
+        units.map(|u| u.unwrap().unit().ids.concat()).collect()
     }
 
     #[test]
@@ -162,7 +163,7 @@ mod tests {
         })));
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert_eq!(pulled.load(Ordering::SeqCst), 0);
-        assert_eq!(units.next().unwrap().unwrap().ids, ["0"]);
+        assert_eq!(units.next().unwrap().unwrap().unit().ids, ["0"]);
         // Ahead by at most the chunk being built, two in the channel and one held.
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(pulled.load(Ordering::SeqCst) <= 4 * CHUNK + 1);
@@ -177,7 +178,7 @@ mod tests {
                 unit(n)
             }
         });
-        let got: Vec<Result<Unit>> = Prefetch::new(Box::new(source)).collect();
+        let got: Vec<Result<Step>> = Prefetch::new(Box::new(source)).collect();
         assert_eq!(got.len(), 12);
         assert!(got[..11].iter().all(Result::is_ok));
         let err = got[11].as_ref().err().unwrap();
@@ -190,7 +191,7 @@ mod tests {
             assert!(n < 3, "reader bug");
             unit(n)
         });
-        let got: Vec<Result<Unit>> = Prefetch::new(Box::new(source)).collect();
+        let got: Vec<Result<Step>> = Prefetch::new(Box::new(source)).collect();
         let last = got.last().unwrap().as_ref().err().unwrap();
         assert_eq!(last.kind(), ErrorKind::Refused);
         assert!(last.to_string().contains("stopped unexpectedly"), "{last}");

@@ -3,9 +3,11 @@
 //! every adapter builds its operations from.
 
 use crate::engine::request::Request;
-use crate::engine::{Account, Operation, Spec, Unit};
+use std::collections::VecDeque;
+
+use crate::engine::{Account, Operation, Spec, Step, Unit};
 use crate::error::Result;
-use crate::input::Ids;
+use crate::input::{Ids, Listed};
 use crate::secret::Secret;
 
 /// The read-only request `certctl check` sends to a provider, and whether its answer
@@ -42,31 +44,39 @@ pub struct Endpoint<'a> {
 }
 
 /// Groups a stream of IDs into units of at most `size`, each with the request
-/// `build` makes for it; lazily, so only the batches in flight are in memory.
+/// `build` makes for it; lazily, so only the batches in flight are in memory. The
+/// IDs `--resume` passed over while a batch was filled come just before it.
 pub fn batched(
     ids: Ids,
     size: usize,
     build: impl Fn(&[String]) -> Request + Send + 'static,
-) -> impl Iterator<Item = Result<Unit>> + Send {
+) -> impl Iterator<Item = Result<Step>> + Send {
     let mut iter = ids.iter;
     let size = size.max(1);
+    let mut ready: VecDeque<Result<Step>> = VecDeque::new();
     std::iter::from_fn(move || {
-        let mut batch = Vec::with_capacity(size.min(1024));
-        while batch.len() < size {
-            match iter.next() {
-                Some(Ok(id)) => batch.push(id),
-                Some(Err(e)) => return Some(Err(e)),
-                None => break,
+        if ready.is_empty() {
+            let mut batch = Vec::with_capacity(size.min(1024));
+            while batch.len() < size {
+                match iter.next() {
+                    Some(Ok(Listed::Send(id))) => batch.push(id),
+                    Some(Ok(Listed::Passed(passed))) => ready.push_back(Ok(Step::Passed(passed))),
+                    Some(Err(e)) => {
+                        ready.push_back(Err(e));
+                        return ready.pop_front();
+                    }
+                    None => break,
+                }
+            }
+            if !batch.is_empty() {
+                let request = build(&batch);
+                ready.push_back(Ok(Step::Send(Unit {
+                    ids: batch,
+                    request,
+                })));
             }
         }
-        if batch.is_empty() {
-            return None;
-        }
-        let request = build(&batch);
-        Some(Ok(Unit {
-            ids: batch,
-            request,
-        }))
+        ready.pop_front()
     })
 }
 
@@ -99,7 +109,11 @@ pub fn single(spec: &'static Spec, account: Account, id: String, request: Reques
         ids: vec![id.clone()],
         request,
     };
-    Operation::new(spec, account, std::iter::once(Ok(unit))).sized(Some(1), Some(1), vec![id])
+    Operation::new(spec, account, std::iter::once(Ok(Step::Send(unit)))).sized(
+        Some(1),
+        Some(1),
+        vec![id],
+    )
 }
 
 /// The objects of a list answer `{"KEY":[...],"page":{"total":N,...}}`, as ranges of
@@ -164,4 +178,36 @@ pub fn page_of(body: &[u8], key: &str) -> Option<crate::engine::list::Page> {
         })
         .collect();
     Some(crate::engine::list::Page { items, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::request::Method;
+    use crate::input::Passed;
+
+    #[test]
+    fn batches_carry_what_resume_passed_over_just_before_them() {
+        let listed = [
+            Listed::Passed(Passed::Skipped("a".into())),
+            Listed::Send("b".into()),
+            Listed::Passed(Passed::Held("c".into())),
+            Listed::Send("d".into()),
+            Listed::Send("e".into()),
+            Listed::Passed(Passed::Skipped("f".into())),
+        ];
+        let ids = Ids {
+            iter: Box::new(listed.into_iter().map(Ok)),
+            count: None,
+            preview: Vec::new(),
+        };
+        let steps: Vec<String> = batched(ids, 2, |b| Request::new(Method::Put, b.join(",")))
+            .map(|step| match step.unwrap() {
+                Step::Send(unit) => unit.request.url,
+                Step::Passed(Passed::Skipped(id)) => format!("skipped {id}"),
+                Step::Passed(Passed::Held(id)) => format!("held {id}"),
+            })
+            .collect();
+        assert_eq!(steps, ["skipped a", "held c", "b,d", "skipped f", "e"]);
+    }
 }

@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn campaign_ids_are_url_encoded() {
         let mut op = delete_history(&target(), "a b&c");
-        let unit = op.units.next().unwrap().unwrap();
+        let unit = op.units.next().unwrap().unwrap().unit();
         assert_eq!(
             unit.request.url,
             "https://api.bcdiploma.com/admin/campaign?campaignId=a+b%26c"
@@ -314,14 +314,14 @@ mod tests {
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
         let op = delete(&target(), ids(&refs), 100);
         assert_eq!(op.requests, Some(3));
-        let sizes: Vec<usize> = op.units.map(|u| u.unwrap().ids.len()).collect();
+        let sizes: Vec<usize> = op.units.map(|u| u.unwrap().unit().ids.len()).collect();
         assert_eq!(sizes, [100, 100, 50]);
     }
 
     #[test]
     fn toggle_bodies_follow_the_contract() {
         let body = |mut op: Operation| -> serde_json::Value {
-            let unit = op.units.next().unwrap().unwrap();
+            let unit = op.units.next().unwrap().unwrap().unit();
             serde_json::from_slice(unit.request.body.as_ref().unwrap()).unwrap()
         };
         assert_eq!(

@@ -23,10 +23,10 @@ use serde_json::{Value, json};
 
 use crate::engine::reconcile::Locator;
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Account, Operation, Spec, Unit, Verdict};
+use crate::engine::{Account, Operation, Spec, Step, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::error::{kind_for_status, unreadable_error};
-use crate::input::Ids;
+use crate::input::{Ids, Listed};
 use crate::providers::adapter::Endpoint;
 use crate::registry::ProviderId;
 use crate::report::Reply;
@@ -220,14 +220,17 @@ fn units(
     ids: Ids,
     segment: impl Fn(&str) -> Result<String, String> + Send + 'static,
     build: impl Fn(&str) -> Request + Send + 'static,
-) -> impl Iterator<Item = crate::error::Result<Unit>> + Send {
-    ids.iter.map(move |id| {
-        let id = id?;
+) -> impl Iterator<Item = crate::error::Result<Step>> + Send {
+    ids.iter.map(move |listed| {
+        let id = match listed? {
+            Listed::Send(id) => id,
+            Listed::Passed(passed) => return Ok(Step::Passed(passed)),
+        };
         let segment = segment(&id).map_err(Error::usage)?;
-        Ok(Unit {
+        Ok(Step::Send(Unit {
             request: build(&segment),
             ids: vec![id],
-        })
+        }))
     })
 }
 
@@ -570,7 +573,7 @@ mod tests {
     }
 
     fn requests(op: Operation) -> Vec<Request> {
-        op.units.map(|u| u.unwrap().request).collect()
+        op.units.map(|u| u.unwrap().unit().request).collect()
     }
 
     fn body(req: &Request) -> Value {

@@ -549,7 +549,7 @@ mod tests {
     }
 
     fn first_unit(mut op: Operation) -> Unit {
-        op.units.next().unwrap().unwrap()
+        op.units.next().unwrap().unwrap().unit()
     }
 
     const ACCEPTED: &str = r#"{"status":{"state":"SUCCESS"},"result":{"poolingCallback":"https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1"}}"#;
@@ -621,7 +621,7 @@ mod tests {
         assert!(!op.spec.idempotent);
         assert_eq!(op.wait, None);
         assert_eq!(op.requests, Some(3));
-        let sizes: Vec<usize> = op.units.map(|u| u.unwrap().ids.len()).collect();
+        let sizes: Vec<usize> = op.units.map(|u| u.unwrap().unit().ids.len()).collect();
         assert_eq!(sizes, [100, 100, 50]);
     }
 
@@ -661,7 +661,7 @@ mod tests {
         let op = delete(&target(), ids(&["a"]), opts(true, false));
         assert!(op.notes.is_empty());
         let mut op = op;
-        let unit = op.units.next().unwrap().unwrap();
+        let unit = op.units.next().unwrap().unwrap().unit();
         let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         match interpret(&unit, &resp(200, ACCEPTED)) {
             Verdict::All(Ok(Some(v))) => assert_eq!(
@@ -681,7 +681,7 @@ mod tests {
             "a pending batch is said when there is one"
         );
         let mut op = op;
-        let mut unit = op.units.next().unwrap().unwrap();
+        let mut unit = op.units.next().unwrap().unwrap().unit();
         let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         let callback =
             "https://origin.build/equinox/connect/v1/result/certifications_delete/batch/b1";
@@ -732,7 +732,7 @@ mod tests {
         );
         let op = delete(&t, ids(&["a"]), opts(true, true));
         let mut op = op;
-        let unit = op.units.next().unwrap().unwrap();
+        let unit = op.units.next().unwrap().unwrap().unit();
         let interpret = |unit: &Unit, resp: &Response| op.judge(unit, resp);
         let foreign = r#"{"status":{"state":"SUCCESS"},"result":{"poolingCallback":"https://evil.example/cb"}}"#;
         match interpret(&unit, &resp(200, foreign)) {

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::engine::reconcile::{Locator, Pending, Read, ReadBack, ReadVerdict, Reading, Settled};
 use crate::engine::request::{Method, Request, Response};
-use crate::engine::{Account, Operation, Spec, Unit, Verdict};
+use crate::engine::{Account, Operation, Spec, Step, Unit, Verdict};
 use crate::error::{Error, ErrorKind, ItemError};
 use crate::error::{kind_for_status, unreadable_error};
 use crate::input::Ids;
@@ -319,7 +319,7 @@ pub fn issue(
         let request = target
             .request(Method::Post, "/certificate/")
             .json(&json!({ "certificateItem": items }));
-        Some(Ok(Unit { ids, request }))
+        Some(Ok(Step::Send(Unit { ids, request })))
     });
     let mut op = Operation::new(&CERTIFICATES_ISSUE, account, units);
     op.locator.template = Some(template.to_string());
@@ -733,7 +733,7 @@ mod tests {
     #[test]
     fn a_revoke_of_all_holders_is_told_by_its_url() {
         let mut all = revoke_all(&target(), &tid());
-        let unit = all.units.next().unwrap().unwrap();
+        let unit = all.units.next().unwrap().unwrap().unit();
         let answer = resp(200, r#"{"status":"OK","messageList":["a"]}"#);
         assert!(matches!(
             all.judge(&unit, &answer),
@@ -741,7 +741,7 @@ mod tests {
         ));
         let ids = crate::providers::test_support::ids(&["a@b.c"], check_email_or_code);
         let mut one = revoke(&target(), &tid(), ids);
-        let unit = one.units.next().unwrap().unwrap();
+        let unit = one.units.next().unwrap().unwrap().unit();
         let answer = resp(200, r#""userCode : '0cba00ca' is deleted""#);
         assert!(matches!(
             one.judge(&unit, &answer),

@@ -42,7 +42,7 @@ pub use file::path;
 #[cfg(test)]
 use read::runs;
 pub use read::{Chain, chain_items, no_such_run, recent, unknown_items};
-pub use resume::Resume;
+pub use resume::{Admission, Resume};
 pub use writer::{Durable, RunInfo, SentLog, Writer};
 
 #[cfg(test)]
@@ -51,6 +51,7 @@ mod tests {
     use super::resume::Plan;
     use super::*;
     use crate::error::{ErrorKind, ItemError};
+    use crate::input::Passed;
     use crate::report::ItemResult;
     use std::io::Write;
     use std::path::PathBuf;
@@ -163,9 +164,13 @@ mod tests {
         let retry = Resume::load(&path, "R2", true).unwrap();
         retry.attach("digicert", "orders.revoke", false).unwrap();
         assert_eq!(retry.plan("d"), Send);
-        assert!(!retry.admit("a"));
-        assert_eq!(retry.skipped(), 1);
-        assert_eq!(retry.take_skipped(), ids(&["a"]));
+        assert_eq!(
+            retry.admit_unit(&ids(&["a"])),
+            Admission::Withheld {
+                passed: vec![Passed::Skipped("a".into())],
+                entangled: Vec::new()
+            }
+        );
 
         let chain = Chain::find(&path, "R2").unwrap().unwrap();
         assert_eq!(chain.root, "R1");
@@ -213,14 +218,21 @@ mod tests {
         let batch = ids(&["a", "b"]);
         let strict = Resume::load(&path, "R1", false).unwrap();
         strict.attach("digicert", "orders.revoke", false).unwrap();
-        assert!(!strict.admit_unit(&batch), "a would be applied twice");
-        assert_eq!(strict.skipped(), 1);
-        let entangled = strict.take_entangled();
-        assert_eq!(entangled.len(), 1);
-        assert_eq!(entangled[0].0, "b");
+        assert_eq!(
+            strict.admit_unit(&batch),
+            Admission::Withheld {
+                passed: vec![Passed::Skipped("a".into())],
+                entangled: ids(&["b"])
+            },
+            "a would be applied twice"
+        );
         let lenient = Resume::load(&path, "R1", false).unwrap();
         lenient.attach("digicert", "orders.revoke", true).unwrap();
-        assert!(lenient.admit_unit(&batch), "safe to send twice: sent whole");
+        assert_eq!(
+            lenient.admit_unit(&batch),
+            Admission::Send,
+            "safe to send twice: sent whole"
+        );
     }
 
     #[tokio::test]
@@ -279,7 +291,7 @@ mod tests {
         assert_eq!(resume.plan("x"), Plan::Send);
         resume.attach("p", "o", true).unwrap();
         assert_eq!(resume.plan("x"), Plan::Send);
-        assert!(resume.admit_unit(&ids(&["x"])));
+        assert_eq!(resume.admit_unit(&ids(&["x"])), Admission::Send);
     }
 
     /// Three runs written by certctl (the second resumes the first) and what each

@@ -3,25 +3,30 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use md5::{Digest, Md5};
 
 use super::read::{Chain, State};
 use crate::engine::reconcile::Settled;
 use crate::error::{Error, ErrorKind, ItemError, Result};
+pub use crate::input::Decision as Plan;
+use crate::input::Passed;
 
-/// What `--resume` does with one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
-    /// Send it: never sent, failed, not sent, or unknown and safe to send again.
+/// What `--resume` makes of a request: send it whole, or not at all, with what
+/// becomes of its items.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Send it.
     Send,
-    /// It succeeded earlier in the chain: count it as skipped.
-    Skip,
-    /// Unknown and not safe to send twice: report it unknown again for the user to
-    /// check, unless `--retry-unknown`.
-    Hold,
+    /// Send nothing of it: its items, each skipped, held back, or (see
+    /// [`Resume::admit_unit`]) entangled.
+    Withheld {
+        /// Items passed over (skipped or held back), in the request's order.
+        passed: Vec<Passed>,
+        /// Items to send that share the request with done or unknown ones.
+        entangled: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +56,9 @@ pub struct Resume {
     seen: HashMap<u128, Seen>,
     idempotent: OnceLock<bool>,
     retry_unknown: bool,
-    skipped: AtomicU64,
-    skipped_ids: Mutex<Vec<String>>,
-    held: Mutex<Vec<String>>,
-    /// Items to send that share a request with done or unknown ones, in an
-    /// operation not safe to send twice: not sent, reported failed.
-    entangled: Mutex<Vec<String>>,
     /// Unknown items read back from the provider before sending, for the new run's
     /// journal lines.
-    reconciled: Mutex<Vec<(String, Settled)>>,
+    reconciled: Vec<(String, Settled)>,
 }
 
 /// The 16 bytes that stand for an ID in memory.
@@ -117,11 +116,7 @@ impl Resume {
             seen,
             idempotent: OnceLock::new(),
             retry_unknown,
-            skipped: AtomicU64::new(0),
-            skipped_ids: Mutex::new(Vec::new()),
-            held: Mutex::new(Vec::new()),
-            entangled: Mutex::new(Vec::new()),
-            reconciled: Mutex::new(Vec::new()),
+            reconciled: Vec::new(),
         })
     }
 
@@ -149,17 +144,12 @@ impl Resume {
             self.seen.insert(fingerprint(&id), seen);
             kept.push((id, state));
         }
-        if let Ok(mut list) = self.reconciled.lock() {
-            list.extend(kept);
-        }
+        self.reconciled.extend(kept);
     }
 
-    /// The items settled by [`Resume::settle`], once, for the journal.
-    pub fn take_reconciled(&self) -> Vec<(String, Settled)> {
-        match self.reconciled.lock() {
-            Ok(mut list) => std::mem::take(&mut *list),
-            Err(_) => Vec::new(),
-        }
+    /// The items settled by [`Resume::settle`], for the journal.
+    pub fn reconciled(&self) -> &[(String, Settled)] {
+        &self.reconciled
     }
 
     /// The run named with `--resume`.
@@ -232,100 +222,46 @@ impl Resume {
         self.plan(id) == Plan::Skip
     }
 
-    /// Decides and records: `true` to send `id`; otherwise it is counted as skipped
-    /// or held back for the user to check.
-    pub fn admit(&self, id: &str) -> bool {
-        match self.plan(id) {
-            Plan::Send => true,
-            Plan::Skip => {
-                self.skipped.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut list) = self.skipped_ids.lock() {
-                    list.push(id.to_string());
-                }
-                false
-            }
-            Plan::Hold => {
-                if let Ok(mut held) = self.held.lock() {
-                    held.push(id.to_string());
-                }
-                false
-            }
-        }
-    }
-
     /// Whether a request over `ids` is sent. A request cannot be split (a plan's
     /// batches are fixed): when some of its items need sending and others are done
     /// or unknown, it goes whole only if the operation is safe to send twice;
-    /// otherwise nothing of it is sent, its items to send are reported failed (make
-    /// a request for them alone) and the others are recorded as skipped or held.
-    pub fn admit_unit(&self, ids: &[String]) -> bool {
+    /// otherwise nothing of it is sent, its items to send are entangled (reported
+    /// failed: make a request for them alone) and the others skipped or held.
+    pub fn admit_unit(&self, ids: &[String]) -> Admission {
         let plans: Vec<Plan> = ids.iter().map(|id| self.plan(id)).collect();
         let to_send = plans.iter().filter(|p| **p == Plan::Send).count();
         if to_send == plans.len() || (to_send > 0 && self.idempotent.get() != Some(&false)) {
-            return true;
+            return Admission::Send;
         }
+        let (mut passed, mut entangled) = (Vec::new(), Vec::new());
         for (id, plan) in ids.iter().zip(plans) {
-            if plan == Plan::Send {
-                if let Ok(mut list) = self.entangled.lock() {
-                    list.push(id.clone());
-                }
-            } else {
-                self.admit(id);
+            match plan {
+                Plan::Send => entangled.push(id.clone()),
+                Plan::Skip => passed.push(Passed::Skipped(id.clone())),
+                Plan::Hold => passed.push(Passed::Held(id.clone())),
             }
         }
-        false
+        Admission::Withheld { passed, entangled }
     }
 
-    /// The items not sent because their request also carries done or unknown
-    /// items (see [`Resume::admit_unit`]), since the last call, each as a failure.
-    pub fn take_entangled(&self) -> Vec<(String, ItemError)> {
-        let list = match self.entangled.lock() {
-            Ok(mut l) => std::mem::take(&mut *l),
-            Err(_) => Vec::new(),
-        };
-        list.into_iter()
-            .map(|id| {
-                let e = ItemError::new(
-                    ErrorKind::Refused,
-                    "not sent: its request also carries items that succeeded or whose outcome is unknown, and this operation is not safe to send twice; send it on its own (a new plan, or the operation with this ID)",
-                );
-                (id, e)
-            })
-            .collect()
+    /// Why an item that shares its request with done or unknown ones was not sent
+    /// (see [`Resume::admit_unit`]).
+    pub fn entangled_error(&self) -> ItemError {
+        ItemError::new(
+            ErrorKind::Refused,
+            "not sent: its request also carries items that succeeded or whose outcome is unknown, and this operation is not safe to send twice; send it on its own (a new plan, or the operation with this ID)",
+        )
     }
 
-    /// How many items were skipped so far.
-    pub fn skipped(&self) -> u64 {
-        self.skipped.load(Ordering::Relaxed)
-    }
-
-    /// The IDs skipped since the last call, for the journal.
-    pub fn take_skipped(&self) -> Vec<String> {
-        match self.skipped_ids.lock() {
-            Ok(mut list) => std::mem::take(&mut *list),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// The items held back since the last call, each with the error that says why
-    /// it stays unknown.
-    pub fn take_held(&self) -> Vec<(String, ItemError)> {
-        let held = match self.held.lock() {
-            Ok(mut h) => std::mem::take(&mut *h),
-            Err(_) => Vec::new(),
-        };
-        held.into_iter()
-            .map(|id| {
-                let e = ItemError::new(
-                    ErrorKind::Transient,
-                    format!(
-                        "not sent: its outcome is unknown since chain {} (the change may have been applied) and this operation is not safe to send twice; check it at the provider, then resume with --retry-unknown to send it",
-                        self.root
-                    ),
-                );
-                (id, e)
-            })
-            .collect()
+    /// Why a held-back item stays unknown.
+    pub fn held_error(&self) -> ItemError {
+        ItemError::new(
+            ErrorKind::Transient,
+            format!(
+                "not sent: its outcome is unknown since chain {} (the change may have been applied) and this operation is not safe to send twice; check it at the provider, then resume with --retry-unknown to send it",
+                self.root
+            ),
+        )
     }
 }
 
@@ -334,7 +270,7 @@ impl crate::input::Skip for Resume {
         self.is_settled(id)
     }
 
-    fn admit(&self, id: &str) -> bool {
-        Resume::admit(self, id)
+    fn decide(&self, id: &str) -> Plan {
+        self.plan(id)
     }
 }
