@@ -3,6 +3,7 @@
 //! cannot be written, clean interruption, `--resume`, and `journal list`/`show`.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -515,4 +516,155 @@ async fn journal_show_lists_every_item_with_unknown_ones() {
     let out = run(journal_cmd(&env, &["journal", "show", "01NOPE"])).await;
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     assert!(stderr(&out).contains("01NOPE"), "{}", stderr(&out));
+}
+
+/// A journal line as certctl writes it.
+fn journal_line(run: &str, time: &str, phase: &str, ids: &[&str], extra: &str) -> String {
+    let ids: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    format!(
+        "{{\"run_id\":\"{run}\",\"time\":\"{time}\",\"phase\":\"{phase}\",\"profile\":\"default\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[{}]{extra}}}\n",
+        ids.join(",")
+    )
+}
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("archive")),
+        &mut text,
+    )
+    .expect("gzip");
+    text
+}
+
+#[tokio::test]
+async fn prune_removes_whole_old_chains_and_keeps_those_with_unknown_items() {
+    let env = Env::new();
+    let old = "2020-01-01T00:00:00.000Z";
+    let recent = humantime::format_rfc3339_millis(
+        std::time::SystemTime::now() - Duration::from_secs(86_400),
+    )
+    .to_string();
+    let ok = ",\"http_status\":201,\"outcome\":\"succeeded\"";
+    let (a, b, c, d, e) = (
+        "01JA0000000000000000000000",
+        "01JB0000000000000000000000",
+        "01JC0000000000000000000000",
+        "01JD0000000000000000000000",
+        "01JE0000000000000000000000",
+    );
+    // a and its resume b: old and settled, they go. c: old but 2 is unknown (sent,
+    // no outcome), kept. d: old, but resumed by e yesterday, kept with its chain.
+    let gone = [
+        journal_line(a, old, "sent", &["1"], ""),
+        journal_line(
+            a,
+            old,
+            "done",
+            &["1"],
+            ",\"http_status\":500,\"outcome\":\"failed\"",
+        ),
+        journal_line(b, old, "sent", &["1"], &format!(",\"resumes\":\"{a}\"")),
+        journal_line(b, old, "done", &["1"], &format!(",\"resumes\":\"{a}\"{ok}")),
+    ];
+    let kept = [
+        journal_line(c, old, "sent", &["2"], ""),
+        "{\"run_id\":\"01JC0000000000000000000000\",\"ti\n".to_string(),
+        journal_line(d, old, "sent", &["3"], ""),
+        journal_line(
+            d,
+            old,
+            "done",
+            &["3"],
+            ",\"http_status\":null,\"outcome\":\"unknown\"",
+        ),
+        journal_line(
+            e,
+            &recent,
+            "done",
+            &["3"],
+            &format!(",\"resumes\":\"{d}\"{ok}"),
+        ),
+    ];
+    let text = [
+        gone[0].clone(),
+        kept[0].clone(),
+        gone[1].clone(),
+        kept[1].clone(),
+        gone[2].clone(),
+        kept[2].clone(),
+        gone[3].clone(),
+        kept[3].clone(),
+        kept[4].clone(),
+    ]
+    .concat();
+    let journal = env.file("journal.ndjson", &text);
+    let archive = env.path("old.ndjson.gz");
+    let prune = |extra: &[&str]| {
+        let mut cmd = env.cmd();
+        cmd.env("CERTCTL_JOURNAL", &journal)
+            .args(["journal", "prune", "--before", "90d"])
+            .args(extra);
+        cmd
+    };
+    let mut cmd = prune(&["--archive", archive.to_str().unwrap()]);
+    cmd.args(["-o", "json"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json_valid(&out, "journal-prune.json");
+    assert_eq!(
+        report["pruned"],
+        serde_json::json!({"chains": 1, "runs": 2, "lines": 4})
+    );
+    assert_eq!(report["kept_unknown"], serde_json::json!([c]));
+    assert!(stderr(&out).contains(c), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(d), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), kept.concat());
+    assert_eq!(gunzip(&archive), gone.concat());
+
+    // Nothing else is old and settled; list and show read the new journal.
+    let out = run(prune(&[])).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to prune"),
+        "{}",
+        stdout(&out)
+    );
+    let mut list = env.cmd();
+    list.env("CERTCTL_JOURNAL", &journal)
+        .args(["-o", "json", "journal", "list"]);
+    let runs: Vec<String> = json(&run(list).await)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(runs, [e, d, c]);
+
+    // Once c's item is settled, it goes too: into the same archive, after a and b.
+    let settled = journal_line(c, old, "done", &["2"], ok);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap()
+        .write_all(settled.as_bytes())
+        .unwrap();
+    let out = run(prune(&["--archive", archive.to_str().unwrap()])).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("moved 1 chain(s) (1 run(s), 2 line(s))"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(gunzip(&archive), gone.concat() + &kept[0] + &settled);
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        kept[1..].concat()
+    );
+
+    // No journal: nothing to do.
+    let empty = Env::new();
+    let mut cmd = empty.cmd();
+    cmd.args(["journal", "prune", "--before", "1d"]);
+    assert_eq!(code(&run(cmd).await), 0);
 }

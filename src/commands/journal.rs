@@ -1,14 +1,18 @@
-//! `certctl journal list|show`: what certctl changed, when, and whether it worked.
+//! `certctl journal list|show|prune`: what certctl changed, when, and whether it
+//! worked; and old chains of runs removed from the journal.
 //!
-//! Both read the journal file named by `CERTCTL_JOURNAL` or the default state path,
+//! They read the journal file named by `CERTCTL_JOURNAL` or the default state path,
 //! whatever the profile's `journal` setting (turning the journal off stops new
 //! records, not reading old ones).
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use clap::Subcommand;
 use serde_json::Value;
 
+use crate::cli::parse_duration;
 use crate::engine::journal;
 use crate::error::Result;
 use crate::error::io_error;
@@ -52,6 +56,26 @@ pub enum JournalCommand {
         #[arg(long)]
         unknown: bool,
     },
+    /// Remove the chains of runs that ended long ago, or move them to an archive
+    ///
+    /// Rewrites the journal without every chain (a run and the runs that resumed it)
+    /// whose last line is older than DURATION. With --archive, their lines are added
+    /// gzip-compressed to FILE, as a new gzip member after what it holds (`zcat FILE`
+    /// reads them all). A chain that still holds unknown items is never removed: it is
+    /// named on stderr, to check at the provider first (`certctl journal show RUN_ID
+    /// --unknown`). The journal is replaced atomically, once the runs writing to it have
+    /// finished. Exits 0.
+    #[command(
+        after_long_help = "EXAMPLES:\n  certctl journal prune --before 90d\n  certctl -o json journal prune --before 1y --archive journal-archive.ndjson.gz"
+    )]
+    Prune {
+        /// Remove the chains whose last line is older than this (90d, 12w, 1y)
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        before: Duration,
+        /// Move the removed lines there, gzip-compressed, instead of deleting them
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
+    },
 }
 
 /// Runs a `journal` command and returns the exit code; `sandbox` reads the journal
@@ -87,6 +111,41 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
                         ("not sent", "not_sent"),
                     ],
                 )
+            })
+            .map_err(io_error)?;
+            Ok(Outcome::Success)
+        }
+        JournalCommand::Prune { before, archive } => {
+            let cutoff = SystemTime::now()
+                .checked_sub(before)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let pruned = journal::prune(&path, cutoff, archive.as_deref())?;
+            for root in &pruned.kept_unknown {
+                tracing::warn!(
+                    "kept the chain of run {root}: it ended before the cut-off but still holds unknown items; check them at the provider (`certctl journal show {root} --unknown`), settle them with --resume, then prune again"
+                );
+            }
+            let cutoff = humantime::format_rfc3339_seconds(cutoff).to_string();
+            let value = serde_json::json!({
+                "before": cutoff,
+                "pruned": {"chains": pruned.chains, "runs": pruned.runs, "lines": pruned.lines},
+                "kept_unknown": pruned.kept_unknown,
+                "archive": archive,
+            });
+            output::print_read(format, &value, |_| match (pruned.chains, &archive) {
+                (0, _) => format!(
+                    "nothing to prune: no chain without unknown items ended before {cutoff}"
+                ),
+                (n, Some(file)) => format!(
+                    "moved {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff} to {}",
+                    pruned.runs,
+                    pruned.lines,
+                    file.display()
+                ),
+                (n, None) => format!(
+                    "removed {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff}",
+                    pruned.runs, pruned.lines
+                ),
             })
             .map_err(io_error)?;
             Ok(Outcome::Success)
@@ -161,5 +220,13 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["certctl", "journal", "list", "--limit", "0"]).is_err());
         assert!(Cli::try_parse_from(["certctl", "journal", "show"]).is_err());
+        let cli = Cli::try_parse_from(["certctl", "journal", "prune", "--before", "90d"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Journal(super::JournalCommand::Prune { before, archive: None })
+                if before == std::time::Duration::from_secs(90 * 86_400)
+        ));
+        assert!(Cli::try_parse_from(["certctl", "journal", "prune"]).is_err());
+        assert!(Cli::try_parse_from(["certctl", "journal", "prune", "--before", "0s"]).is_err());
     }
 }

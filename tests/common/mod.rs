@@ -134,6 +134,7 @@ pub fn schema_of(value: &Value) -> &'static str {
         Value::Object(_) if value["dry_run"] == true => "dry-run.json",
         Value::Object(_) if has(value, &["version", "commit", "build_date"]) => "version.json",
         Value::Object(_) if value["config"].get("source").is_some() => "config-show.json",
+        Value::Object(_) if has(value, &["pruned", "kept_unknown"]) => "journal-prune.json",
         Value::Array(rows) => match rows.first() {
             Some(r) if has(r, &["check", "result", "detail"]) => "check.json",
             Some(r) if has(r, &["run_id", "not_sent"]) => "journal-list.json",

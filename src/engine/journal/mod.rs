@@ -29,16 +29,19 @@
 //!
 //! The engine decides when lines are written; [`mod@file`] owns the file and its format
 //! (paths, [`file::Entry`], [`file::parse_line`]); [`writer`] appends, [`index`] locates,
-//! [`read`] answers `journal list`/`show`, and [`resume`] decides what `--resume` sends.
+//! [`read`] answers `journal list`/`show`, [`resume`] decides what `--resume` sends, and
+//! [`mod@prune`] removes old chains.
 
 mod file;
 mod index;
+mod prune;
 mod read;
 mod resume;
 mod writer;
 
 pub use file::path;
 
+pub use prune::prune;
 #[cfg(test)]
 use read::runs;
 pub use read::{Chain, chain_items, no_such_run, recent, unknown_items};
@@ -471,6 +474,44 @@ mod tests {
         assert_eq!(answers(&path), expected);
         // Each time the index was rebuilt whole: as long as the one a fresh build made.
         assert_eq!(std::fs::read(&index_file).unwrap().len(), good_index.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn prune_waits_for_a_writing_run_and_loses_none_of_its_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        std::fs::write(
+            &path,
+            "{\"run_id\":\"OLD\",\"time\":\"2020-01-01T00:00:00Z\",\"phase\":\"done\",\"provider\":\"p\",\"operation\":\"o\",\"ids\":[\"x\"],\"outcome\":\"succeeded\"}\n",
+        )
+        .unwrap();
+        let w = Writer::open(path.clone(), info("NEW", None, false)).unwrap();
+        let a = ids(&["a"]);
+        w.sent([a.as_slice()]).await.unwrap().unwrap();
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+        let pruning = {
+            let path = path.clone();
+            std::thread::spawn(move || prune(&path, cutoff, None))
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!pruning.is_finished(), "prune waits for the run");
+        w.done(&a, Some(201), &[ok()], None);
+        w.finish().await.unwrap();
+        let pruned = pruning.join().unwrap().unwrap();
+        assert_eq!((pruned.chains, pruned.runs, pruned.lines), (1, 1, 1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("OLD"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.contains("\"NEW\"")).count(), 2);
+        // The next run appends to the new file.
+        let w = Writer::open(path.clone(), info("NEXT", None, false)).unwrap();
+        w.not_sent_by_resume(&a, &[]);
+        w.finish().await.unwrap();
+        let list = recent(&path, 10).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            serde_json::to_value(runs(&path).unwrap()).unwrap()
+        );
     }
 
     #[test]

@@ -222,7 +222,7 @@ pub fn recent(path: &Path, limit: usize) -> Result<Vec<RunSummary>> {
 }
 
 /// Sorts byte spans and joins those that touch or overlap.
-fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+pub(super) fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     spans.sort_unstable();
     let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
     for (start, end) in spans {
