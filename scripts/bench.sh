@@ -15,8 +15,14 @@
 #   list      `digicert orders list -o ndjson` of 100,000 emulator orders (100 pages):
 #             peak RSS (goal <= 30 MB) and time against curl fetching the same pages
 #             one after another, in one process (goal <= 0.5x)
+#   history   a synthetic journal of 3,000,000 lines (about 1 GB, HISTORY_LINES sets
+#             it; examples/journal_history.rs), then `journal list --limit 20`, and
+#             `journal show`, `--resume` (and `reconcile` where it exists) of a
+#             100-item run near its start and one near its end: median time and peak
+#             RSS of each (goal: <= 100 ms and <= 30 MB); the first read, which
+#             builds the index, is timed apart
 #
-# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory|floor|list]...   (default: all)
+# Usage: scripts/bench.sh [bulk|per-item|pacing|startup|memory|floor|list|history]...   (default: all)
 # The emulator does real work per request (JSON, state, stats), so bulk/per-item
 # rates are lower than against a bare mock; compare runs of this script with each
 # other, before and after a change. ROUNDS (default 3) sets the repetitions; the
@@ -24,13 +30,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-BENCHES=${*:-bulk per-item pacing startup memory floor list}
+BENCHES=${*:-bulk per-item pacing startup memory floor list history}
 cargo build --release --quiet --bins --examples
 # Where cargo puts binaries: CARGO_TARGET_DIR, a config's build.target-dir, or target/.
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 BIN=$TARGET_DIR/release/certctl
 FLOOR_BIN=$TARGET_DIR/release/examples/reqwest_floor
+HISTORY_BIN=$TARGET_DIR/release/examples/journal_history
 WORK=$(mktemp -d "$TARGET_DIR/bench.XXXXXX")
 SERVER=
 # Every emulator's PID is also listed in $WORK/servers, since most are started in
@@ -70,6 +77,7 @@ start_server() {
 }
 
 now() { date +%s.%N; }
+has_gnu_time() { /usr/bin/time -f '%M' true 2> /dev/null; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # run CONFIG EXPECTED ARGS... : one timed run on a fresh emulator; prints seconds.
@@ -135,7 +143,7 @@ for bench in $BENCHES; do
         "$(echo "$ours * 5" | bc -l)" "$(echo "$floor * 5" | bc -l)" "$(echo "$ours / $floor" | bc -l)"
       ;;
     memory)
-      if ! /usr/bin/time -f '%M' true 2> /dev/null; then echo "memory    skipped: needs GNU time at /usr/bin/time"; continue; fi
+      if ! has_gnu_time; then echo "memory    skipped: needs GNU time at /usr/bin/time"; continue; fi
       seq -f 'KEY-%07g-abcdefghijklmnopqrstuvwxyz-0123456789' 1000000 > "$WORK/million.txt"
       for format in ndjson json; do
         kb=$(env -i PATH="$PATH" HOME="$WORK" CERTCTL_BCDIPLOMA_TOKEN=x /usr/bin/time -f '%M' \
@@ -210,6 +218,54 @@ for bench in $BENCHES; do
         "$ours_s" "$(echo "$rss_kb / 1024" | bc -l)" "$curl_s" "$(echo "$ours_s / $curl_s" | bc -l)" \
         "$loop_s" "$(echo "$ours_s / $loop_s" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
       ;;
-    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory, floor, list)" >&2; exit 2 ;;
+    history)
+      if ! has_gnu_time; then echo "history   skipped: needs GNU time at /usr/bin/time"; continue; fi
+      lines=${HISTORY_LINES:-3000000}
+      journal=$WORK/history.ndjson
+      read -r early late < <("$HISTORY_BIN" "$journal" "$lines")
+      seq 10001 10100 > "$WORK/targets.txt"
+      start_server
+      # hist ARGS...: certctl on the history journal, with the emulator's profile.
+      hist() {
+        env -i PATH="$PATH" HOME="$WORK" CERTCTL_CONFIG="$WORK/on.toml" CERTCTL_JOURNAL="$journal" \
+          /usr/bin/time -o "$WORK/rss" -f '%M' "$BIN" -q "$@" > "$WORK/out" 2> "$WORK/err"
+      }
+      start=$(now)
+      hist journal list --limit 1 || { echo "history: $(cat "$WORK/err")" >&2; exit 1; }
+      end=$(now)
+      printf 'history   %s lines, %.0f MB: the first read builds the index (%.1f MB) in %.2f s, once\n' \
+        "$lines" "$(echo "$(stat -c %s "$journal") / 1048576" | bc -l)" \
+        "$(echo "$(stat -c %s "$journal.index") / 1048576" | bc -l)" "$(echo "$end - $start" | bc -l)"
+      # timed NAME EXIT ARGS...: ROUNDS runs; median time, peak RSS of all.
+      timed() {
+        local name=$1 expected=$2 times='' peak=0 start end status kb
+        shift 2
+        for _ in $(seq "$ROUNDS"); do
+          status=0
+          start=$(now)
+          hist "$@" || status=$?
+          end=$(now)
+          [ "$status" = "$expected" ] || { echo "history: $name exited $status: $(tail -c 300 "$WORK/err")" >&2; exit 1; }
+          times="$times$(echo "($end - $start) * 1000" | bc -l)"$'\n'
+          kb=$(tail -1 "$WORK/rss")
+          [ "$kb" -gt "$peak" ] && peak=$kb
+        done
+        printf 'history   %-34s %6.1f ms   peak RSS %5.1f MB\n' "$name" \
+          "$(printf '%s' "$times" | median)" "$(echo "$peak / 1024" | bc -l)"
+      }
+      timed 'journal list --limit 20' 0 journal list --limit 20
+      for where in start end; do
+        if [ $where = start ]; then run_id=$early; else run_id=$late; fi
+        timed "journal show (run near the $where)" 0 journal show "$run_id"
+        timed "--resume (run near the $where)" 0 -o json --yes digicert orders revoke \
+          --comment bench --from "$WORK/targets.txt" --resume "$run_id"
+        if "$BIN" reconcile --help > /dev/null 2>&1; then
+          timed "reconcile (run near the $where)" 0 -o json reconcile "$run_id"
+        fi
+      done
+      stop_server
+      rm -f "$journal" "$journal.index"
+      ;;
+    *) echo "unknown benchmark: $bench (bulk, per-item, pacing, startup, memory, floor, list, history)" >&2; exit 2 ;;
   esac
 done
