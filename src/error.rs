@@ -186,7 +186,7 @@ impl ItemError {
     }
 
     /// Whether this failure leaves the change undecided for an operation that is not
-    /// safe to send twice (SPEC §8, "Ambiguous outcomes"): the request may have
+    /// safe to send twice (README, "When a run is cut or its outcome is unknown"): the request may have
     /// reached the server, a 2xx answer was not the documented success, or a gateway
     /// answered in the provider's place (502, 504: the request may have reached the
     /// provider behind it, which is no clear refusal).

@@ -84,7 +84,7 @@ pub enum ItemResult {
     Succeeded(Option<Reply>),
     /// A clear refusal or failure: the change was not applied.
     Failed(ItemError),
-    /// The change may or may not have been applied (SPEC §8, "Ambiguous outcomes"):
+    /// The change may or may not have been applied (README, "When a run is cut or its outcome is unknown"):
     /// sending it again could apply it twice.
     Unknown(ItemError),
 }
@@ -163,7 +163,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// `unknown`, `succeeded`, `partial` or `failed` (SPEC §5).
+    /// `unknown`, `succeeded`, `partial` or `failed` (`schemas/operation.json`).
     pub fn outcome(&self) -> &'static str {
         if self.unknown > 0 {
             "unknown"

@@ -221,7 +221,7 @@ impl Bench {
     }
 }
 
-/// The exit code a report implies (SPEC §10).
+/// The exit code a report implies (README, "Exit codes").
 fn assert_code_matches(out: &Output, report: &Value) {
     let s = &report["summary"];
     let n = |k: &str| s[k].as_u64().unwrap_or(0);

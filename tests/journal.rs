@@ -1,4 +1,4 @@
-//! The journal (SPEC section 12): well-formed durable lines for every state-changing
+//! The journal (README, "When a run is cut or its outcome is unknown"): well-formed durable lines for every state-changing
 //! request, nothing for dry runs or with `journal = false`, a refused run when it
 //! cannot be written, clean interruption, `--resume`, and `journal list`/`show`.
 

@@ -55,7 +55,7 @@ pub struct Reporter {
     /// One item's JSON, reused from item to item.
     line: Vec<u8>,
     progress: Option<indicatif::ProgressBar>,
-    /// `-q`: text output leaves out the lines of items that succeeded (SPEC §9).
+    /// `-q`: text output leaves out the lines of items that succeeded (README, "Output contract").
     quiet: bool,
 }
 

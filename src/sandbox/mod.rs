@@ -1,5 +1,5 @@
 //! The sandbox emulator: a stateful, in-memory stand-in for the four providers' HTTP
-//! APIs (SPEC section 11), served on a listener the caller has bound.
+//! APIs (README, "Use in CI"), served on a listener the caller has bound.
 //!
 //! This module owns the public face (`Options`, `start`, `Handle`, `profile_toml`),
 //! the connection serving (hyper, so that a fault can drop a connection with no

@@ -1,6 +1,6 @@
 //! Emulated Sertifika Merkezi Web API v1.0 under `/sertifika`: templates ("sertifika"
 //! in the provider's words), users, awarded certificates, issuing and revoking, with
-//! the bodies of the vendor's Turkish documentation (SPEC 2.4).
+//! the bodies of the vendor's Turkish documentation (recorded in `fixtures/sertifika/`).
 //!
 //! Seed: templates `64c9f080-2314-4f02-a43c-923d83e8e444` (properties
 //! `alias_1434977880189`, `alias_1434977884195`) and

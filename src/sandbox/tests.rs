@@ -1,5 +1,5 @@
 //! End-to-end tests of the emulator: a real server on a loopback port driven with
-//! reqwest, one test per behaviour of SPEC section 11.
+//! reqwest, one test per behaviour the README's "Use in CI" promises of the emulator.
 
 use std::time::Duration;
 
