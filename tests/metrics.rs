@@ -550,3 +550,42 @@ fn config_show_says_where_the_metrics_file_comes_from() {
         row("/tmp/flag.prom", "flag")
     );
 }
+
+#[tokio::test]
+async fn reconcile_is_recorded_as_the_operation_it_settles() {
+    let (env, server) = (Env::new(), server().await);
+    let run = "01JB0000000000000000000000";
+    let lines: String = ["1001", "1004"]
+        .iter()
+        .map(|id| {
+            format!(
+                "{{\"run_id\":\"{run}\",\"time\":\"2026-01-10T10:00:00.000Z\",\"phase\":\"sent\",\"profile\":\"default\",\"provider\":\"digicert\",\"operation\":\"orders.revoke\",\"ids\":[\"{id}\"],\"idempotent\":false}}\n"
+            )
+        })
+        .collect();
+    let journal = env.file("journal.ndjson", &lines);
+    for (id, answer) in [
+        ("1001", "order_revoked.json"),
+        ("1004", "order_issued_no_revoke.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/order/certificate/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(fixture(&format!("digicert/{answer}")), "application/json"),
+            )
+            .mount(&server)
+            .await;
+    }
+    let file = env.path("m.prom");
+    let mut cmd = certctl(&env, &server, &file);
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .args(["--rate", "0", "reconcile", run]);
+    let out = crate::common::run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let j = job(&scrape(&file), REVOKE);
+    assert_eq!(j.exit_code, 0.0);
+    assert_eq!(j.items, [1.0, 1.0, 0.0, 0.0], "applied, not applied");
+    assert_eq!(j.requests, [2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(j.last_success, j.ended);
+}

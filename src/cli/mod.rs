@@ -121,7 +121,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub sandbox: bool,
 
-    /// After each operation, apply or check, update the Prometheus text file PATH
+    /// After each operation, apply, reconcile or check, update the Prometheus text file PATH
     ///
     /// For cron jobs watched by node_exporter's textfile collector: the run's end
     /// time, duration, exit code, items by outcome, HTTP answers by class and the

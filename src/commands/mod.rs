@@ -33,7 +33,7 @@ use crate::providers::ProviderId;
 use metrics::Recorder;
 
 /// Runs the command; how it ended becomes the exit code in `outcome::conclude`.
-/// An operation, `apply` and `check` are recorded in the `--metrics-file` when they
+/// An operation, `apply`, `reconcile` and `check` are recorded in the `--metrics-file` when they
 /// end, whatever their end (see [`metrics`]).
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<Outcome> {
     let recorder = Recorder::start(&cli.global);
