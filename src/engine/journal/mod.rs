@@ -380,6 +380,44 @@ mod tests {
         assert_eq!(got, truth(&path));
     }
 
+    #[test]
+    fn the_latest_runs_are_those_a_full_read_lists_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.ndjson");
+        // 400 runs, times out of file order and with ties, some spread over two
+        // segments of the index (indexed, then continued).
+        let line = |run: usize, second: usize| {
+            format!(
+                "{{\"run_id\":\"R{run:03}\",\"time\":\"2026-01-01T00:{:02}:{:02}.000Z\",\"phase\":\"sent\",\"provider\":\"p\",\"operation\":\"o\",\"ids\":[\"x{run}\"]}}\n",
+                second / 60,
+                second % 60
+            )
+        };
+        let mut text = String::new();
+        for run in 0..200 {
+            text += &line(run, (run * 7919) % 600);
+        }
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(recent(&path, 3).unwrap().len(), 3);
+        for run in 200..400 {
+            text += &line(run, (run * 7919) % 600);
+            text += &line(run - 200, 599);
+        }
+        std::fs::write(&path, &text).unwrap();
+        let all = serde_json::to_value(runs(&path).unwrap()).unwrap();
+        for limit in [1, 5, 20, 150, 400, 500] {
+            let got = serde_json::to_value(recent(&path, limit).unwrap()).unwrap();
+            let want: Vec<serde_json::Value> = all
+                .as_array()
+                .unwrap()
+                .iter()
+                .take(limit)
+                .cloned()
+                .collect();
+            assert_eq!(got, serde_json::Value::Array(want), "limit {limit}");
+        }
+    }
+
     #[tokio::test]
     async fn a_stale_or_damaged_index_never_gives_a_wrong_answer() {
         let dir = tempfile::tempdir().unwrap();

@@ -118,6 +118,9 @@ impl Tally {
 /// the default hasher over the hundreds of thousands of runs of a long journal.
 type FastSet = HashSet<u64, foldhash::fast::RandomState>;
 
+/// Runs that may be among the latest: each one's start time and spans.
+type Candidates = HashMap<u64, ([u8; 24], Vec<(u64, u64)>), foldhash::fast::RandomState>;
+
 /// The runs seen in some lines of the journal, summed up as `journal list` shows them.
 #[derive(Default)]
 struct Summaries {
@@ -177,38 +180,53 @@ pub fn runs(path: &Path) -> Result<Vec<RunSummary>> {
 /// (located by the journal's index).
 pub fn recent(path: &Path, limit: usize) -> Result<Vec<RunSummary>> {
     let found = with_index(path, |index| {
-        // The `limit` latest start times; each run starts at its first record.
+        // One pass: the `limit` latest start times (a run starts at its first record),
+        // and the spans of every run that may be among them, those that fall behind
+        // dropped as the pass goes.
         let mut seen = FastSet::default();
         let mut latest: BinaryHeap<Reverse<[u8; 24]>> = BinaryHeap::new();
+        let mut chosen = Candidates::default();
+        let floor = |latest: &BinaryHeap<Reverse<[u8; 24]>>| match latest.peek() {
+            Some(Reverse(t)) if latest.len() >= limit => *t,
+            _ => [0u8; 24],
+        };
         let unreadable = index.each(|r| {
-            if seen.insert(r.run) {
-                latest.push(Reverse(r.time));
-                if latest.len() > limit {
-                    latest.pop();
+            if !seen.insert(r.run) {
+                if let Some((_, spans)) = chosen.get_mut(&r.run) {
+                    spans.push((r.start, r.end));
+                }
+                return;
+            }
+            latest.push(Reverse(r.time));
+            if latest.len() > limit {
+                latest.pop();
+            }
+            if r.time >= floor(&latest) {
+                chosen.insert(r.run, (r.time, vec![(r.start, r.end)]));
+                if chosen.len() > limit.saturating_mul(4).saturating_add(64) {
+                    let at = floor(&latest);
+                    chosen.retain(|_, (t, _)| *t >= at);
                 }
             }
         })?;
-        let Some(Reverse(threshold)) = latest.peek().copied() else {
+        if latest.is_empty() {
             return Ok(Vec::new());
-        };
-        // Every run starting then or later (ties included), and where its lines are.
-        seen.clear();
-        let mut chosen = FastSet::default();
+        }
+        // Every run starting at the limit's time or later (ties included).
+        let at = floor(&latest);
+        chosen.retain(|_, (t, _)| *t >= at);
         let mut spans = Vec::new();
         let mut starts = HashMap::new();
-        index.each(|r| {
-            if seen.insert(r.run) && r.time >= threshold {
-                chosen.insert(r.run);
+        for (run, (_, located)) in &chosen {
+            for &(start, end) in located {
+                spans.push((start, end));
+                starts.insert(start, *run);
             }
-            if chosen.contains(&r.run) {
-                spans.push((r.start, r.end));
-                starts.insert(r.start, r.run);
-            }
-        })?;
+        }
         let mut sums = Summaries::default();
         index.read_spans(&merge(spans), &starts, |_, line| {
             if let Some(e) = parse_line(line)
-                && chosen.contains(&run_hash(&e.run_id))
+                && chosen.contains_key(&run_hash(&e.run_id))
             {
                 sums.add(&e);
             }
@@ -311,25 +329,42 @@ impl Chain {
     /// [`Chain::find`] on an open index: the runs linked to `run_id` by their hashes,
     /// then the chain decided from their lines by [`Chain::of`].
     fn locate(index: &Index, run_id: &str) -> std::result::Result<Option<Chain>, Fault> {
+        // One pass: the resume links, and the spans of the linked runs and of the run.
         let target = run_hash(run_id);
-        let mut found = false;
         let mut links: HashMap<u64, u64> = HashMap::new();
+        let mut located: HashMap<u64, Vec<(u64, u64)>> = HashMap::new();
         index.each(|r| {
-            found |= r.run == target;
             if r.resumes != 0 {
                 links.entry(r.run).or_insert(r.resumes);
             }
-        })?;
-        if !found {
-            return Ok(None);
-        }
-        let mut parents: HashSet<u64> = links.values().copied().collect();
-        let mut present = HashSet::new();
-        index.each(|r| {
-            if parents.remove(&r.run) {
-                present.insert(r.run);
+            if r.resumes != 0 || r.run == target {
+                located.entry(r.run).or_default().push((r.start, r.end));
             }
         })?;
+        if !located.contains_key(&target) {
+            return Ok(None);
+        }
+        // A resumed run: a second pass for its first run (which has no link), and
+        // whether each run it links back to is in the journal.
+        let mut ancestors = HashSet::new();
+        let mut cur = target;
+        while let Some(&parent) = links.get(&cur) {
+            if !ancestors.insert(parent) {
+                break;
+            }
+            cur = parent;
+        }
+        let mut present: HashSet<u64> = located.keys().copied().collect();
+        if !ancestors.is_empty() {
+            index.each(|r| {
+                if ancestors.contains(&r.run) {
+                    present.insert(r.run);
+                    if r.resumes == 0 {
+                        located.entry(r.run).or_default().push((r.start, r.end));
+                    }
+                }
+            })?;
+        }
         let root_of = |run: u64| {
             let mut cur = run;
             let mut hops = 0;
@@ -351,12 +386,12 @@ impl Chain {
         members.insert(root);
         let mut spans = Vec::new();
         let mut starts = HashMap::new();
-        index.each(|r| {
-            if members.contains(&r.run) {
-                spans.push((r.start, r.end));
-                starts.insert(r.start, r.run);
+        for run in &members {
+            for &(start, end) in located.get(run).into_iter().flatten() {
+                spans.push((start, end));
+                starts.insert(start, *run);
             }
-        })?;
+        }
         let spans = merge(spans);
         let mut sums = Summaries::default();
         index.read_spans(&spans, &starts, |_, line| {
