@@ -650,3 +650,42 @@ fn the_man_page_and_completions_know_the_lists_and_the_cap() {
         assert!(bash.contains(wanted), "the bash completions lack {wanted}");
     }
 }
+
+#[tokio::test]
+async fn a_list_cut_by_a_failure_is_still_one_document() {
+    let (env, server) = (Env::new(), server().await);
+    page_at(&server, 0, orders_page(1, 1000, 2000, 0)).await;
+    Mock::given(method("GET"))
+        .and(path("/order/certificate"))
+        .and(query_param("offset", "1000"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_raw(fixture("digicert/error_server.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let mut cmd = certctl(&env, &server);
+    cmd.args(["--retries", "0", "-o", "json", "digicert", "orders", "list"]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 6, "{}", stderr(&out));
+    assert!(stderr(&out).contains("offset 1000"), "{}", stderr(&out));
+    assert_eq!(
+        json_valid(&out, "list.json").as_array().map(Vec::len),
+        Some(1000)
+    );
+    let mut cmd = certctl(&env, &server);
+    cmd.args([
+        "--retries",
+        "0",
+        "-o",
+        "ndjson",
+        "digicert",
+        "orders",
+        "list",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 6);
+    let lines = ndjson(&out);
+    assert_eq!(lines.len(), 1000, "no summary line after a failure");
+    assert!(lines.iter().all(|l| l["type"] == "item"));
+}

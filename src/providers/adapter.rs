@@ -169,14 +169,16 @@ pub fn page_of(body: &[u8], key: &str) -> Option<crate::engine::list::Page> {
     let mut reader = serde_json::Deserializer::from_slice(body);
     let (objects, total) = Answer(key).deserialize(&mut reader).ok()?;
     reader.end().ok()?;
+    // Each borrowed object is a slice of `body`: its place there is its range.
     let start = body.as_ptr() as usize;
     let items = objects?
         .iter()
         .map(|raw| {
-            let at = raw.get().as_ptr() as usize - start;
-            at..at + raw.get().len()
+            let at = (raw.get().as_ptr() as usize).checked_sub(start)?;
+            let end = at.checked_add(raw.get().len())?;
+            (end <= body.len()).then_some(at..end)
         })
-        .collect();
+        .collect::<Option<Vec<_>>>()?;
     Some(crate::engine::list::Page { items, total })
 }
 
