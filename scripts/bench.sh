@@ -59,11 +59,14 @@ stop_all() {
 }
 
 # A fresh emulator (revoked orders stay revoked) holding ORDERS DigiCert orders
-# (default 2,500), and two configs pointing at it.
+# (default 2,500), with any further `sandbox serve` options, and two configs
+# pointing at it.
 start_server() {
+  local orders=${1:-2500}
+  [ $# -gt 0 ] && shift
   stop_server
   rm -f "$WORK/serve.toml"
-  "$BIN" sandbox serve --listen 127.0.0.1:0 --orders "${1:-2500}" --write-config "$WORK/serve.toml" > /dev/null 2>&1 &
+  "$BIN" sandbox serve --listen 127.0.0.1:0 --orders "$orders" "$@" --write-config "$WORK/serve.toml" > /dev/null 2>&1 &
   SERVER=$!
   echo "$SERVER" >> "$WORK/servers"
   until [ -e "$WORK/serve.toml" ]; do
@@ -175,9 +178,6 @@ for bench in $BENCHES; do
     list)
       if ! /usr/bin/time -f '%M' true 2> /dev/null; then echo "list      skipped: needs GNU time at /usr/bin/time"; continue; fi
       command -v curl > /dev/null || { echo "list      skipped: needs curl"; continue; }
-      start_server 100000
-      base=$(grep -A1 'sandbox.digicert' "$WORK/serve.toml" | sed -n 's/^base_url = "\(.*\)"/\1/p')
-      seq 0 1000 99000 | sed "s|.*|$base/order/certificate?limit=1000\&offset=&|" > "$WORK/pages.txt"
       # The sequential references: one curl, one connection, the 100 pages in turn;
       # and one curl per page, as a shell loop over offsets runs it.
       sequential() {
@@ -207,16 +207,31 @@ for bench in $BENCHES; do
           { echo "list failed: $(tail -c 300 "$WORK/list.ndjson")" >&2; exit 1; }
         echo "$(echo "$end - $start" | bc -l) $(cat "$WORK/rss")"
       }
-      sequential > /dev/null; ours > /dev/null # warm-up
-      curl_s=$(for _ in $(seq "$ROUNDS"); do sequential; done | median)
-      loop_s=$(for _ in $(seq "$ROUNDS"); do looped; done | median)
-      runs=$(for _ in $(seq "$ROUNDS"); do ours; done)
-      ours_s=$(echo "$runs" | cut -d' ' -f1 | median)
-      rss_kb=$(echo "$runs" | cut -d' ' -f2 | sort -g | tail -1)
-      stop_server
-      printf 'list      100,000 orders (100 pages), -o ndjson: certctl %.3f s, peak RSS %.1f MB; one sequential curl %.3f s: %.2fx; a curl per page %.3f s: %.2fx (load %s)\n' \
-        "$ours_s" "$(echo "$rss_kb / 1024" | bc -l)" "$curl_s" "$(echo "$ours_s / $curl_s" | bc -l)" \
-        "$loop_s" "$(echo "$ours_s / $loop_s" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+      # measure LABEL [SERVE OPTIONS]: one emulator of 100,000 orders for every round.
+      measure() {
+        local label=$1 curl_s loop_s runs ours_s rss_kb loop=""
+        shift
+        start_server 100000 "$@"
+        local base
+        base=$(grep -A1 'sandbox.digicert' "$WORK/serve.toml" | sed -n 's/^base_url = "\(.*\)"/\1/p')
+        seq 0 1000 99000 | sed "s|.*|$base/order/certificate?limit=1000\&offset=&|" > "$WORK/pages.txt"
+        sequential > /dev/null; ours > /dev/null # warm-up
+        curl_s=$(for _ in $(seq "$ROUNDS"); do sequential; done | median)
+        [ $# -eq 0 ] && loop_s=$(for _ in $(seq "$ROUNDS"); do looped; done | median)
+        runs=$(for _ in $(seq "$ROUNDS"); do ours; done)
+        ours_s=$(echo "$runs" | cut -d' ' -f1 | median)
+        rss_kb=$(echo "$runs" | cut -d' ' -f2 | sort -g | tail -1)
+        stop_server
+        if [ $# -eq 0 ]; then
+          loop=$(printf '; a curl per page %.3f s: %.2fx' "$loop_s" "$(echo "$ours_s / $loop_s" | bc -l)")
+        fi
+        printf 'list      %s: certctl %.3f s, peak RSS %.1f MB; one sequential curl %.3f s: %.2fx%s (load %s)\n' \
+          "$label" "$ours_s" "$(echo "$rss_kb / 1024" | bc -l)" "$curl_s" "$(echo "$ours_s / $curl_s" | bc -l)" \
+          "$loop" "$(cut -d' ' -f1 /proc/loadavg)"
+      }
+      measure '100,000 orders (100 pages), -o ndjson'
+      # A live API answers a page in tens of milliseconds, not in the emulator's few.
+      measure 'the same, each page answered 20 ms later' --faults slow=1:20ms
       ;;
     history)
       if ! has_gnu_time; then echo "history   skipped: needs GNU time at /usr/bin/time"; continue; fi
