@@ -6,7 +6,8 @@
 //! carry the labels of the runs it records (`profile`, `provider`, `operation`) and
 //! keeps every other line family and sample of the file as it was. The file is
 //! written whole (a temporary file in the same directory, then a rename), mode 0644
-//! so the collector can read it, and holds nothing but those labels and numbers:
+//! so the collector can read it, one run at a time (see [`update`]), and holds
+//! nothing but those labels and numbers:
 //! never a credential, an item ID or a URL. A file that is not in the format is
 //! left alone. When to record and with which labels is the caller's business (the
 //! `commands` module's hook); this module knows the format.
@@ -140,6 +141,7 @@ impl std::fmt::Display for Refused {
 /// job, every other sample of the file stays, and the last success of a job whose
 /// run did not exit 0 is kept from the file.
 pub fn update(path: &Path, runs: &[Run]) -> Result<(), Refused> {
+    let _turn = lock_directory(path);
     let old = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -153,6 +155,22 @@ pub fn update(path: &Path, runs: &[Run]) -> Result<(), Refused> {
         file.record(run);
     }
     crate::files::write_whole_with_mode(path, file.render().as_bytes(), 0o644).map_err(Refused::Io)
+}
+
+/// Waits for the other certctl runs updating a file in `path`'s directory: each
+/// reads the file, changes its own job and writes it back, so two jobs ending at
+/// once would otherwise write back each other's old samples. The lock is the
+/// directory's own (advisory, between certctl runs; no lock file is left), held
+/// until the returned handle drops. A directory that cannot be locked is written
+/// unlocked: the write itself is still whole.
+fn lock_directory(path: &Path) -> Option<std::fs::File> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let handle = std::fs::File::open(dir).ok()?;
+    handle.lock().ok()?;
+    Some(handle)
 }
 
 /// One sample line: its name, labels, and what follows them (value, timestamp).

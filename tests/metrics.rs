@@ -589,3 +589,37 @@ async fn reconcile_is_recorded_as_the_operation_it_settles() {
     assert_eq!(j.requests, [2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(j.last_success, j.ended);
 }
+
+#[test]
+fn jobs_ending_at_once_keep_each_others_samples() {
+    let env = Env::new();
+    let file = env.path("m.prom");
+    // Eight jobs at once; each fails at once (its profile is not configured), which
+    // is recorded like any other end.
+    let children: Vec<std::process::Child> = (0..8)
+        .map(|n| {
+            env.process()
+                .arg("--metrics-file")
+                .arg(&file)
+                .args(["-p", &format!("p{n}"), "-y", "digicert", "orders", "revoke"])
+                .args(["1", "--comment", "c"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn certctl")
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(4));
+    }
+    let samples = scrape(&file);
+    for n in 0..8 {
+        let profile = format!("p{n}");
+        assert_eq!(
+            job(&samples, [&profile, "digicert", "orders.revoke"]).exit_code,
+            4.0
+        );
+    }
+    assert_eq!(samples.len(), 8 * 14);
+}
