@@ -514,9 +514,11 @@ pub enum SandboxCommand {
     /// Paths: /bcdiploma, /origin, /digicert/services/v2 and /sertifika. Credential:
     /// `sandbox-token` (Sertifika company `sandbox-company`). A ready-to-paste config
     /// profile is printed on start; `--write-config` also writes it to a file before
-    /// the first connection is accepted, for scripts to wait on.
+    /// the first connection is accepted, for scripts to wait on. DigiCert holds 2,000
+    /// seeded orders from 10001 (`--orders N` for more): those whose ID ends in 0 or 5
+    /// are not issued, those ending in 9 carry a request, the others are issued.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --listen 127.0.0.1:0 --write-config sandbox.toml\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits"
+        after_long_help = "EXAMPLES:\n  certctl sandbox serve --listen 127.0.0.1:8080\n  certctl sandbox serve --listen 127.0.0.1:0 --write-config sandbox.toml\n  certctl sandbox serve --faults 429=0.1,503=0.05,reset=0.02 --seed 7 --limits\n  certctl sandbox serve --orders 100000"
     )]
     Serve(SandboxArgs),
 }

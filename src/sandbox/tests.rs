@@ -962,3 +962,30 @@ fn the_registry_names_the_emulators_credentials() {
     assert!(profile.contains("api_key = \"sandbox-token\""));
     assert!(profile.contains("company_id = \"sandbox-company\""));
 }
+
+#[tokio::test]
+async fn the_number_of_orders_is_bounded() {
+    for orders in [0, super::MAX_ORDERS + 1] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let options = Options {
+            orders,
+            ..Options::default()
+        };
+        assert!(start(listener, options).await.is_err(), "{orders}");
+    }
+    let h = server(Options {
+        orders: 1,
+        ..Options::default()
+    })
+    .await;
+    let c = client();
+    let (_, page) = send(call(
+        &c,
+        &h,
+        Method::GET,
+        "/digicert/services/v2/order/certificate",
+    ))
+    .await;
+    assert_eq!(page["page"]["total"], 1);
+    assert_eq!(page["orders"][0]["id"], 10001);
+}
