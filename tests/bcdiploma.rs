@@ -6,26 +6,21 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::common::*;
 
-const TOKEN: &str = "bcd-secret-token-123";
+const TOKEN: &str = BCDIPLOMA.secret;
 const KEY1: &str = "12DC1EBEFDC201FF016C34680C411E85C3EBEB190F1C175327426A4F799A5834cUxBYXA3Q1pzcmh4OUJRV2Z3YVRhbjRCeG00SU9DNnFjYmMvbFk4MUFMeW5qZFlK";
 const KEY2: &str = "EE064BB1D32EA96869818860B42C5499B9562B9A35D0C99E9F58E6578D87E5B1WWg2YzJEVFNobS9BZmIyNGYzWkU1aVF5V3lEUEtOS0J3UDlMODd5bFlXektlNnNh";
 
+/// certctl pointed at `server`, unpaced, with JSON output.
 fn cmd(env: &Env, server: &wiremock::MockServer) -> assert_cmd::Command {
-    let mut c = env.cmd();
-    c.env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
-        .env("CERTCTL_BCDIPLOMA_TOKEN", TOKEN)
-        .args(["--rate", "0", "-o", "json"]);
+    let mut c = BCDIPLOMA.cmd(env, &server.uri());
+    c.args(argv("--rate 0 -o json"));
     c
 }
 
 #[tokio::test]
 async fn delete_sends_keys_as_a_json_array_with_bearer_token() {
     let (env, server) = (Env::new(), server().await);
-    Mock::given(method("DELETE"))
-        .and(path("/admin/keys"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    respond(&server, "DELETE", "/admin/keys", ResponseTemplate::new(200)).await;
     let mut c = cmd(&env, &server);
     c.args(["--yes", "bcdiploma", "certificates", "delete", KEY1, KEY2]);
     let out = run(c).await;
@@ -132,23 +127,14 @@ async fn campaign_disable_is_one_request_and_keys_with_campaign_carry_both() {
         .mount(&server)
         .await;
     let mut c = cmd(&env, &server);
-    c.args([
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "--campaign",
-        "demo-campaign",
-    ]);
+    c.args(argv(
+        "bcdiploma certificates disable --campaign demo-campaign",
+    ));
     assert_eq!(code(&run(c).await), 0);
     let mut c = cmd(&env, &server);
-    c.args([
-        "bcdiploma",
-        "certificates",
-        "enable",
-        "k1",
-        "--campaign",
-        "demo-campaign",
-    ]);
+    c.args(argv(
+        "bcdiploma certificates enable k1 --campaign demo-campaign",
+    ));
     assert_eq!(code(&run(c).await), 0);
     let reqs = received(&server).await;
     assert_eq!(
@@ -172,13 +158,8 @@ async fn delete_history_encodes_the_campaign_and_expects_204() {
         .mount(&server)
         .await;
     let mut c = cmd(&env, &server);
-    c.args([
-        "--yes",
-        "bcdiploma",
-        "campaigns",
-        "delete-history",
-        "camp 1/&x",
-    ]);
+    c.args(argv("--yes bcdiploma campaigns delete-history"))
+        .arg("camp 1/&x");
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json(&out)["operation"], "campaigns.delete_history");
@@ -207,14 +188,7 @@ async fn error_statuses_map_to_exit_codes_and_kinds() {
             .mount(&server)
             .await;
         let mut c = cmd(&env, &server);
-        c.args([
-            "--retries",
-            "0",
-            "bcdiploma",
-            "certificates",
-            "disable",
-            "k1",
-        ]);
+        c.args(argv("--retries 0 bcdiploma certificates disable k1"));
         let out = run(c).await;
         assert_eq!(code(&out), exit, "status {status}: {}", stderr(&out));
         let doc = json(&out);
@@ -326,18 +300,9 @@ async fn mixed_batches_are_partial() {
         .mount(&server)
         .await;
     let mut c = cmd(&env, &server);
-    c.args([
-        "--concurrency",
-        "1",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "--batch-size",
-        "2",
-        "a",
-        "b",
-        "c",
-    ]);
+    c.args(argv(
+        "--concurrency 1 bcdiploma certificates disable --batch-size 2 a b c",
+    ));
     let out = run(c).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let doc = json(&out);
@@ -354,16 +319,9 @@ async fn mixed_batches_are_partial() {
 async fn dry_run_prints_exact_requests_and_sends_nothing() {
     let (env, server) = (Env::new(), server().await);
     let mut c = cmd(&env, &server);
-    c.args([
-        "--dry-run",
-        "bcdiploma",
-        "certificates",
-        "delete",
-        "k1",
-        "k2",
-        "--batch-size",
-        "1",
-    ]);
+    c.args(argv(
+        "--dry-run bcdiploma certificates delete k1 k2 --batch-size 1",
+    ));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(received(&server).await.is_empty());
@@ -378,15 +336,7 @@ async fn dry_run_prints_exact_requests_and_sends_nothing() {
         ]})
     );
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "text",
-        "-n",
-        "bcdiploma",
-        "campaigns",
-        "delete-history",
-        "c1",
-    ]);
+    c.args(argv("-o text -n bcdiploma campaigns delete-history c1"));
     let out = run(c).await;
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains(&format!(
@@ -404,17 +354,9 @@ async fn ndjson_streams_items_then_a_summary() {
         .mount(&server)
         .await;
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "ndjson",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "a",
-        "b",
-        "--batch-size",
-        "1",
-    ]);
+    c.args(argv(
+        "-o ndjson bcdiploma certificates disable a b --batch-size 1",
+    ));
     let out = run(c).await;
     assert_eq!(code(&out), 0);
     let lines = ndjson(&out);
@@ -486,16 +428,9 @@ async fn an_unreachable_host_is_temporary() {
     let mut c = env.cmd();
     c.env("CERTCTL_BCDIPLOMA_BASE_URL", "http://127.0.0.1:9")
         .env("CERTCTL_BCDIPLOMA_TOKEN", TOKEN)
-        .args([
-            "--retries",
-            "0",
-            "-o",
-            "json",
-            "bcdiploma",
-            "certificates",
-            "disable",
-            "k1",
-        ]);
+        .args(argv(
+            "--retries 0 -o json bcdiploma certificates disable k1",
+        ));
     let out = run(c).await;
     assert_eq!(code(&out), 6);
     assert_eq!(json(&out)["items"][0]["error"]["kind"], "transient");

@@ -87,21 +87,13 @@ impl Bench {
         for (name, value) in self.sandbox.env_vars() {
             cmd.env(name, value);
         }
-        cmd.args([
-            "-o",
-            "json",
-            "--yes",
-            "--concurrency",
-            "8",
-            "--timeout",
-            "10s",
-        ])
-        .args(global)
-        .args(self.bulk.args)
-        .arg("--from")
-        .arg(&self.ids_file)
-        .args(tail)
-        .stdin(Stdio::null());
+        cmd.args(argv("-o json --yes --concurrency 8 --timeout 10s"))
+            .args(global)
+            .args(self.bulk.args)
+            .arg("--from")
+            .arg(&self.ids_file)
+            .args(tail)
+            .stdin(Stdio::null());
         cmd
     }
 

@@ -285,18 +285,9 @@ async fn the_sandbox_needs_no_profile_of_the_file() {
     let env = Env::new();
     let conf = env.config("[profiles.staging.bcdiploma]\ntoken = \"t\"\n");
     let mut c = env.cmd();
-    c.arg("-c").arg(&conf).args([
-        "--sandbox",
-        "-p",
-        "prod",
-        "-o",
-        "json",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "--campaign",
-        "demo-campaign",
-    ]);
+    c.arg("-c").arg(&conf).args(argv(
+        "--sandbox -p prod -o json bcdiploma certificates disable --campaign demo-campaign",
+    ));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json(&out)["outcome"], "succeeded");

@@ -11,12 +11,8 @@ use crate::common::*;
 /// What the contract tests need to know of a provider.
 struct Provider {
     name: &'static str,
-    /// The variables pointing it at the server, besides the base URL's.
-    env: &'static [(&'static str, &'static str)],
-    /// The variable of its base URL.
-    base_var: &'static str,
-    /// The secret, as set in the environment.
-    secret: &'static str,
+    /// Its account, pointed at the server.
+    account: &'static Account,
     /// A state-changing, irreversible operation over two items, one request each.
     op: &'static [&'static str],
     /// The method and path of that operation's requests.
@@ -31,9 +27,7 @@ const TID: &str = "64c9f080-2314-4f02-a43c-923d83e8e444";
 const PROVIDERS: [Provider; 4] = [
     Provider {
         name: "bcdiploma",
-        env: &[("CERTCTL_BCDIPLOMA_TOKEN", "bc-contract-token-1")],
-        base_var: "CERTCTL_BCDIPLOMA_BASE_URL",
-        secret: "bc-contract-token-1",
+        account: &BCDIPLOMA,
         op: &[
             "bcdiploma",
             "certificates",
@@ -49,9 +43,7 @@ const PROVIDERS: [Provider; 4] = [
     },
     Provider {
         name: "origin",
-        env: &[("CERTCTL_ORIGIN_TOKEN", "origin-contract-token-2")],
-        base_var: "CERTCTL_ORIGIN_BASE_URL",
-        secret: "origin-contract-token-2",
+        account: &ORIGIN,
         op: &[
             "origin",
             "certifications",
@@ -70,9 +62,7 @@ const PROVIDERS: [Provider; 4] = [
     },
     Provider {
         name: "digicert",
-        env: &[("CERTCTL_DIGICERT_API_KEY", "dc-contract-key-3")],
-        base_var: "CERTCTL_DIGICERT_BASE_URL",
-        secret: "dc-contract-key-3",
+        account: &DIGICERT,
         op: &[
             "digicert",
             "orders",
@@ -93,12 +83,7 @@ const PROVIDERS: [Provider; 4] = [
     },
     Provider {
         name: "sertifika",
-        env: &[
-            ("CERTCTL_SERTIFIKA_TOKEN", "sm-contract-token-4"),
-            ("CERTCTL_SERTIFIKA_COMPANY_ID", "company-1"),
-        ],
-        base_var: "CERTCTL_SERTIFIKA_BASE_URL",
-        secret: "sm-contract-token-4",
+        account: &SERTIFIKA,
         op: &[
             "sertifika",
             "certificates",
@@ -120,13 +105,9 @@ const PROVIDERS: [Provider; 4] = [
 impl Provider {
     /// certctl pointed at `server`, `global` options before the operation.
     fn cmd(&self, env: &Env, server: &MockServer, global: &[&str]) -> assert_cmd::Command {
-        let mut cmd = env.cmd();
-        cmd.env(self.base_var, server.uri())
-            .env("CERTCTL_JOURNAL", env.path("journal.ndjson"));
-        for (k, v) in self.env {
-            cmd.env(k, v);
-        }
-        cmd.args(["--rate", "0", "--concurrency", "1", "--retries", "1"])
+        let mut cmd = self.account.cmd(env, &server.uri());
+        cmd.env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
+            .args(argv("--rate 0 --concurrency 1 --retries 1"))
             .args(global)
             .args(self.op);
         cmd
@@ -145,16 +126,7 @@ impl Provider {
 }
 
 fn no_secret(p: &Provider, out: &std::process::Output) {
-    assert!(
-        !stdout(out).contains(p.secret),
-        "{}: secret in stdout",
-        p.name
-    );
-    assert!(
-        !stderr(out).contains(p.secret),
-        "{}: secret in stderr",
-        p.name
-    );
+    p.account.no_secret(out);
 }
 
 #[tokio::test]
@@ -221,7 +193,7 @@ async fn the_secret_never_shows_even_at_vvv() {
         no_secret(p, &out);
         let journal = std::fs::read_to_string(env.path("journal.ndjson")).unwrap();
         assert!(
-            !journal.contains(p.secret),
+            !journal.contains(p.account.secret),
             "{}: secret in the journal",
             p.name
         );

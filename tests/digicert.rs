@@ -4,32 +4,16 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-const KEY: &str = "dc-test-key-5f1a2b3c";
+const KEY: &str = DIGICERT.secret;
 
 /// certctl pointed at `server` with the test API key.
 fn certctl(env: &Env, server: &MockServer) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("CERTCTL_DIGICERT_BASE_URL", server.uri())
-        .env("CERTCTL_DIGICERT_API_KEY", KEY);
-    cmd
-}
-
-/// Answers `verb path` with `status` and a fixture body (or none).
-async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, body: Option<&str>) {
-    let mut template = ResponseTemplate::new(status);
-    if let Some(name) = body {
-        template = template.set_body_raw(fixture(&format!("digicert/{name}")), "application/json");
-    }
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(template)
-        .mount(server)
-        .await;
+    DIGICERT.cmd(env, &server.uri())
 }
 
 /// Checks the headers every DigiCert request carries.
@@ -52,15 +36,13 @@ async fn orders_revoke_sends_one_put_per_order_and_reports_the_revoke_request() 
             "PUT",
             &at,
             201,
-            Some("revoke_request_pending.json"),
+            Some("digicert/revoke_request_pending.json"),
         )
         .await;
     }
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1002",
-    ])
-    .args(["--comment", "key compromised"]);
+    cmd.args(argv("-o json --yes digicert orders revoke 1001 1002"))
+        .args(["--comment", "key compromised"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 
@@ -95,17 +77,16 @@ async fn orders_revoke_sends_one_put_per_order_and_reports_the_revoke_request() 
 async fn text_mode_shows_the_revoke_request_id_and_status() {
     let (env, server) = (Env::new(), server().await);
     let at = "/order/certificate/1001/revoke";
-    answer(&server, "PUT", at, 201, Some("revoke_request_pending.json")).await;
+    answer(
+        &server,
+        "PUT",
+        at,
+        201,
+        Some("digicert/revoke_request_pending.json"),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv("--yes digicert orders revoke 1001 --comment c"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
@@ -123,20 +104,12 @@ async fn certificate_revoke_sends_reason_as_the_api_spells_it() {
         "PUT",
         "/certificate/3001/revoke",
         201,
-        Some("revoke_request_pending.json"),
+        Some("digicert/revoke_request_pending.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "certificates",
-        "revoke",
-        "3001",
-    ])
-    .args(["--comment", "replaced", "--reason", "affiliation-changed"]);
+    cmd.args(argv("-o json --yes digicert certificates revoke 3001"))
+        .args(["--comment", "replaced", "--reason", "affiliation-changed"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = received(&server).await;
@@ -157,22 +130,10 @@ async fn skip_approval_is_sent_and_a_204_succeeds_without_a_response() {
     let (env, server) = (Env::new(), server().await);
     answer(&server, "PUT", "/certificate/3001/revoke", 204, None).await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "certificates",
-        "revoke",
-        "3001",
-    ])
-    .args([
-        "--comment",
-        "leaked",
-        "--reason",
-        "key-compromise",
-        "--skip-approval",
-    ]);
+    cmd.args(argv("-o json --yes digicert certificates revoke 3001"))
+        .args(argv(
+            "--comment leaked --reason key-compromise --skip-approval",
+        ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = received(&server).await;
@@ -232,7 +193,7 @@ async fn requests_show_prints_a_table_or_the_provider_json() {
         "GET",
         "/request/198",
         200,
-        Some("request_detail.json"),
+        Some("digicert/request_detail.json"),
     )
     .await;
     answer(
@@ -240,7 +201,7 @@ async fn requests_show_prints_a_table_or_the_provider_json() {
         "GET",
         "/request/199",
         200,
-        Some("request_detail.json"),
+        Some("digicert/request_detail.json"),
     )
     .await;
 
@@ -301,7 +262,7 @@ async fn requests_show_of_a_missing_request_is_exit_5() {
         "GET",
         "/request/404",
         404,
-        Some("error_not_found.json"),
+        Some("digicert/error_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
@@ -320,19 +281,18 @@ async fn requests_show_of_a_missing_request_is_exit_5() {
 async fn a_400_reports_every_code_and_message() {
     let (env, server) = (Env::new(), server().await);
     let at = "/order/certificate/1001/revoke";
-    answer(&server, "PUT", at, 400, Some("error_invalid_request.json")).await;
+    answer(
+        &server,
+        "PUT",
+        at,
+        400,
+        Some("digicert/error_invalid_request.json"),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv(
+        "-o json --yes digicert orders revoke 1001 --comment c",
+    ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 1);
     let error = &json(&out)["items"][0]["error"];
@@ -349,19 +309,18 @@ async fn a_400_reports_every_code_and_message() {
 async fn a_refused_api_key_is_exit_4() {
     let (env, server) = (Env::new(), server().await);
     let at = "/order/certificate/1001/revoke";
-    answer(&server, "PUT", at, 403, Some("error_invalid_key.json")).await;
+    answer(
+        &server,
+        "PUT",
+        at,
+        403,
+        Some("digicert/error_invalid_key.json"),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv(
+        "-o json --yes digicert orders revoke 1001 --comment c",
+    ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 4);
     let error = &json(&out)["items"][0]["error"];
@@ -379,7 +338,7 @@ async fn a_refused_api_key_is_exit_4() {
         "GET",
         "/request/198",
         403,
-        Some("error_invalid_key.json"),
+        Some("digicert/error_invalid_key.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
@@ -404,14 +363,12 @@ async fn the_one_object_form_of_errors_is_reported() {
         "PUT",
         at,
         404,
-        Some("error_object_route_not_found.json"),
+        Some("digicert/error_object_route_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
-    ])
-    .args(["--comment", "c"]);
+    cmd.args(argv("-o json --yes digicert orders revoke 1001"))
+        .args(["--comment", "c"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     let error = &json(&out)["items"][0]["error"];
@@ -425,7 +382,7 @@ async fn the_one_object_form_of_errors_is_reported() {
         "GET",
         "/request/7",
         404,
-        Some("error_object_route_not_found.json"),
+        Some("digicert/error_object_route_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
@@ -445,16 +402,14 @@ async fn orders_revoke_sends_reason_and_skip_approval_and_a_204_succeeds() {
     let (env, server) = (Env::new(), server().await);
     answer(&server, "PUT", "/order/certificate/1001/revoke", 204, None).await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
-    ])
-    .args([
-        "--comment",
-        "domain sold",
-        "--reason",
-        "cessation-of-operation",
-        "--skip-approval",
-    ]);
+    cmd.args(argv("-o json --yes digicert orders revoke 1001"))
+        .args([
+            "--comment",
+            "domain sold",
+            "--reason",
+            "cessation-of-operation",
+            "--skip-approval",
+        ]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = received(&server).await;
@@ -480,7 +435,7 @@ async fn certificates_revoke_by_serial_puts_the_lowercase_serial_without_colons(
             "PUT",
             &format!("/certificate/{serial}/revoke"),
             201,
-            Some("revoke_request_pending.json"),
+            Some("digicert/revoke_request_pending.json"),
         )
         .await;
     }
@@ -542,17 +497,10 @@ not-hex
 ",
     );
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--yes",
-        "digicert",
-        "certificates",
-        "revoke",
-        "--by",
-        "serial",
-    ])
-    .arg("--from")
-    .arg(&file)
-    .args(["--comment", "c"]);
+    cmd.args(argv("--yes digicert certificates revoke --by serial"))
+        .arg("--from")
+        .arg(&file)
+        .args(["--comment", "c"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("`not-hex`"), "{}", stderr(&out));
@@ -598,11 +546,13 @@ async fn a_2xx_that_is_not_the_documented_answer_is_an_invalid_response() {
         } else {
             "/certificate/1001/revoke"
         };
-        Mock::given(method("PUT"))
-            .and(path(at))
-            .respond_with(ResponseTemplate::new(status).set_body_raw(body.clone(), mime))
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "PUT",
+            at,
+            ResponseTemplate::new(status).set_body_raw(body.clone(), mime),
+        )
+        .await;
         let mut cmd = certctl(&env, &server);
         cmd.args(["-o", "json", "--yes", "digicert", noun, "revoke", "1001"])
             .args(["--comment", "c"]);
@@ -622,30 +572,16 @@ async fn a_2xx_that_is_not_the_documented_answer_is_an_invalid_response() {
 async fn the_emulator_takes_a_serial_where_an_id_goes() {
     let env = Env::new();
     let mut cmd = env.cmd();
-    cmd.args([
-        "--sandbox",
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "certificates",
-    ])
-    .args(["revoke", "--by", "serial", "0A:1B:2C:3D:00:00:4E:27"])
-    .args(["--comment", "c", "--skip-approval"]);
+    cmd.args(argv("--sandbox -o json --yes digicert certificates"))
+        .args(["revoke", "--by", "serial", "0A:1B:2C:3D:00:00:4E:27"])
+        .args(["--comment", "c", "--skip-approval"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json(&out)["items"][0]["outcome"], "succeeded");
 
     let mut cmd = env.cmd();
     cmd.args(["--sandbox", "-o", "json", "--yes", "digicert", "orders"])
-        .args([
-            "revoke",
-            "10007",
-            "--comment",
-            "c",
-            "--reason",
-            "superseded",
-        ]);
+        .args(argv("revoke 10007 --comment c --reason superseded"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(
@@ -662,21 +598,13 @@ async fn a_404_is_exit_5() {
         "PUT",
         "/certificate/3001/revoke",
         404,
-        Some("error_not_found.json"),
+        Some("digicert/error_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "certificates",
-        "revoke",
-        "3001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv(
+        "-o json --yes digicert certificates revoke 3001 --comment c",
+    ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 5);
     let error = &json(&out)["items"][0]["error"];
@@ -688,29 +616,29 @@ async fn a_404_is_exit_5() {
 async fn a_429_without_retry_after_is_retried_then_succeeds() {
     let (env, server) = (Env::new(), server().await);
     let at = "/order/certificate/1001/revoke";
-    Mock::given(method("PUT"))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(429).set_body_raw(
+    respond_first(
+        &server,
+        "PUT",
+        at,
+        ResponseTemplate::new(429).set_body_raw(
             fixture("digicert/error_limit_exceeded.json"),
             "application/json",
-        ))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    answer(&server, "PUT", at, 201, Some("revoke_request_pending.json")).await;
+        ),
+        1,
+    )
+    .await;
+    answer(
+        &server,
+        "PUT",
+        at,
+        201,
+        Some("digicert/revoke_request_pending.json"),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv(
+        "-o json --yes digicert orders revoke 1001 --comment c",
+    ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(received(&server).await.len(), 2);
@@ -721,19 +649,11 @@ async fn a_429_without_retry_after_is_retried_then_succeeds() {
 async fn a_500_is_not_resent_and_is_temporary() {
     let (env, server) = (Env::new(), server().await);
     let at = "/order/certificate/1001/revoke";
-    answer(&server, "PUT", at, 500, Some("error_server.json")).await;
+    answer(&server, "PUT", at, 500, Some("digicert/error_server.json")).await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv(
+        "-o json --yes digicert orders revoke 1001 --comment c",
+    ));
     let out = run(cmd).await;
     assert_eq!(code(&out), 6);
     assert_eq!(received(&server).await.len(), 1);
@@ -756,20 +676,9 @@ async fn a_gateway_error_to_a_revoke_is_unknown_not_failed() {
         .await;
         answer(&server, "PUT", "/order/certificate/1002/revoke", 503, None).await;
         let mut cmd = certctl(&env, &server);
-        cmd.args([
-            "-o",
-            "json",
-            "--yes",
-            "--retries",
-            "0",
-            "digicert",
-            "orders",
-            "revoke",
-            "1001",
-            "1002",
-            "--comment",
-            "c",
-        ]);
+        cmd.args(argv(
+            "-o json --yes --retries 0 digicert orders revoke 1001 1002 --comment c",
+        ));
         let out = run(cmd).await;
         assert_eq!(code(&out), 7, "{status}: {}", stderr(&out));
         let doc = json(&out);
@@ -790,7 +699,7 @@ async fn one_success_and_one_404_is_partial() {
         "PUT",
         "/order/certificate/1001/revoke",
         201,
-        Some("revoke_request_pending.json"),
+        Some("digicert/revoke_request_pending.json"),
     )
     .await;
     answer(
@@ -798,14 +707,12 @@ async fn one_success_and_one_404_is_partial() {
         "PUT",
         "/order/certificate/1002/revoke",
         404,
-        Some("error_not_found.json"),
+        Some("digicert/error_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1002",
-    ])
-    .args(["--comment", "c"]);
+    cmd.args(argv("-o json --yes digicert orders revoke 1001 1002"))
+        .args(["--comment", "c"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 3);
     let doc = json(&out);
@@ -848,16 +755,7 @@ async fn a_non_integer_id_is_a_usage_error_before_any_request() {
         );
     }
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "10x2",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv("--yes digicert orders revoke 1001 10x2 --comment c"));
     let out = run(cmd).await;
     assert!(stderr(&out).contains("`10x2`"), "{}", stderr(&out));
     assert!(received(&server).await.is_empty());
@@ -885,16 +783,9 @@ async fn a_missing_comment_is_a_usage_error() {
 async fn dry_run_prints_the_requests_with_the_key_redacted() {
     let (env, server) = (Env::new(), server().await);
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o",
-        "json",
-        "--dry-run",
-        "digicert",
-        "certificates",
-        "revoke",
-        "3001",
-        "3002",
-    ])
+    cmd.args(argv(
+        "-o json --dry-run digicert certificates revoke 3001 3002",
+    ))
     .args(["--comment", "c", "--reason", "superseded"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -945,7 +836,7 @@ async fn the_api_key_never_shows_even_at_vvv() {
         "PUT",
         "/order/certificate/1001/revoke",
         201,
-        Some("revoke_request_pending.json"),
+        Some("digicert/revoke_request_pending.json"),
     )
     .await;
     answer(
@@ -953,20 +844,11 @@ async fn the_api_key_never_shows_even_at_vvv() {
         "GET",
         "/request/198",
         403,
-        Some("error_invalid_key.json"),
+        Some("digicert/error_invalid_key.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-vvv",
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1001",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv("-vvv --yes digicert orders revoke 1001 --comment c"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
@@ -1016,11 +898,9 @@ async fn rate_spaces_the_requests() {
         .await;
     let ids: Vec<String> = (1..=10).map(|i| (1000 + i).to_string()).collect();
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "--yes", "--rate", "20", "digicert", "orders", "revoke",
-    ])
-    .args(&ids)
-    .args(["--comment", "c"]);
+    cmd.args(argv("-o json --yes --rate 20 digicert orders revoke"))
+        .args(&ids)
+        .args(["--comment", "c"]);
     let started = Instant::now();
     let out = run(cmd).await;
     let elapsed = started.elapsed();
@@ -1038,7 +918,7 @@ async fn requests_show_prints_what_it_found_and_names_what_it_did_not() {
         "GET",
         "/request/198",
         200,
-        Some("request_detail.json"),
+        Some("digicert/request_detail.json"),
     )
     .await;
     answer(
@@ -1046,7 +926,7 @@ async fn requests_show_prints_what_it_found_and_names_what_it_did_not() {
         "GET",
         "/request/404",
         404,
-        Some("error_not_found.json"),
+        Some("digicert/error_not_found.json"),
     )
     .await;
     let mut cmd = certctl(&env, &server);

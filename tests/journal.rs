@@ -9,8 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::*;
 
@@ -18,15 +17,15 @@ const TOKEN: &str = "journal-secret-token-5e1f";
 
 async fn keys_server(delay: Duration) -> MockServer {
     let server = server().await;
-    Mock::given(method("PUT"))
-        .and(path("/admin/keys"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw("{}", "application/json")
-                .set_delay(delay),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "PUT",
+        "/admin/keys",
+        ResponseTemplate::new(200)
+            .set_body_raw("{}", "application/json")
+            .set_delay(delay),
+    )
+    .await;
     server
 }
 
@@ -196,16 +195,7 @@ async fn cut_short(env: &Env, server: &MockServer, ids: &[String], signal: &str)
     cmd.env("CERTCTL_JOURNAL", env.path("j/journal.ndjson"))
         .env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
         .env("CERTCTL_BCDIPLOMA_TOKEN", TOKEN)
-        .args([
-            "-o",
-            "json",
-            "--rate",
-            "0",
-            "--retries",
-            "0",
-            "--concurrency",
-            "2",
-        ])
+        .args(argv("-o json --rate 0 --retries 0 --concurrency 2"))
         .args(["bcdiploma", "certificates", "disable", "--batch-size", "1"])
         .args(ids)
         .stdout(std::process::Stdio::piped())

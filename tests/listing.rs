@@ -8,14 +8,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-const KEY: &str = "dc-test-key-5f1a2b3c";
+const KEY: &str = DIGICERT.secret;
 
 /// certctl pointed at `server` with the test API key.
 fn certctl(env: &Env, server: &MockServer) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("CERTCTL_DIGICERT_BASE_URL", server.uri())
-        .env("CERTCTL_DIGICERT_API_KEY", KEY);
-    cmd
+    DIGICERT.cmd(env, &server.uri())
 }
 
 /// A page of `count` orders numbered from `first`, announcing `total`.
@@ -182,15 +179,7 @@ async fn a_wrong_total_stops_at_the_short_page() {
     page_at(&server, 1000, orders_page(1001, 10, 5000, 1000)).await;
     page_at(&server, 2000, orders_page(0, 0, 5000, 2000)).await;
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--concurrency",
-        "1",
-        "-o",
-        "ids",
-        "digicert",
-        "orders",
-        "list",
-    ]);
+    cmd.args(argv("--concurrency 1 -o ids digicert orders list"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(ids(&out).len(), 1010);
@@ -218,14 +207,16 @@ async fn limit_stops_after_n_objects() {
 #[tokio::test]
 async fn quirks_of_the_live_api_pass_through() {
     let (env, server) = (Env::new(), server().await);
-    Mock::given(method("GET"))
-        .and(path("/order/certificate"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+    respond(
+        &server,
+        "GET",
+        "/order/certificate",
+        ResponseTemplate::new(200).set_body_raw(
             fixture("digicert/orders_list_quirks.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
     cmd.args(["-o", "json", "digicert", "orders", "list"]);
     let out = run(cmd).await;
@@ -252,14 +243,16 @@ async fn quirks_of_the_live_api_pass_through() {
 #[tokio::test]
 async fn requests_list_filters_and_reads_one_page_without_page() {
     let (env, server) = (Env::new(), server().await);
-    Mock::given(method("GET"))
-        .and(path("/request"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+    respond(
+        &server,
+        "GET",
+        "/request",
+        ResponseTemplate::new(200).set_body_raw(
             fixture("digicert/requests_list_without_page.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
     cmd.args(["-o", "ids", "digicert", "requests", "list"])
         .args(["--status", "pending", "--type", "revoke"]);
@@ -295,32 +288,32 @@ async fn requests_list_filters_and_reads_one_page_without_page() {
 async fn orders_show_prints_an_object_or_an_array_and_404_is_exit_5() {
     let (env, server) = (Env::new(), server().await);
     for id in ["123456", "123457"] {
-        Mock::given(method("GET"))
-            .and(path(format!("/order/certificate/{id}")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_raw(fixture("digicert/order_detail.json"), "application/json"),
-            )
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "GET",
+            format!("/order/certificate/{id}"),
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture("digicert/order_detail.json"), "application/json"),
+        )
+        .await;
     }
-    Mock::given(method("GET"))
-        .and(path("/order/certificate/9"))
-        .respond_with(ResponseTemplate::new(404).set_body_raw(
+    respond(
+        &server,
+        "GET",
+        "/order/certificate/9",
+        ResponseTemplate::new(404).set_body_raw(
             fixture("digicert/error_order_not_found.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let mut cmd = certctl(&env, &server);
     cmd.args(["-o", "json", "digicert", "orders", "show", "123456"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json(&out)["requests"][0]["status"], "pending");
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "-o", "json", "digicert", "orders", "show", "123456", "123457",
-    ]);
+    cmd.args(argv("-o json digicert orders show 123456 123457"));
     let out = run(cmd).await;
     assert_eq!(json(&out).as_array().map(Vec::len), Some(2));
     let mut cmd = certctl(&env, &server);
@@ -434,16 +427,7 @@ async fn max_items_refuses_a_longer_list_before_anything_happens() {
     assert!(!plan.exists());
 
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--max-items",
-        "0",
-        "digicert",
-        "orders",
-        "revoke",
-        "1",
-        "--comment",
-        "c",
-    ]);
+    cmd.args(argv("--max-items 0 digicert orders revoke 1 --comment c"));
     assert_eq!(code(&run(cmd).await), 2, "zero is a usage error");
 }
 
@@ -453,16 +437,8 @@ async fn max_items_comes_from_the_environment_and_the_profile() {
     revokes_accepted(&server).await;
     let config = env.config("[profiles.default]\nmax_items = 1\n");
     let mut cmd = certctl(&env, &server);
-    cmd.env("CERTCTL_CONFIG", &config).args([
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1",
-        "2",
-        "--comment",
-        "c",
-    ]);
+    cmd.env("CERTCTL_CONFIG", &config)
+        .args(argv("--yes digicert orders revoke 1 2 --comment c"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("max_items = 1"), "{}", stderr(&out));
@@ -470,17 +446,7 @@ async fn max_items_comes_from_the_environment_and_the_profile() {
     let mut cmd = certctl(&env, &server);
     cmd.env("CERTCTL_CONFIG", &config)
         .env("CERTCTL_MAX_ITEMS", "2")
-        .args([
-            "--yes",
-            "digicert",
-            "orders",
-            "revoke",
-            "1",
-            "2",
-            "3",
-            "--comment",
-            "c",
-        ]);
+        .args(argv("--yes digicert orders revoke 1 2 3 --comment c"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 2);
     assert!(
@@ -493,16 +459,7 @@ async fn max_items_comes_from_the_environment_and_the_profile() {
     let mut cmd = certctl(&env, &server);
     cmd.env("CERTCTL_CONFIG", &config)
         .env("CERTCTL_MAX_ITEMS", "2")
-        .args([
-            "--yes",
-            "digicert",
-            "orders",
-            "revoke",
-            "1",
-            "2",
-            "--comment",
-            "c",
-        ]);
+        .args(argv("--yes digicert orders revoke 1 2 --comment c"));
     assert_eq!(code(&run(cmd).await), 0);
 
     let mut cmd = env.cmd();
@@ -513,15 +470,8 @@ async fn max_items_comes_from_the_environment_and_the_profile() {
 
     let bad = env.config("[profiles.default]\nmax_items = 0\n");
     let mut cmd = certctl(&env, &server);
-    cmd.env("CERTCTL_CONFIG", &bad).args([
-        "--yes",
-        "digicert",
-        "orders",
-        "revoke",
-        "1",
-        "--comment",
-        "c",
-    ]);
+    cmd.env("CERTCTL_CONFIG", &bad)
+        .args(argv("--yes digicert orders revoke 1 --comment c"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     assert!(stderr(&out).contains("max_items"), "{}", stderr(&out));

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
@@ -18,22 +18,24 @@ const KEY: &str = "dc-logs-key-41c9e0";
 /// Order 1 is revoked (201), order 2 is not found (404).
 async fn digicert_server() -> MockServer {
     let server = server().await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/1/revoke"))
-        .respond_with(ResponseTemplate::new(201).set_body_raw(
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/1/revoke",
+        ResponseTemplate::new(201).set_body_raw(
             fixture("digicert/revoke_request_pending.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/2/revoke"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_raw(fixture("digicert/error_not_found.json"), "application/json"),
-        )
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/2/revoke",
+        ResponseTemplate::new(404)
+            .set_body_raw(fixture("digicert/error_not_found.json"), "application/json"),
+    )
+    .await;
     server
 }
 
@@ -165,15 +167,7 @@ async fn cut_during_a_long_wait(env: &Env, flags: &[&str]) -> (Vec<String>, Opti
         .env("CERTCTL_DIGICERT_API_KEY", KEY)
         .args(["-y", "-o", "json", "--rate", "0"])
         .args(flags)
-        .args([
-            "digicert",
-            "orders",
-            "revoke",
-            "--comment",
-            "wait",
-            "1",
-            "2",
-        ])
+        .args(argv("digicert orders revoke --comment wait 1 2"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -6,8 +6,7 @@
 use std::path::Path;
 
 use prometheus_parse::Value as PromValue;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::*;
 
@@ -145,11 +144,7 @@ async fn digicert_server() -> MockServer {
         ("/request/198/status", ResponseTemplate::new(204)),
     ];
     for (at, answer) in mounts {
-        Mock::given(method("PUT"))
-            .and(path(at))
-            .respond_with(answer)
-            .mount(&server)
-            .await;
+        respond(&server, "PUT", at, answer).await;
     }
     server
 }
@@ -500,14 +495,16 @@ async fn dry_runs_and_plans_leave_the_file_alone_and_apply_and_check_record() {
 #[tokio::test]
 async fn a_check_that_fails_records_that_providers_own_code() {
     let (env, server) = (Env::new(), server().await);
-    Mock::given(method("GET"))
-        .and(path("/user/me"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
+    respond(
+        &server,
+        "GET",
+        "/user/me",
+        ResponseTemplate::new(401).set_body_raw(
             fixture("digicert/error_invalid_key.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let file = env.path("m.prom");
     let mut cmd = certctl(&env, &server, &file);
     cmd.args(["check", "digicert"]);

@@ -3,12 +3,12 @@
 //! the non-idempotent delete, and callbacks refused off the configured host.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-const TOKEN: &str = "origin-secret-token-42";
+const TOKEN: &str = ORIGIN.secret;
 const DELETE: &str = "/equinox/connect/v1/certifications/delete";
 const ASYNC_DELETE: &str = "/equinox/connect/v1/async/certifications/delete";
 const BATCH: &str = "1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2";
@@ -21,11 +21,8 @@ fn base(server: &MockServer) -> String {
 
 /// certctl pointed at `server` with the Origin token, as `certctl -o json ARGS`.
 fn origin(env: &Env, server: &MockServer, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("CERTCTL_ORIGIN_BASE_URL", base(server))
-        .env("CERTCTL_ORIGIN_TOKEN", TOKEN)
-        .args(["-o", "json", "origin"])
-        .args(args);
+    let mut cmd = ORIGIN.cmd(env, &base(server));
+    cmd.args(["-o", "json", "origin"]).args(args);
     cmd
 }
 
@@ -51,18 +48,13 @@ fn accepted(callback_base: &str) -> ResponseTemplate {
 }
 
 fn no_secret(out: &std::process::Output) {
-    assert!(!stdout(out).contains(TOKEN), "token in stdout");
-    assert!(!stderr(out).contains(TOKEN), "token in stderr");
+    ORIGIN.no_secret(out);
 }
 
 #[tokio::test]
 async fn sync_delete_sends_the_documented_request() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(answer(200, "sync_success.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
     let env = Env::new();
     let mut cmd = delete(&env, &server, &["id-1", "id-2"]);
     cmd.arg("-vvv");
@@ -96,11 +88,7 @@ async fn sync_delete_sends_the_documented_request() {
 #[tokio::test]
 async fn external_ids_are_sent_as_external_id() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(answer(200, "sync_success.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["mine-1", "mine-2", "--external"])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -114,11 +102,7 @@ async fn external_ids_are_sent_as_external_id() {
 #[tokio::test]
 async fn ids_go_in_batches_of_batch_size() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(answer(200, "sync_success.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
     let env = Env::new();
     let ids: String = (0..250).map(|i| format!("cert-{i}\n")).collect();
     let file = env.file("ids.txt", &ids);
@@ -143,11 +127,13 @@ async fn ids_go_in_batches_of_batch_size() {
 async fn an_error_state_is_a_rejection_at_any_status() {
     for status in [200u16, 400, 500] {
         let server = server().await;
-        Mock::given(method("POST"))
-            .and(path(DELETE))
-            .respond_with(answer(status, "error_validation.json"))
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "POST",
+            DELETE,
+            answer(status, "error_validation.json"),
+        )
+        .await;
         let env = Env::new();
         let out = run(delete(&env, &server, &["id-1"])).await;
         assert_eq!(code(&out), 1, "HTTP {status}: {}", stderr(&out));
@@ -171,11 +157,13 @@ async fn an_error_state_is_a_rejection_at_any_status() {
 #[tokio::test]
 async fn not_authorized_is_exit_4() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(answer(200, "error_not_authorized.json"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        DELETE,
+        answer(200, "error_not_authorized.json"),
+    )
+    .await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1"])).await;
     assert_eq!(code(&out), 4, "{}", stderr(&out));
@@ -187,11 +175,13 @@ async fn not_authorized_is_exit_4() {
 #[tokio::test]
 async fn an_answer_without_status_leaves_the_delete_unknown() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {}})))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        DELETE,
+        ResponseTemplate::new(200).set_body_json(json!({"result": {}})),
+    )
+    .await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1"])).await;
     // A 200 that is not the documented success: the delete may have happened.
@@ -211,11 +201,13 @@ async fn an_answer_without_status_leaves_the_delete_unknown() {
 #[tokio::test]
 async fn a_non_json_error_is_reported_unread() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(ResponseTemplate::new(500).set_body_raw("<html>oops</html>", "text/html"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        DELETE,
+        ResponseTemplate::new(500).set_body_raw("<html>oops</html>", "text/html"),
+    )
+    .await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1"])).await;
     assert_eq!(code(&out), 6, "{}", stderr(&out));
@@ -233,11 +225,7 @@ async fn a_non_json_error_is_reported_unread() {
 #[tokio::test]
 async fn the_delete_is_never_resent_after_a_503() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(DELETE))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", DELETE, ResponseTemplate::new(503)).await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1"])).await;
     assert_eq!(code(&out), 6, "{}", stderr(&out));
@@ -247,11 +235,7 @@ async fn the_delete_is_never_resent_after_a_503() {
 #[tokio::test]
 async fn async_alone_reports_the_pooling_callback() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(ASYNC_DELETE))
-        .respond_with(accepted(&base(&server)))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", ASYNC_DELETE, accepted(&base(&server))).await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["id-1", "--async"])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -275,24 +259,16 @@ async fn async_alone_reports_the_pooling_callback() {
 #[tokio::test]
 async fn async_wait_polls_through_pending_to_the_result() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(ASYNC_DELETE))
-        .respond_with(accepted(&base(&server)))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_pending.json"))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_done.json"))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    respond(&server, "POST", ASYNC_DELETE, accepted(&base(&server))).await;
+    respond_first(
+        &server,
+        "GET",
+        RESULT,
+        answer(200, "result_pending.json"),
+        2,
+    )
+    .await;
+    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(delete(
         &env,
@@ -321,16 +297,8 @@ async fn async_wait_polls_through_pending_to_the_result() {
 #[tokio::test]
 async fn async_wait_gives_up_at_the_wait_timeout() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(ASYNC_DELETE))
-        .respond_with(accepted(&base(&server)))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_pending.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "POST", ASYNC_DELETE, accepted(&base(&server))).await;
+    respond(&server, "GET", RESULT, answer(200, "result_pending.json")).await;
     let env = Env::new();
     let args = ["id-1", "--async", "--wait", "--wait-timeout", "1500ms"];
     let out = run(delete(&env, &server, &args)).await;
@@ -346,11 +314,13 @@ async fn async_wait_gives_up_at_the_wait_timeout() {
 async fn a_callback_on_another_host_is_never_requested() {
     let server = server().await;
     let foreign = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(ASYNC_DELETE))
-        .respond_with(accepted(&format!("{}/equinox", foreign.uri())))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        ASYNC_DELETE,
+        accepted(&format!("{}/equinox", foreign.uri())),
+    )
+    .await;
     Mock::given(method("GET"))
         .respond_with(answer(200, "result_done.json"))
         .mount(&foreign)
@@ -380,11 +350,7 @@ async fn a_callback_on_another_host_is_never_requested() {
 #[tokio::test]
 async fn results_show_gets_a_batch_id_result() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_done.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -421,11 +387,7 @@ async fn results_show_gets_a_batch_id_result() {
 #[tokio::test]
 async fn results_show_reports_an_error_state() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(400, "error_validation.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "GET", RESULT, answer(400, "error_validation.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH])).await;
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -460,19 +422,15 @@ async fn dry_run_prints_the_requests_and_sends_nothing() {
 #[tokio::test]
 async fn results_show_waits_while_pending() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_pending.json"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_done.json"))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    respond_first(
+        &server,
+        "GET",
+        RESULT,
+        answer(200, "result_pending.json"),
+        1,
+    )
+    .await;
+    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH, "--wait"])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -483,11 +441,7 @@ async fn results_show_waits_while_pending() {
 #[tokio::test]
 async fn results_show_wait_gives_up_at_the_wait_timeout() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(answer(200, "result_pending.json"))
-        .mount(&server)
-        .await;
+    respond(&server, "GET", RESULT, answer(200, "result_pending.json")).await;
     let env = Env::new();
     let args = [
         "results",

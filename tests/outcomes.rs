@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
@@ -34,29 +34,31 @@ fn revoke(env: &Env, server: &MockServer, format: &str, ids: &[&str]) -> assert_
 /// HTML page with a 200: not the documented answer, so it may have been applied.
 async fn mixed_server() -> MockServer {
     let server = server().await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/1/revoke"))
-        .respond_with(ResponseTemplate::new(201).set_body_raw(
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/1/revoke",
+        ResponseTemplate::new(201).set_body_raw(
             fixture("digicert/revoke_request_pending.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/2/revoke"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_raw(fixture("digicert/error_not_found.json"), "application/json"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/3/revoke"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("<html>proxy says hi</html>", "text/html"),
-        )
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/2/revoke",
+        ResponseTemplate::new(404)
+            .set_body_raw(fixture("digicert/error_not_found.json"), "application/json"),
+    )
+    .await;
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/3/revoke",
+        ResponseTemplate::new(200).set_body_raw("<html>proxy says hi</html>", "text/html"),
+    )
+    .await;
     server
 }
 
@@ -270,9 +272,7 @@ impl SelfSigned {
     fn start(env: &Env) -> Option<SelfSigned> {
         let (cert, key) = (env.path("cert.pem"), env.path("key.pem"));
         let made = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            ])
+            .args(argv("req -x509 -newkey rsa:2048 -nodes -days 1"))
             .args(["-subj", "/CN=127.0.0.1", "-keyout"])
             .arg(&key)
             .arg("-out")
@@ -349,15 +349,7 @@ async fn an_unverifiable_tls_certificate_is_a_config_error_not_retried() {
     )
     .env("CERTCTL_BCDIPLOMA_TOKEN", "tls-test-token")
     .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
-    .args([
-        "-y",
-        "-o",
-        "json",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "k1",
-    ]);
+    .args(argv("-y -o json bcdiploma certificates disable k1"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     let err = stderr(&out);
@@ -373,22 +365,24 @@ async fn ctrl_c_ends_an_origin_wait_at_once_with_one_json_document() {
     const RESULT: &str = "/equinox/connect/v1/result/certifications_delete/batch/1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2";
     let server = server().await;
     let base = format!("{}/equinox", server.uri());
-    Mock::given(method("POST"))
-        .and(path("/equinox/connect/v1/async/certifications/delete"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+    respond(
+        &server,
+        "POST",
+        "/equinox/connect/v1/async/certifications/delete",
+        ResponseTemplate::new(200).set_body_raw(
             fixture("origin/async_accepted.json").replace("{{BASE}}", &base),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(RESULT))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("origin/result_pending.json"), "application/json"),
-        )
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    respond(
+        &server,
+        "GET",
+        RESULT,
+        ResponseTemplate::new(200)
+            .set_body_raw(fixture("origin/result_pending.json"), "application/json"),
+    )
+    .await;
     let env = Env::new();
     let out_path = env.path("stdout");
     let mut child = env
@@ -468,15 +462,8 @@ async fn a_run_that_pacing_will_make_long_says_so_once() {
 async fn sandbox_runs_stay_out_of_the_production_journal() {
     let env = Env::new();
     let mut c = env.cmd();
-    c.args([
-        "--sandbox",
-        "-o",
-        "json",
-        "bcdiploma",
-        "certificates",
-        "disable",
-    ])
-    .args(["--campaign", "demo-campaign"]);
+    c.args(argv("--sandbox -o json bcdiploma certificates disable"))
+        .args(["--campaign", "demo-campaign"]);
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let run_id = json(&out)["run_id"].as_str().unwrap().to_string();
@@ -499,16 +486,14 @@ async fn ctrl_c_ends_a_results_show_wait_at_once() {
     const BATCH: &str = "1c8a06b6-45be-4e68-9e2d-5c1f075e6ca2";
     let server = server().await;
     let base = format!("{}/equinox", server.uri());
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "/equinox/connect/v1/result/certifications_delete/batch/{BATCH}"
-        )))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("origin/result_pending.json"), "application/json"),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        format!("/equinox/connect/v1/result/certifications_delete/batch/{BATCH}"),
+        ResponseTemplate::new(200)
+            .set_body_raw(fixture("origin/result_pending.json"), "application/json"),
+    )
+    .await;
     let env = Env::new();
     let mut child = env
         .process()
@@ -554,14 +539,7 @@ async fn a_closed_stdout_stops_a_run_like_ctrl_c_and_journals_what_was_in_flight
         .process()
         .env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
         .args(["--sandbox", "-y", "-o", "ndjson", "--rate", "0"])
-        .args([
-            "bcdiploma",
-            "certificates",
-            "delete",
-            "--batch-size",
-            "1",
-            "--from",
-        ])
+        .args(argv("bcdiploma certificates delete --batch-size 1 --from"))
         .arg(&file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -606,25 +584,8 @@ async fn a_bad_line_further_down_stdin_keeps_exit_7_when_items_are_unknown() {
     let mut cmd = env.cmd();
     cmd.env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
         .env("CERTCTL_SANDBOX_FAULTS", "reset-after=1")
-        .args([
-            "--sandbox",
-            "-y",
-            "-o",
-            "json",
-            "--rate",
-            "0",
-            "--concurrency",
-            "1",
-        ])
-        .args([
-            "digicert",
-            "orders",
-            "revoke",
-            "--comment",
-            "x",
-            "--from",
-            "-",
-        ])
+        .args(argv("--sandbox -y -o json --rate 0 --concurrency 1"))
+        .args(argv("digicert orders revoke --comment x --from -"))
         .write_stdin("1001\n1002\n1003\n1004\n1005\n1006\nabc\n");
     let out = run(cmd).await;
     assert_eq!(code(&out), 7, "{}\n{}", stdout(&out), stderr(&out));

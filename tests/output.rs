@@ -256,15 +256,8 @@ async fn quiet_text_keeps_failures_and_the_summary_only() {
     let (env, server) = (Env::new(), disable_server().await);
     let keys = ["k1", "bad", "k2"];
     let mut c = bcdiploma(&env, &server);
-    c.args([
-        "-q",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "--batch-size",
-        "1",
-    ])
-    .args(keys);
+    c.args(argv("-q bcdiploma certificates disable --batch-size 1"))
+        .args(keys);
     let out = run(c).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let text = stdout(&out);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
@@ -207,11 +207,7 @@ async fn a_bearer_token_is_a_template_in_the_plan_and_the_current_token_when_app
         "Bearer <secret:token>"
     );
 
-    Mock::given(method("PUT"))
-        .and(path("/admin/keys"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    respond(&server, "PUT", "/admin/keys", ResponseTemplate::new(200)).await;
     let mut cmd = env.cmd();
     cmd.env("CERTCTL_BCDIPLOMA_BASE_URL", server.uri())
         .env("CERTCTL_BCDIPLOMA_TOKEN", "tok-now");
@@ -342,14 +338,16 @@ async fn apply_dry_run_prints_the_plan_redacted_and_sends_nothing() {
 async fn an_applied_plan_with_a_failed_item_resumes_with_only_that_item() {
     let (env, server) = (Env::new(), server().await);
     let plan = plan_revoke(&env, &server, &["1001", "1002", "1003"]).await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/1002/revoke"))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/1002/revoke",
+        ResponseTemplate::new(400).set_body_raw(
             fixture("digicert/error_invalid_request.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     accept_revokes(&server).await;
     let out = run(apply(
         digicert(&env, &server, APPLY_KEY),
@@ -394,14 +392,16 @@ async fn an_applied_plan_with_a_failed_item_resumes_with_only_that_item() {
 async fn an_interrupted_apply_resume_counts_each_item_once() {
     let (env, server) = (Env::new(), server().await);
     let plan = plan_revoke(&env, &server, &["1001", "1002", "1003"]).await;
-    Mock::given(method("PUT"))
-        .and(path("/order/certificate/1001/revoke"))
-        .respond_with(ResponseTemplate::new(201).set_body_raw(
+    respond(
+        &server,
+        "PUT",
+        "/order/certificate/1001/revoke",
+        ResponseTemplate::new(201).set_body_raw(
             fixture("digicert/revoke_request_pending.json"),
             "application/json",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     Mock::given(method("PUT"))
         .respond_with(ResponseTemplate::new(400).set_body_raw(
             fixture("digicert/error_invalid_request.json"),
@@ -556,9 +556,7 @@ async fn max_items_guards_an_applied_plan_and_a_resumed_run() {
     // A run of three, then its resume with two left over a limit of one.
     let mut cmd = digicert(&env, &server, APPLY_KEY);
     cmd.env("CERTCTL_JOURNAL", &journal)
-        .args([
-            "-o", "json", "--yes", "digicert", "orders", "revoke", "1001",
-        ])
+        .args(argv("-o json --yes digicert orders revoke 1001"))
         .args(["--comment", "c"]);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -612,13 +610,13 @@ async fn apply_resume_reads_the_unknown_items_back_before_sending() {
         ("1003", "digicert/order_issued_revoke_rejected.json"),
         ("1004", "digicert/order_revoke_pending.json"),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/order/certificate/{id}")))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_raw(fixture(answer), "application/json"),
-            )
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "GET",
+            format!("/order/certificate/{id}"),
+            ResponseTemplate::new(200).set_body_raw(fixture(answer), "application/json"),
+        )
+        .await;
     }
     accept_revokes(&server).await;
     let out = run(apply(

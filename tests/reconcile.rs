@@ -9,7 +9,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-const KEY: &str = "dc-test-key-5f1a2b3c";
+const KEY: &str = DIGICERT.secret;
 const RUN: &str = "01JB0000000000000000000000";
 const TEMPLATE: &str = "64c9f080-2314-4f02-a43c-923d83e8e444";
 const ORIGIN_ID: &str = "0e1c0000-0000-4000-8000-000000000001";
@@ -40,27 +40,23 @@ fn journal_lines(env: &Env) -> Vec<Value> {
 /// certctl with every provider pointed at `server` and the test journal.
 fn certctl(env: &Env, server: &MockServer) -> assert_cmd::Command {
     let mut cmd = env.cmd();
+    for account in [&DIGICERT, &ORIGIN, &SERTIFIKA] {
+        account.point(&mut cmd, &server.uri());
+    }
     cmd.env("CERTCTL_JOURNAL", env.path("journal.ndjson"))
-        .env("CERTCTL_DIGICERT_BASE_URL", server.uri())
-        .env("CERTCTL_DIGICERT_API_KEY", KEY)
-        .env("CERTCTL_ORIGIN_BASE_URL", server.uri())
-        .env("CERTCTL_ORIGIN_TOKEN", "origin-token")
-        .env("CERTCTL_SERTIFIKA_BASE_URL", server.uri())
-        .env("CERTCTL_SERTIFIKA_TOKEN", "sm-token")
-        .env("CERTCTL_SERTIFIKA_COMPANY_ID", "company-1")
-        .args(["--rate", "0", "--retries", "0"]);
+        .args(argv("--rate 0 --retries 0"));
     cmd
 }
 
 /// Answers `GET path` with `status` and a fixture body.
 async fn get(server: &MockServer, at: &str, status: u16, fixture_name: &str) {
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(
-            ResponseTemplate::new(status).set_body_raw(fixture(fixture_name), "application/json"),
-        )
-        .mount(server)
-        .await;
+    respond(
+        server,
+        "GET",
+        at,
+        ResponseTemplate::new(status).set_body_raw(fixture(fixture_name), "application/json"),
+    )
+    .await;
 }
 
 /// The lines of stderr that are failure sentences.
@@ -262,11 +258,13 @@ async fn a_bare_404_or_a_failing_read_leaves_the_item_unknown_and_exits_7() {
         &["1001", "1002", "1003"],
         "",
     );
-    Mock::given(method("GET"))
-        .and(path("/order/certificate/1001"))
-        .respond_with(ResponseTemplate::new(404).set_body_string("<html>Not Found</html>"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        "/order/certificate/1001",
+        ResponseTemplate::new(404).set_body_string("<html>Not Found</html>"),
+    )
+    .await;
     get(
         &server,
         "/order/certificate/1002",
@@ -500,7 +498,10 @@ async fn origin_items_are_settled_by_search_or_by_their_batch_result() {
         ("applied", "no certification with this originId")
     );
     for req in received(&server).await {
-        assert_eq!(header(&req, "authorization"), Some("Bearer origin-token"));
+        assert_eq!(
+            header(&req, "authorization"),
+            Some(format!("Bearer {}", ORIGIN.secret).as_str())
+        );
     }
 
     // A batch whose result URL was answered is settled by that result; an item
@@ -605,7 +606,7 @@ async fn sertifika_rows_are_settled_from_the_template_holders_in_one_read() {
     );
     let reqs = received(&server).await;
     assert_eq!(reqs.len(), 1, "one read per template");
-    assert_eq!(header(&reqs[0], "authorization"), Some("sm-token"));
+    assert_eq!(header(&reqs[0], "authorization"), Some(SERTIFIKA.secret));
 }
 
 #[tokio::test]
@@ -632,11 +633,13 @@ async fn resume_reads_back_first_then_skips_the_applied_and_sends_the_rest() {
         "digicert/order_issued_no_revoke.json",
     )
     .await;
-    Mock::given(method("GET"))
-        .and(path("/order/certificate/1006"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        "/order/certificate/1006",
+        ResponseTemplate::new(503),
+    )
+    .await;
     Mock::given(method("PUT"))
         .respond_with(ResponseTemplate::new(201).set_body_raw(
             fixture("digicert/revoke_request_pending.json"),
@@ -646,9 +649,7 @@ async fn resume_reads_back_first_then_skips_the_applied_and_sends_the_rest() {
         .await;
     // --no-reconcile: the old way, everything unknown is held.
     let out = certctl(&env, &server)
-        .args([
-            "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1004", "1006",
-        ])
+        .args(argv("-o json --yes digicert orders revoke 1001 1004 1006"))
         .args(["--comment", "c", "--resume", RUN, "--no-reconcile"])
         .output()
         .unwrap();
@@ -657,9 +658,7 @@ async fn resume_reads_back_first_then_skips_the_applied_and_sends_the_rest() {
     assert!(received(&server).await.is_empty(), "no read, no revoke");
 
     let out = certctl(&env, &server)
-        .args([
-            "-o", "json", "--yes", "digicert", "orders", "revoke", "1001", "1004", "1006",
-        ])
+        .args(argv("-o json --yes digicert orders revoke 1001 1004 1006"))
         .args(["--comment", "c", "--resume", RUN])
         .output()
         .unwrap();
@@ -743,15 +742,13 @@ async fn many_orders_are_read_from_the_lists_unless_the_lists_are_longer() {
     // When the lists would take more requests than the orders, each order is read.
     let (env, server) = (Env::new(), crate::common::server().await);
     killed_run(&env, "digicert", "orders.revoke", &refs, "");
-    Mock::given(method("GET"))
-        .and(path("/request"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(
-            "requests",
-            json!([]),
-            250_000,
-        )))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        "/request",
+        ResponseTemplate::new(200).set_body_json(page("requests", json!([]), 250_000)),
+    )
+    .await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(r"^/order/certificate/\d+$"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
@@ -778,15 +775,7 @@ async fn resuming_another_operation_reads_nothing_back() {
     let (env, server) = (Env::new(), server().await);
     killed_run(&env, "digicert", "orders.revoke", &["1001"], "");
     let out = certctl(&env, &server)
-        .args([
-            "--yes",
-            "digicert",
-            "certificates",
-            "revoke",
-            "2001",
-            "--comment",
-            "c",
-        ])
+        .args(argv("--yes digicert certificates revoke 2001 --comment c"))
         .args(["--resume", RUN])
         .output()
         .unwrap();

@@ -7,16 +7,9 @@ use crate::common::*;
 async fn sandbox_flag_needs_no_account() {
     let env = Env::new();
     let mut c = env.cmd();
-    c.args([
-        "--sandbox",
-        "-o",
-        "json",
-        "bcdiploma",
-        "certificates",
-        "disable",
-        "--campaign",
-        "demo-campaign",
-    ]);
+    c.args(argv(
+        "--sandbox -o json bcdiploma certificates disable --campaign demo-campaign",
+    ));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let doc = json(&out);
@@ -32,20 +25,9 @@ async fn a_bulk_run_through_faults_applies_every_item_exactly_once() {
     let keys: Vec<String> = (1..=20).map(|i| format!("DEMOKEY{i:04}")).collect();
     let mut c = env.cmd();
     sandbox.env(&mut c);
-    c.args([
-        "-o",
-        "json",
-        "--yes",
-        "--rate",
-        "0",
-        "--retries",
-        "10",
-        "bcdiploma",
-        "certificates",
-        "delete",
-        "--batch-size",
-        "1",
-    ])
+    c.args(argv(
+        "-o json --yes --rate 0 --retries 10 bcdiploma certificates delete --batch-size 1",
+    ))
     .args(&keys);
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
@@ -260,13 +242,7 @@ async fn write_config_is_whole_private_and_ready_before_the_first_connection() {
     let env = Env::new();
     let path = env.path("sandbox.toml");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("certctl"))
-        .args([
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--write-config",
-        ])
+        .args(argv("sandbox serve --listen 127.0.0.1:0 --write-config"))
         .arg(&path)
         .env("RUST_BACKTRACE", "0")
         .stdout(std::process::Stdio::null())
@@ -307,14 +283,8 @@ async fn write_config_is_whole_private_and_ready_before_the_first_connection() {
 async fn write_config_to_a_missing_directory_is_a_usage_error() {
     let env = Env::new();
     let mut c = env.cmd();
-    c.args([
-        "sandbox",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--write-config",
-    ])
-    .arg(env.path("no/such/dir/sandbox.toml"));
+    c.args(argv("sandbox serve --listen 127.0.0.1:0 --write-config"))
+        .arg(env.path("no/such/dir/sandbox.toml"));
     let out = run(c).await;
     assert_eq!(code(&out), 2);
     assert!(

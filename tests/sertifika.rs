@@ -3,45 +3,39 @@
 //! CSV (checked against the template first, per-row outcomes), revoking, dry runs.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-const TOKEN: &str = "sm-token-Zq81";
-const COMPANY: &str = "acme-co";
+const TOKEN: &str = SERTIFIKA.secret;
+const COMPANY: &str = SERTIFIKA.extra[0].1;
 const TID: &str = "64c9f080-2314-4f02-a43c-923d83e8e444";
 /// python3 -c 'import hashlib; print(hashlib.md5(b"jane.doe@example.com").hexdigest())'
 const JANE_CODE: &str = "0cba00ca3da1b283a57287bcceb17e35";
 /// python3 -c 'import hashlib; print(hashlib.md5(b"john.doe@example.com").hexdigest())'
 const JOHN_CODE: &str = "8eb1b522f60d11fa897de1dc6351b7e8";
 
+/// certctl pointed at `server`, with no retries.
 fn cmd(env: &Env, server: &MockServer) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("CERTCTL_SERTIFIKA_BASE_URL", server.uri())
-        .env("CERTCTL_SERTIFIKA_TOKEN", TOKEN)
-        .env("CERTCTL_SERTIFIKA_COMPANY_ID", COMPANY)
-        .args(["--retries", "0"]);
+    let mut cmd = SERTIFIKA.cmd(env, &server.uri());
+    cmd.args(["--retries", "0"]);
     cmd
 }
 
-async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, fixture_name: &str) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(status).set_body_raw(
-            fixture(&format!("sertifika/{fixture_name}")),
-            "application/json",
-        ))
-        .mount(server)
-        .await;
+/// Answers `verb at` with `status` and a Sertifika fixture.
+async fn answer_with(server: &MockServer, verb: &str, at: &str, status: u16, name: &str) {
+    answer(server, verb, at, status, Some(&format!("sertifika/{name}"))).await;
 }
 
 fn fixture_json(name: &str) -> Value {
     serde_json::from_str(&fixture(&format!("sertifika/{name}"))).expect("fixture JSON")
 }
 
-fn fixture_path(name: &str) -> String {
-    format!("{}/fixtures/sertifika/{name}", env!("CARGO_MANIFEST_DIR"))
+/// The path of a Sertifika fixture, as a command-line argument.
+fn sertifika_fixture(name: &str) -> String {
+    fixture_path(&format!("sertifika/{name}"))
+        .display()
+        .to_string()
 }
 
 /// Every request carried exactly the token, with no scheme.
@@ -62,7 +56,7 @@ fn paths(requests: &[wiremock::Request]) -> Vec<String> {
 async fn templates_list_sends_the_company_and_prints_a_table() {
     let server = server().await;
     let at = format!("/api/v1.0/company/{COMPANY}/certificate");
-    answer(&server, "GET", &at, 200, "templates.json").await;
+    answer_with(&server, "GET", &at, 200, "templates.json").await;
     let env = Env::new();
 
     let mut c = cmd(&env, &server);
@@ -93,7 +87,7 @@ async fn templates_list_sends_the_company_and_prints_a_table() {
 async fn templates_show_lists_property_keys() {
     let server = server().await;
     let at = format!("/api/v1.0/certificate/{TID}");
-    answer(&server, "GET", &at, 200, "template_detail.json").await;
+    answer_with(&server, "GET", &at, 200, "template_detail.json").await;
     let env = Env::new();
     let mut c = cmd(&env, &server);
     c.args(["sm", "templates", "show", TID]);
@@ -111,7 +105,7 @@ async fn templates_show_lists_property_keys() {
 #[tokio::test]
 async fn users_are_addressed_by_the_md5_of_the_normalised_email() {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/company/{COMPANY}/user/"),
@@ -119,7 +113,7 @@ async fn users_are_addressed_by_the_md5_of_the_normalised_email() {
         "users.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/company/{COMPANY}/user/{JANE_CODE}"),
@@ -175,7 +169,7 @@ async fn users_are_addressed_by_the_md5_of_the_normalised_email() {
 #[tokio::test]
 async fn certificates_list_has_three_forms() {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/user/{JOHN_CODE}/certificate"),
@@ -183,7 +177,7 @@ async fn certificates_list_has_three_forms() {
         "user_certificates.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/certificate/{TID}/user"),
@@ -191,7 +185,7 @@ async fn certificates_list_has_three_forms() {
         "template_users.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/certificate/{TID}/user/{JOHN_CODE}"),
@@ -202,13 +196,7 @@ async fn certificates_list_has_three_forms() {
     let env = Env::new();
 
     let mut c = cmd(&env, &server);
-    c.args([
-        "sm",
-        "certificates",
-        "list",
-        "--email",
-        "John.Doe@example.com",
-    ]);
+    c.args(argv("sm certificates list --email John.Doe@example.com"));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("CONNECTION ID"), "{}", stdout(&out));
@@ -254,20 +242,21 @@ async fn certificates_list_has_three_forms() {
 #[tokio::test]
 async fn read_errors_map_to_exit_codes() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v1.0/company/{COMPANY}/certificate")))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(
-                json!({"Message": "Authorization has been denied for this request."}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/v1.0/certificate/{TID}")))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        format!("/api/v1.0/company/{COMPANY}/certificate"),
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"Message": "Authorization has been denied for this request."})),
+    )
+    .await;
+    respond(
+        &server,
+        "GET",
+        format!("/api/v1.0/certificate/{TID}"),
+        ResponseTemplate::new(404),
+    )
+    .await;
     let env = Env::new();
 
     let mut c = cmd(&env, &server);
@@ -325,7 +314,7 @@ async fn read_errors_map_to_exit_codes() {
 
 async fn issue_server(result_fixture: &str) -> MockServer {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "GET",
         &format!("/api/v1.0/certificate/{TID}"),
@@ -333,7 +322,7 @@ async fn issue_server(result_fixture: &str) -> MockServer {
         "template_detail.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "POST",
         "/api/v1.0/certificate/",
@@ -359,7 +348,7 @@ async fn issue_posts_the_rows_with_turkish_characters_intact() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"));
+    .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = json(&out);
@@ -433,7 +422,7 @@ async fn issue_batches_follow_batch_size() {
         "2",
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"));
+    .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     // Each answer lists three rows for a batch of two or one: unreadable, never
     // guessed, and since issuing is not safe to repeat, unknown.
@@ -471,7 +460,7 @@ async fn issue_reports_each_row_of_a_mixed_answer() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"));
+    .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let report = json(&out);
@@ -504,7 +493,7 @@ async fn a_bad_csv_is_refused_with_every_mistake_and_nothing_posted() {
     let env = Env::new();
     let mut c = cmd(&env, &server);
     c.args(["sm", "certificates", "issue", "--template", TID, "--from"])
-        .arg(fixture_path("issue_three_mistakes.csv"));
+        .arg(sertifika_fixture("issue_three_mistakes.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     let err = stderr(&out);
@@ -541,7 +530,7 @@ async fn issue_dry_runs_send_nothing() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"));
+    .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = json(&out);
@@ -577,7 +566,7 @@ async fn issue_dry_runs_send_nothing() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"))
+    .arg(sertifika_fixture("issue_ok.csv"))
     .arg("--template-file")
     .arg(&template_file);
     let out = run(c).await;
@@ -595,7 +584,7 @@ async fn issue_dry_runs_send_nothing() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_three_mistakes.csv"))
+    .arg(sertifika_fixture("issue_three_mistakes.csv"))
     .arg("--template-file")
     .arg(&template_file);
     let out = run(c).await;
@@ -613,7 +602,7 @@ async fn issue_dry_runs_send_nothing() {
         TID,
         "--from",
     ])
-    .arg(fixture_path("issue_ok.csv"));
+    .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     let text = stdout(&out);
     assert!(
@@ -628,7 +617,7 @@ async fn issue_dry_runs_send_nothing() {
 #[tokio::test]
 async fn revoke_reads_the_bare_string_answers() {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "DELETE",
         &format!("/api/v1.0/certificate/{TID}/user/{JOHN_CODE}"),
@@ -636,7 +625,7 @@ async fn revoke_reads_the_bare_string_answers() {
         "revoke_deleted.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "DELETE",
         &format!("/api/v1.0/certificate/{TID}/user/{JANE_CODE}"),
@@ -711,7 +700,7 @@ async fn revoke_reads_the_bare_string_answers() {
 #[tokio::test]
 async fn revoke_several_is_partial_when_one_was_not_there() {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "DELETE",
         &format!("/api/v1.0/certificate/{TID}/user/{JOHN_CODE}"),
@@ -719,7 +708,7 @@ async fn revoke_several_is_partial_when_one_was_not_there() {
         "revoke_deleted.json",
     )
     .await;
-    answer(
+    answer_with(
         &server,
         "DELETE",
         &format!("/api/v1.0/certificate/{TID}/user/{JANE_CODE}"),
@@ -754,7 +743,7 @@ async fn revoke_several_is_partial_when_one_was_not_there() {
 #[tokio::test]
 async fn revoke_all_reports_the_answer() {
     let server = server().await;
-    answer(
+    answer_with(
         &server,
         "DELETE",
         &format!("/api/v1.0/certificate/{TID}/user"),
@@ -849,7 +838,7 @@ async fn a_malformed_csv_is_exit_2_naming_the_line_before_any_request() {
                 c.arg("--dry-run");
             }
             c.args(["sm", "certificates", "issue", "--template", TID, "--from"])
-                .arg(fixture_path(file));
+                .arg(sertifika_fixture(file));
             let out = run(c).await;
             assert_eq!(code(&out), 2, "{file}: {}", stderr(&out));
             let err = stderr(&out);
@@ -870,7 +859,7 @@ async fn a_2xx_issue_answer_that_is_not_200_with_the_message_list_is_an_invalid_
         (204, String::new()),
     ] {
         let server = server().await;
-        answer(
+        answer_with(
             &server,
             "GET",
             &format!("/api/v1.0/certificate/{TID}"),
@@ -878,11 +867,13 @@ async fn a_2xx_issue_answer_that_is_not_200_with_the_message_list_is_an_invalid_
             "template_detail.json",
         )
         .await;
-        Mock::given(method("POST"))
-            .and(path("/api/v1.0/certificate/"))
-            .respond_with(ResponseTemplate::new(status).set_body_raw(body.clone(), "text/html"))
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "POST",
+            "/api/v1.0/certificate/",
+            ResponseTemplate::new(status).set_body_raw(body.clone(), "text/html"),
+        )
+        .await;
         let env = Env::new();
         let mut c = cmd(&env, &server);
         c.args([
@@ -895,7 +886,7 @@ async fn a_2xx_issue_answer_that_is_not_200_with_the_message_list_is_an_invalid_
             TID,
         ])
         .arg("--from")
-        .arg(fixture_path("issue_ok.csv"));
+        .arg(sertifika_fixture("issue_ok.csv"));
         let out = run(c).await;
         assert_ne!(code(&out), 0, "{status} {body}");
         let report = json(&out);
@@ -930,13 +921,13 @@ async fn a_revoke_answer_that_is_not_the_documented_one_is_an_invalid_response()
     ];
     for (at, status, body) in cases {
         let server = server().await;
-        Mock::given(method("DELETE"))
-            .and(path(at))
-            .respond_with(
-                ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
-            )
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "DELETE",
+            at,
+            ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
+        )
+        .await;
         let env = Env::new();
         let mut c = cmd(&env, &server);
         c.args(["-o", "json", "--yes", "sm", "certificates", "revoke"])

@@ -352,3 +352,140 @@ pub fn ready_orders(n: usize) -> Vec<String> {
         .map(|id| id.to_string())
         .collect()
 }
+
+/// The words of a command line written as one string (`"-o json --yes digicert
+/// orders revoke 1001"`), for the arguments that hold no space.
+pub fn argv(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// A provider's account as the tests give it to certctl, in the environment: its
+/// base URL's variable, its secret and its other settings.
+pub struct Account {
+    /// The variable of its base URL.
+    pub base_var: &'static str,
+    /// The variable of its secret.
+    pub secret_var: &'static str,
+    /// The secret.
+    pub secret: &'static str,
+    /// Its other settings (Sertifika's company).
+    pub extra: &'static [(&'static str, &'static str)],
+}
+
+pub const BCDIPLOMA: Account = Account {
+    base_var: "CERTCTL_BCDIPLOMA_BASE_URL",
+    secret_var: "CERTCTL_BCDIPLOMA_TOKEN",
+    secret: "bcd-secret-token-123",
+    extra: &[],
+};
+
+pub const ORIGIN: Account = Account {
+    base_var: "CERTCTL_ORIGIN_BASE_URL",
+    secret_var: "CERTCTL_ORIGIN_TOKEN",
+    secret: "origin-secret-token-42",
+    extra: &[],
+};
+
+pub const DIGICERT: Account = Account {
+    base_var: "CERTCTL_DIGICERT_BASE_URL",
+    secret_var: "CERTCTL_DIGICERT_API_KEY",
+    secret: "dc-test-key-5f1a2b3c",
+    extra: &[],
+};
+
+pub const SERTIFIKA: Account = Account {
+    base_var: "CERTCTL_SERTIFIKA_BASE_URL",
+    secret_var: "CERTCTL_SERTIFIKA_TOKEN",
+    secret: "sm-token-Zq81",
+    extra: &[("CERTCTL_SERTIFIKA_COMPANY_ID", "acme-co")],
+};
+
+impl Account {
+    /// Points `cmd` at this account, served at `base`.
+    pub fn point<'c>(
+        &self,
+        cmd: &'c mut assert_cmd::Command,
+        base: &str,
+    ) -> &'c mut assert_cmd::Command {
+        cmd.env(self.base_var, base)
+            .env(self.secret_var, self.secret);
+        for (name, value) in self.extra {
+            cmd.env(name, value);
+        }
+        cmd
+    }
+
+    /// certctl pointed at this account, served at `base`.
+    pub fn cmd(&self, env: &Env, base: &str) -> assert_cmd::Command {
+        let mut cmd = env.cmd();
+        self.point(&mut cmd, base);
+        cmd
+    }
+
+    /// Asserts the secret shows in neither stdout nor stderr.
+    pub fn no_secret(&self, out: &Output) {
+        let who = self.secret_var;
+        assert!(
+            !stdout(out).contains(self.secret),
+            "{who}: secret in stdout"
+        );
+        assert!(
+            !stderr(out).contains(self.secret),
+            "{who}: secret in stderr"
+        );
+    }
+}
+
+/// Answers `verb at` on `server` with `status` and the fixture `body` (a path under
+/// `fixtures/`), or no body.
+pub async fn answer(
+    server: &MockServer,
+    verb: &str,
+    at: impl Into<String>,
+    status: u16,
+    body: Option<&str>,
+) {
+    let mut template = wiremock::ResponseTemplate::new(status);
+    if let Some(name) = body {
+        template = template.set_body_raw(fixture(name), "application/json");
+    }
+    wiremock::Mock::given(wiremock::matchers::method(verb))
+        .and(wiremock::matchers::path(at))
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+/// Answers every `verb at` on `server` with `template` (once any [`respond_first`]
+/// of the same request has run out).
+pub async fn respond(
+    server: &MockServer,
+    verb: &str,
+    at: impl Into<String>,
+    template: wiremock::ResponseTemplate,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(verb))
+        .and(wiremock::matchers::path(at))
+        .respond_with(template)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+/// Answers the first `times` requests `verb at` on `server` with `template`, before
+/// any [`respond`] to the same request.
+pub async fn respond_first(
+    server: &MockServer,
+    verb: &str,
+    at: impl Into<String>,
+    template: wiremock::ResponseTemplate,
+    times: u64,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(verb))
+        .and(wiremock::matchers::path(at))
+        .respond_with(template)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
