@@ -561,18 +561,12 @@ async fn reconcile_is_recorded_as_the_operation_it_settles() {
         })
         .collect();
     let journal = env.file("journal.ndjson", &lines);
-    for (id, answer) in [
+    for (id, body) in [
         ("1001", "order_revoked.json"),
         ("1004", "order_issued_no_revoke.json"),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/order/certificate/{id}")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_raw(fixture(&format!("digicert/{answer}")), "application/json"),
-            )
-            .mount(&server)
-            .await;
+        let at = format!("/order/certificate/{id}");
+        answer(&server, "GET", at, 200, Some(&format!("digicert/{body}"))).await;
     }
     let file = env.path("m.prom");
     let mut cmd = certctl(&env, &server, &file);
