@@ -104,10 +104,14 @@ fn init_logging(global: &cli::GlobalArgs) {
             let others = if global.verbose > 0 { "warn" } else { "off" };
             EnvFilter::new(format!("{others},certctl={level}"))
         });
+    // A log line that cannot be written (stderr closed by its reader) is dropped:
+    // the subscriber's own report of it would panic on that same stderr and cut the
+    // run short, journal and metrics file unfinished.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        .log_internal_errors(false);
     let _ = match global.log_format {
         cli::LogFormat::Json => builder
             .json()

@@ -235,3 +235,57 @@ async fn quiet_silences_the_notice_of_a_long_wait() {
         "the sentence stays: {lines:?}"
     );
 }
+
+#[tokio::test]
+async fn a_closed_stderr_does_not_cut_the_run_short() {
+    let env = Env::new();
+    let server = server().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_raw(
+                    fixture("digicert/revoke_request_pending.json"),
+                    "application/json",
+                )
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let metrics = env.path("m.prom");
+    let mut child = env
+        .process()
+        .env("CERTCTL_DIGICERT_BASE_URL", server.uri())
+        .env("CERTCTL_DIGICERT_API_KEY", KEY)
+        .arg("--metrics-file")
+        .arg(&metrics)
+        .args(["-v", "-y", "-o", "json", "--concurrency", "1"])
+        .args([
+            "digicert",
+            "orders",
+            "revoke",
+            "--comment",
+            "closed",
+            "1",
+            "2",
+            "3",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn certctl");
+    let stderr = child.stderr.take().expect("stderr");
+    let status = tokio::task::spawn_blocking(move || {
+        // The reader goes away after the first line; two requests are still to go.
+        let first = std::io::BufReader::new(stderr).lines().next();
+        assert!(first.is_some_and(|l| l.is_ok()), "a first log line");
+        child.wait()
+    })
+    .await
+    .expect("join")
+    .expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(received(&server).await.len(), 3);
+    let j = job(&scrape(&metrics), ["default", "digicert", "orders.revoke"]);
+    assert_eq!(j.items, [3.0, 0.0, 0.0, 0.0]);
+}
