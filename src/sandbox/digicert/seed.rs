@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 /// The first order's ID.
-pub(crate) const FIRST_ORDER: u64 = 10_001;
+pub(super) const FIRST_ORDER: u64 = 10_001;
 
 /// How many orders the emulator holds unless told otherwise.
 pub const DEFAULT_ORDERS: u64 = 2_000;
@@ -33,7 +33,7 @@ const SERIAL_PREFIX: &str = "0a1b2c3d";
 
 /// An order's status, as the API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
+pub(super) enum Status {
     Issued,
     Pending,
     Revoked,
@@ -45,7 +45,7 @@ pub(crate) enum Status {
 }
 
 impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Status::Issued => "issued",
             Status::Pending => "pending",
@@ -59,7 +59,7 @@ impl Status {
     }
 
     /// The status of the order's certificate while the order has this one.
-    pub(crate) fn certificate(self) -> Status {
+    pub(super) fn certificate(self) -> Status {
         match self {
             Status::Issued | Status::ReissuePending => Status::Issued,
             Status::Revoked => Status::Revoked,
@@ -81,7 +81,7 @@ const NOT_ISSUED: [Status; 7] = [
 ];
 
 /// The seeded status of order `id`.
-pub(crate) fn status(id: u64) -> Status {
+pub(super) fn status(id: u64) -> Status {
     if id.is_multiple_of(5) {
         NOT_ISSUED[((id / 5) % 7) as usize]
     } else {
@@ -91,7 +91,7 @@ pub(crate) fn status(id: u64) -> Status {
 
 /// A request's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(super) enum Kind {
     Revoke,
     NewRequest,
     Duplicate,
@@ -99,7 +99,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Kind::Revoke => "revoke",
             Kind::NewRequest => "new_request",
@@ -111,7 +111,7 @@ impl Kind {
 
 /// A request's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RequestStatus {
+pub(super) enum RequestStatus {
     Submitted,
     Pending,
     Approved,
@@ -119,7 +119,7 @@ pub(crate) enum RequestStatus {
 }
 
 impl RequestStatus {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Submitted => "submitted",
             RequestStatus::Pending => "pending",
@@ -129,14 +129,14 @@ impl RequestStatus {
     }
 
     /// Whether an administrator can still approve or reject it.
-    pub(crate) fn awaits_decision(self) -> bool {
+    pub(super) fn awaits_decision(self) -> bool {
         matches!(self, RequestStatus::Submitted | RequestStatus::Pending)
     }
 }
 
 /// The request seeded on order `id`, if it has one: what brought a not-issued order
 /// where it is, or on issued orders ending in 9 one of four kinds in turn.
-pub(crate) fn request(id: u64) -> Option<(Kind, RequestStatus)> {
+pub(super) fn request(id: u64) -> Option<(Kind, RequestStatus)> {
     use RequestStatus as R;
     match status(id) {
         Status::Pending => Some((Kind::NewRequest, R::Pending)),
@@ -156,22 +156,22 @@ pub(crate) fn request(id: u64) -> Option<(Kind, RequestStatus)> {
 }
 
 /// The certificate of order `id`.
-pub(crate) fn certificate_of(order: u64) -> u64 {
+pub(super) fn certificate_of(order: u64) -> u64 {
     order + CERTIFICATE_OFFSET
 }
 
 /// The order certificate `id` belongs to (not checked against the orders held).
-pub(crate) fn order_of(certificate: u64) -> Option<u64> {
+pub(super) fn order_of(certificate: u64) -> Option<u64> {
     certificate.checked_sub(CERTIFICATE_OFFSET)
 }
 
 /// The serial number of certificate `id`.
-pub(crate) fn serial_of(id: u64) -> String {
+pub(super) fn serial_of(id: u64) -> String {
     format!("{SERIAL_PREFIX}{id:08x}")
 }
 
 /// The certificate a serial number (any case) names, if it has the seeded form.
-pub(crate) fn id_of_serial(serial: &str) -> Option<u64> {
+pub(super) fn id_of_serial(serial: &str) -> Option<u64> {
     let serial = serial.to_ascii_lowercase();
     let hex = serial.strip_prefix(SERIAL_PREFIX)?;
     (hex.len() == 8)
@@ -182,31 +182,31 @@ pub(crate) fn id_of_serial(serial: &str) -> Option<u64> {
 
 /// An `{"id","name"}` pair: containers and organizations.
 #[derive(Debug, Serialize)]
-pub(crate) struct Named {
-    pub(crate) id: u64,
-    pub(crate) name: &'static str,
+pub(super) struct Named {
+    pub(super) id: u64,
+    pub(super) name: &'static str,
 }
 
 /// A product as orders show it.
 #[derive(Debug, Serialize)]
-pub(crate) struct Product {
-    pub(crate) name_id: &'static str,
-    pub(crate) name: &'static str,
+pub(super) struct Product {
+    pub(super) name_id: &'static str,
+    pub(super) name: &'static str,
     #[serde(rename = "type")]
-    pub(crate) kind: &'static str,
+    pub(super) kind: &'static str,
 }
 
 /// A user of the account: an order's owner, a request's requester.
 #[derive(Debug, Serialize)]
-pub(crate) struct User {
-    pub(crate) id: u64,
-    pub(crate) first_name: &'static str,
-    pub(crate) last_name: &'static str,
-    pub(crate) email: &'static str,
+pub(super) struct User {
+    pub(super) id: u64,
+    pub(super) first_name: &'static str,
+    pub(super) last_name: &'static str,
+    pub(super) email: &'static str,
 }
 
 /// The account's administrator: the API key's user and every request's requester.
-pub(crate) static ADMIN: User = User {
+pub(super) static ADMIN: User = User {
     id: 242140,
     first_name: "Sandbox",
     last_name: "Admin",
@@ -338,14 +338,14 @@ fn pick<T>(list: &'static [T], id: u64, salt: u64) -> &'static T {
 
 /// What never changes about an order: derived from its ID alone.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Profile {
-    pub(crate) id: u64,
-    pub(crate) host: &'static str,
-    pub(crate) domain: &'static str,
+pub(super) struct Profile {
+    pub(super) id: u64,
+    pub(super) host: &'static str,
+    pub(super) domain: &'static str,
 }
 
 impl Profile {
-    pub(crate) fn of(id: u64) -> Profile {
+    pub(super) fn of(id: u64) -> Profile {
         Profile {
             id,
             host: pick::<&str>(&HOSTS, id, 1),
@@ -353,41 +353,41 @@ impl Profile {
         }
     }
 
-    pub(crate) fn common_name(&self) -> String {
+    pub(super) fn common_name(&self) -> String {
         format!("{}.{}", self.host, self.domain)
     }
 
     /// Whether `name` is the common name, without building it.
-    pub(crate) fn is_common_name(&self, name: &str) -> bool {
+    pub(super) fn is_common_name(&self, name: &str) -> bool {
         name.strip_suffix(self.domain)
             .and_then(|rest| rest.strip_suffix('.'))
             == Some(self.host)
     }
 
     /// The certificate's names: the common name and the bare domain.
-    pub(crate) fn dns_names(&self) -> [String; 2] {
+    pub(super) fn dns_names(&self) -> [String; 2] {
         [self.common_name(), self.domain.to_owned()]
     }
 
     /// Whether `name` is the common name or a SAN.
-    pub(crate) fn has_name(&self, name: &str) -> bool {
+    pub(super) fn has_name(&self, name: &str) -> bool {
         name == self.domain || self.is_common_name(name)
     }
 
-    pub(crate) fn product(&self) -> &'static Product {
+    pub(super) fn product(&self) -> &'static Product {
         pick(&PRODUCTS, self.id, 3)
     }
 
-    pub(crate) fn container(&self) -> &'static Named {
+    pub(super) fn container(&self) -> &'static Named {
         pick(&CONTAINERS, self.id, 4)
     }
 
     /// The organization, or none for the orders the API shows with `[]`.
-    pub(crate) fn organization(&self) -> Option<&'static Named> {
+    pub(super) fn organization(&self) -> Option<&'static Named> {
         (self.id % 50 != 7).then(|| pick(&ORGANIZATIONS, self.id, 5))
     }
 
-    pub(crate) fn owner(&self) -> &'static User {
+    pub(super) fn owner(&self) -> &'static User {
         pick(&OWNERS, self.id, 6)
     }
 
@@ -403,15 +403,15 @@ impl Profile {
     }
 
     /// Creation time in seconds since 1970 (during the working day).
-    pub(crate) fn created(&self) -> u64 {
+    pub(super) fn created(&self) -> u64 {
         self.created_day() * 86_400 + 32_400 + mix(self.id, 8) % 28_800
     }
 
-    pub(crate) fn valid_from(&self) -> String {
+    pub(super) fn valid_from(&self) -> String {
         date(self.created_day())
     }
 
-    pub(crate) fn valid_till(&self) -> String {
+    pub(super) fn valid_till(&self) -> String {
         date(self.created_day() + VALIDITY_DAYS)
     }
 }
@@ -433,13 +433,13 @@ fn civil(day: u64) -> (u64, u64, u64) {
 }
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.
-pub(crate) fn date(day: u64) -> String {
+pub(super) fn date(day: u64) -> String {
     let (y, m, d) = civil(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// A time in seconds since 1970 as the API writes it (`2025-03-04T10:00:00+00:00`).
-pub(crate) fn timestamp(secs: u64) -> String {
+pub(super) fn timestamp(secs: u64) -> String {
     let (y, m, d) = civil(secs / 86_400);
     let s = secs % 86_400;
     format!(

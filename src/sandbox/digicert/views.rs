@@ -26,13 +26,19 @@ impl Target {
 /// A request as held: seeded ones borrow their comment.
 #[derive(Debug, Clone)]
 pub(super) struct Request {
-    /// Seconds since 1970.
+    /// When it was filed, in seconds since 1970.
     pub(super) date: u64,
+    /// Revoke, new order, duplicate or reissue.
     pub(super) kind: Kind,
+    /// Where it stands: submitted, pending, approved or rejected.
     pub(super) status: RequestStatus,
+    /// What it is about.
     pub(super) target: Target,
+    /// The requester's comment (`comments` of the revoke body).
     pub(super) comments: std::borrow::Cow<'static, str>,
+    /// The `revocation_reason` of a revoke, as the API spells it.
     pub(super) reason: Option<String>,
+    /// The approver's or rejecter's comment.
     pub(super) processor_comment: Option<String>,
     /// When it was approved or rejected, in seconds since 1970.
     pub(super) processed: Option<u64>,
@@ -41,8 +47,11 @@ pub(super) struct Request {
 /// An order's changing state, copied out of the lock to be shown.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct OrderState {
+    /// The order ID; everything that never changes follows from it.
     pub(super) id: u64,
+    /// The order's status now.
     pub(super) status: Status,
+    /// Its certificate's status now.
     pub(super) certificate: Status,
 }
 
@@ -181,8 +190,11 @@ fn order_json<'a>(order: &OrderState, requests: Option<&'a [(u64, Request)]>) ->
 /// `page` of a list answer.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub(super) struct PageInfo {
+    /// How many objects the filters select, on every page.
     pub(super) total: usize,
+    /// The page size asked for.
     pub(super) limit: usize,
+    /// The index of the page's first object.
     pub(super) offset: usize,
 }
 
