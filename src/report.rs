@@ -191,6 +191,23 @@ pub fn describe(e: &ItemError) -> String {
     s
 }
 
+/// Where a run reports: its items as they complete, then its summary. The engine
+/// writes only to this trait (as ripgrep's searcher writes to its `Sink`); the
+/// output's text, JSON and NDJSON reporter implements it, and the engine's own
+/// tests hold a list.
+pub trait Sink: Send {
+    /// Reports items as they complete; an error stops the run (a closed pipe, as
+    /// Ctrl-C would).
+    fn items(&mut self, items: &[ItemOutcome]) -> std::io::Result<()>;
+    /// Ends the report with the summary, whether the run was cut, and remarks.
+    fn finish(
+        self: Box<Self>,
+        summary: Summary,
+        interrupted: bool,
+        notes: &[String],
+    ) -> std::io::Result<()>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,7 @@ mod tests {
         judge: |_, _, _| crate::engine::Verdict::All(Ok(None)),
         read_back: None,
         locate: |_| crate::engine::reconcile::Locator::default(),
+        follow: None,
     };
 
     fn op(ids: &[&str], counted: bool) -> Operation {

@@ -60,7 +60,7 @@ impl Engine {
             let path = recorder.path().display().to_string();
             let digest = recorder.write(op.spec.provider.name(), op.spec.name)?;
             if op.wait.is_some() {
-                notes.push("a plan does not keep --wait: `certctl apply` reports each batch's pooling callback, to follow with `certctl origin results show`".into());
+                notes.push(format!("a plan does not keep --wait: `certctl apply` reports each batch's pooling callback, to follow with `{}`", op.spec.follow.unwrap_or("certctl")));
             }
             notes.push(format!(
                 "plan written to {path} ({count} item(s), digest {digest}): review it, then send exactly these requests with `certctl apply {path}`"

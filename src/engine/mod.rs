@@ -28,6 +28,8 @@ mod run;
 mod setup;
 mod stop;
 mod task;
+#[cfg(test)]
+mod tests;
 
 pub use cap::MaxItems;
 pub use ended::Ended;

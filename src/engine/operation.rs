@@ -80,6 +80,20 @@ pub struct Spec {
     /// What the journal records to find the items of a planned request again: a
     /// plan keeps the requests, not the flags they were made with.
     pub locate: fn(&Unit) -> super::reconcile::Locator,
+    /// The command that shows a result still pending, given its URL (Origin's
+    /// `certctl origin results show`); `None` for an operation with no pending
+    /// results.
+    pub follow: Option<&'static str>,
+}
+
+impl Spec {
+    /// How to see the pending result at `url` later: the command, quoted.
+    pub fn follow_up(&self, url: &str) -> String {
+        match self.follow {
+            Some(command) => format!("`{command} {url}`"),
+            None => format!("`{url}`"),
+        }
+    }
 }
 
 /// Turns an answer to a unit's request into a verdict. The answer to a poll comes

@@ -11,11 +11,11 @@ use super::journal::{self, Admission};
 use super::rate::{Pace, Pacer};
 use super::stop::{Stop, interrupt_signal};
 use super::task::{Finished, Sent, TaskContext};
-use super::{Ended, Engine, Operation, Step, Unit, prefetch, reconcile};
+use super::{Ended, Engine, Operation, Spec, Step, Unit, prefetch, reconcile};
 use crate::error::{Error, ErrorKind, ExitStatus, ItemError, Result, io_error};
 use crate::input::Passed;
 use crate::output::{Meta, Reporter};
-use crate::report::{ItemOutcome, ItemResult, Summary};
+use crate::report::{ItemOutcome, ItemResult, Sink, Summary};
 
 /// A unit waiting for its turn, with its place in input order.
 type Queued = (u64, Unit);
@@ -62,7 +62,7 @@ impl Tally {
 struct Run<'e> {
     engine: &'e Engine,
     journal: Option<journal::Writer>,
-    reporter: Reporter,
+    reporter: Box<dyn Sink>,
     tally: Tally,
     /// A bad ID further down the input: nothing after it is sent.
     input_error: Option<Error>,
@@ -289,6 +289,7 @@ impl Run<'_> {
     /// Closes the journal, writes the report's summary and says how the run ended.
     async fn end(
         self,
+        spec: &Spec,
         count: Option<usize>,
         mut notes: Vec<String>,
         mut ended: Ended,
@@ -341,7 +342,7 @@ impl Run<'_> {
                 pending.len(),
                 pending
                     .iter()
-                    .map(|url| format!("`certctl origin results show {url}`"))
+                    .map(|url| spec.follow_up(url))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
@@ -384,7 +385,23 @@ impl Engine {
     /// safe to send twice journals a request only when it leaves: in a free slot,
     /// once the pacer released it (requests leaving together share a sync), so
     /// after a kill the items left `unknown` are exactly those that were in flight.
-    pub async fn run(&self, mut op: Operation, pace: Pace) -> Result<Ended> {
+    pub async fn run(&self, op: Operation, pace: Pace) -> Result<Ended> {
+        let (format, quiet, progress) = (self.format, self.quiet, self.progress);
+        self.run_into(op, pace, move |meta, requests| {
+            let reporter = Reporter::start(format, meta, requests, quiet, progress)?;
+            Ok(Box::new(reporter) as Box<dyn Sink>)
+        })
+        .await
+    }
+
+    /// [`Engine::run`] reporting to the sink `report` makes, once the run has its
+    /// identity and (when known) its number of requests.
+    pub async fn run_into(
+        &self,
+        mut op: Operation,
+        pace: Pace,
+        report: impl FnOnce(Meta, Option<u64>) -> std::io::Result<Box<dyn Sink>>,
+    ) -> Result<Ended> {
         let info = op.spec.provider.info();
         if let Some(resume) = &self.resume {
             resume.attach(info.name, op.spec.name, op.spec.idempotent)?;
@@ -456,8 +473,7 @@ impl Engine {
         {
             op.units = Box::new(prefetch::Prefetch::new(op.units));
         }
-        let reporter = Reporter::start(self.format, meta, requests, self.quiet, self.progress)
-            .map_err(io_error)?;
+        let reporter = report(meta, requests).map_err(io_error)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // The requests in flight: polled inside this task rather than spawned, which
         // saves a task allocation and a wake-up through the scheduler per request.
@@ -535,6 +551,6 @@ impl Engine {
                 }
             }
         }
-        run.end(op.count, op.notes, ended).await
+        run.end(op.spec, op.count, op.notes, ended).await
     }
 }

@@ -221,8 +221,8 @@ impl TaskContext {
                         let e = ItemError::new(
                             ErrorKind::Transient,
                             format!(
-                                "still pending when --wait-timeout ran out; check later with `certctl origin results show {}`",
-                                next.url
+                                "still pending when --wait-timeout ran out; check later with {}",
+                                self.spec.follow_up(&next.url)
                             ),
                         );
                         return with_poll(judged(status, vec![Err(e); n], None), &poll);

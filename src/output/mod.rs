@@ -427,3 +427,18 @@ pub fn print_ids(value: &Value, key: &str, fallback: Option<&str>) -> io::Result
     }
     out.flush()
 }
+
+impl crate::report::Sink for Reporter {
+    fn items(&mut self, items: &[ItemOutcome]) -> io::Result<()> {
+        Reporter::items(self, items)
+    }
+
+    fn finish(
+        self: Box<Self>,
+        summary: Summary,
+        interrupted: bool,
+        notes: &[String],
+    ) -> io::Result<()> {
+        Reporter::finish(*self, summary, interrupted, notes)
+    }
+}

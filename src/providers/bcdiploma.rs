@@ -151,6 +151,7 @@ pub const CAMPAIGNS_DELETE_HISTORY: Spec = Spec {
     judge: |_, resp, _| Verdict::All(judge(Success::NoContent, resp)),
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Deleting keys: 2xx with an empty or JSON body.
@@ -162,6 +163,7 @@ pub const CERTIFICATES_DELETE: Spec = Spec {
     judge: judge_keys,
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Disabling keys: 2xx with an empty or JSON body.
@@ -173,6 +175,7 @@ pub const CERTIFICATES_DISABLE: Spec = Spec {
     judge: judge_keys,
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Re-enabling keys: 2xx with an empty or JSON body.
@@ -184,6 +187,7 @@ pub const CERTIFICATES_ENABLE: Spec = Spec {
     judge: judge_keys,
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Every state-changing BCdiploma operation.

@@ -170,6 +170,7 @@ pub const CERTIFICATIONS_DELETE: Spec = Spec {
     judge: judge_delete,
     read_back: Some(read_back),
     locate: locate_external,
+    follow: Some("certctl origin results show"),
 };
 
 /// Every state-changing Origin operation.

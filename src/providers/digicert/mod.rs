@@ -354,6 +354,7 @@ pub const ORDERS_REVOKE: Spec = Spec {
     judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
     read_back: Some(read_back::orders),
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// See [`ORDERS_REVOKE`].
@@ -365,6 +366,7 @@ pub const CERTIFICATES_REVOKE: Spec = Spec {
     judge: |_, resp, _| Verdict::All(judge_revoke(resp)),
     read_back: Some(read_back::certificates),
     locate: read_back::locate_certificates,
+    follow: None,
 };
 
 /// See [`ORDERS_REVOKE`].
@@ -376,6 +378,7 @@ pub const REQUESTS_APPROVE: Spec = Spec {
     judge: |_, resp, _| Verdict::All(judge_status_change(resp)),
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// See [`ORDERS_REVOKE`].
@@ -387,6 +390,7 @@ pub const REQUESTS_REJECT: Spec = Spec {
     judge: |_, resp, _| Verdict::All(judge_status_change(resp)),
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Every state-changing DigiCert operation.

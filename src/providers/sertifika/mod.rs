@@ -336,6 +336,7 @@ pub const CERTIFICATES_ISSUE: Spec = Spec {
     judge: |unit, resp, _| judge_issue(unit.ids.len(), resp),
     read_back: Some(read_back),
     locate: locate_template,
+    follow: None,
 };
 
 /// Revoking is safe to repeat and asks for confirmation. A revoke of every holder
@@ -355,6 +356,7 @@ pub const CERTIFICATES_REVOKE: Spec = Spec {
     },
     read_back: None,
     locate: |_| Locator::default(),
+    follow: None,
 };
 
 /// Every state-changing Sertifika operation.
