@@ -7,6 +7,7 @@
 //! only decides *when* the next request may start.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -85,6 +86,11 @@ impl Pace {
 pub struct Pacer {
     pace: Pace,
     state: Mutex<State>,
+    /// The longest a released request took to leave, in microseconds: a request not
+    /// safe to send twice has its journal line synced between the two, and every
+    /// window is widened by this much so that the server, which sees the requests
+    /// that much later, still finds each window within its limit.
+    late_us: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -102,7 +108,15 @@ impl Pacer {
                 next: None,
                 sent: VecDeque::new(),
             }),
+            late_us: AtomicU64::new(0),
         }
+    }
+
+    /// Notes that a request released by [`Pacer::acquire`] left `by` later (its
+    /// journal line was being synced meanwhile); capped at a second.
+    pub fn left_late(&self, by: Duration) {
+        let us = u64::try_from(by.min(Duration::from_secs(1)).as_micros()).unwrap_or(0);
+        self.late_us.fetch_max(us, Ordering::Relaxed);
     }
 
     /// Waits until one more request may start, and counts it as started.
@@ -120,7 +134,8 @@ impl Pacer {
                 let mut state = self.state.lock().await;
                 loop {
                     let now = Instant::now();
-                    match earliest_start(&state.sent, windows, now) {
+                    let late = Duration::from_micros(self.late_us.load(Ordering::Relaxed));
+                    match earliest_start(&state.sent, windows, now, late) {
                         Some(at) if at > now => tokio::time::sleep_until(at).await,
                         _ => break,
                     }
@@ -144,8 +159,14 @@ fn margin(period: Duration) -> Duration {
 }
 
 /// When the next request may start without exceeding any window, given the start
-/// times of earlier requests (oldest first). `None` when it may start now.
-fn earliest_start(sent: &VecDeque<Instant>, windows: &[Window], now: Instant) -> Option<Instant> {
+/// times of earlier requests (oldest first) and how much later than its start a
+/// request may leave (`late`). `None` when it may start now.
+fn earliest_start(
+    sent: &VecDeque<Instant>,
+    windows: &[Window],
+    now: Instant,
+    late: Duration,
+) -> Option<Instant> {
     let mut at: Option<Instant> = None;
     for w in windows {
         let limit = w.limit as usize;
@@ -154,7 +175,7 @@ fn earliest_start(sent: &VecDeque<Instant>, windows: &[Window], now: Instant) ->
         }
         // The request `limit` places back must have left the window.
         let blocker = sent[sent.len() - limit];
-        let free = blocker + w.period + margin(w.period);
+        let free = blocker + w.period + margin(w.period) + late;
         if free > now {
             at = Some(at.map_or(free, |a| a.max(free)));
         }
@@ -197,12 +218,16 @@ mod tests {
         let t0 = Instant::now();
         let windows = [Window::new(2, ms(1000))];
         let mut sent = VecDeque::new();
-        assert_eq!(earliest_start(&sent, &windows, t0), None);
+        let none = Duration::ZERO;
+        assert_eq!(earliest_start(&sent, &windows, t0, none), None);
         sent.push_back(t0);
-        assert_eq!(earliest_start(&sent, &windows, t0), None);
+        assert_eq!(earliest_start(&sent, &windows, t0, none), None);
         sent.push_back(t0 + ms(100));
-        let at = earliest_start(&sent, &windows, t0 + ms(200)).unwrap();
+        let at = earliest_start(&sent, &windows, t0 + ms(200), none).unwrap();
         assert_eq!(at, t0 + ms(1000) + margin(ms(1000)));
+        // Requests that leave up to 30 ms after their start widen the window so.
+        let at = earliest_start(&sent, &windows, t0 + ms(200), ms(30)).unwrap();
+        assert_eq!(at, t0 + ms(1030) + margin(ms(1000)));
     }
 
     #[test]
@@ -210,7 +235,7 @@ mod tests {
         let t0 = Instant::now();
         let windows = [Window::new(1, ms(100)), Window::new(3, ms(10_000))];
         let sent: VecDeque<_> = [t0, t0 + ms(200), t0 + ms(400)].into_iter().collect();
-        let at = earliest_start(&sent, &windows, t0 + ms(450)).unwrap();
+        let at = earliest_start(&sent, &windows, t0 + ms(450), Duration::ZERO).unwrap();
         assert_eq!(at, t0 + ms(10_000) + margin(ms(10_000)));
     }
 

@@ -149,7 +149,10 @@ impl TaskContext {
                         _ = self.stop.wait() => return Sent::Interrupted,
                         _ = self.pacer.acquire() => {}
                     }
-                    match log.sent(&unit.ids).await {
+                    let released = tokio::time::Instant::now();
+                    let written = log.sent(&unit.ids).await;
+                    self.pacer.left_late(released.elapsed());
+                    match written {
                         Ok(Ok(())) => true,
                         Ok(Err(why)) => return Sent::Unjournaled(why),
                         Err(_) => return Sent::Unjournaled("its writer stopped".into()),
