@@ -624,15 +624,7 @@ async fn a_list_cut_by_a_failure_is_still_one_document() {
         Some(1000)
     );
     let mut cmd = certctl(&env, &server);
-    cmd.args([
-        "--retries",
-        "0",
-        "-o",
-        "ndjson",
-        "digicert",
-        "orders",
-        "list",
-    ]);
+    cmd.args(argv("--retries 0 -o ndjson digicert orders list"));
     let out = run(cmd).await;
     assert_eq!(code(&out), 6);
     let lines = ndjson(&out);

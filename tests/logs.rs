@@ -259,16 +259,7 @@ async fn a_closed_stderr_does_not_cut_the_run_short() {
         .arg("--metrics-file")
         .arg(&metrics)
         .args(["-v", "-y", "-o", "json", "--concurrency", "1"])
-        .args([
-            "digicert",
-            "orders",
-            "revoke",
-            "--comment",
-            "closed",
-            "1",
-            "2",
-            "3",
-        ])
+        .args(argv("digicert orders revoke --comment closed 1 2 3"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -32,7 +32,8 @@ fn delete(env: &Env, server: &MockServer, args: &[&str]) -> assert_cmd::Command 
     cmd
 }
 
-fn answer(status: u16, fixture_name: &str) -> ResponseTemplate {
+/// An answer with `status` and an Origin fixture's body.
+fn reply(status: u16, fixture_name: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(
         fixture(&format!("origin/{fixture_name}")),
         "application/json",
@@ -54,7 +55,7 @@ fn no_secret(out: &std::process::Output) {
 #[tokio::test]
 async fn sync_delete_sends_the_documented_request() {
     let server = server().await;
-    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
+    respond(&server, "POST", DELETE, reply(200, "sync_success.json")).await;
     let env = Env::new();
     let mut cmd = delete(&env, &server, &["id-1", "id-2"]);
     cmd.arg("-vvv");
@@ -88,7 +89,7 @@ async fn sync_delete_sends_the_documented_request() {
 #[tokio::test]
 async fn external_ids_are_sent_as_external_id() {
     let server = server().await;
-    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
+    respond(&server, "POST", DELETE, reply(200, "sync_success.json")).await;
     let env = Env::new();
     let out = run(delete(&env, &server, &["mine-1", "mine-2", "--external"])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -102,7 +103,7 @@ async fn external_ids_are_sent_as_external_id() {
 #[tokio::test]
 async fn ids_go_in_batches_of_batch_size() {
     let server = server().await;
-    respond(&server, "POST", DELETE, answer(200, "sync_success.json")).await;
+    respond(&server, "POST", DELETE, reply(200, "sync_success.json")).await;
     let env = Env::new();
     let ids: String = (0..250).map(|i| format!("cert-{i}\n")).collect();
     let file = env.file("ids.txt", &ids);
@@ -131,7 +132,7 @@ async fn an_error_state_is_a_rejection_at_any_status() {
             &server,
             "POST",
             DELETE,
-            answer(status, "error_validation.json"),
+            reply(status, "error_validation.json"),
         )
         .await;
         let env = Env::new();
@@ -161,7 +162,7 @@ async fn not_authorized_is_exit_4() {
         &server,
         "POST",
         DELETE,
-        answer(200, "error_not_authorized.json"),
+        reply(200, "error_not_authorized.json"),
     )
     .await;
     let env = Env::new();
@@ -260,15 +261,8 @@ async fn async_alone_reports_the_pooling_callback() {
 async fn async_wait_polls_through_pending_to_the_result() {
     let server = server().await;
     respond(&server, "POST", ASYNC_DELETE, accepted(&base(&server))).await;
-    respond_first(
-        &server,
-        "GET",
-        RESULT,
-        answer(200, "result_pending.json"),
-        2,
-    )
-    .await;
-    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
+    respond_first(&server, "GET", RESULT, reply(200, "result_pending.json"), 2).await;
+    respond(&server, "GET", RESULT, reply(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(delete(
         &env,
@@ -298,7 +292,7 @@ async fn async_wait_polls_through_pending_to_the_result() {
 async fn async_wait_gives_up_at_the_wait_timeout() {
     let server = server().await;
     respond(&server, "POST", ASYNC_DELETE, accepted(&base(&server))).await;
-    respond(&server, "GET", RESULT, answer(200, "result_pending.json")).await;
+    respond(&server, "GET", RESULT, reply(200, "result_pending.json")).await;
     let env = Env::new();
     let args = ["id-1", "--async", "--wait", "--wait-timeout", "1500ms"];
     let out = run(delete(&env, &server, &args)).await;
@@ -322,7 +316,7 @@ async fn a_callback_on_another_host_is_never_requested() {
     )
     .await;
     Mock::given(method("GET"))
-        .respond_with(answer(200, "result_done.json"))
+        .respond_with(reply(200, "result_done.json"))
         .mount(&foreign)
         .await;
     let env = Env::new();
@@ -350,7 +344,7 @@ async fn a_callback_on_another_host_is_never_requested() {
 #[tokio::test]
 async fn results_show_gets_a_batch_id_result() {
     let server = server().await;
-    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
+    respond(&server, "GET", RESULT, reply(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -387,7 +381,7 @@ async fn results_show_gets_a_batch_id_result() {
 #[tokio::test]
 async fn results_show_reports_an_error_state() {
     let server = server().await;
-    respond(&server, "GET", RESULT, answer(400, "error_validation.json")).await;
+    respond(&server, "GET", RESULT, reply(400, "error_validation.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH])).await;
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -422,15 +416,8 @@ async fn dry_run_prints_the_requests_and_sends_nothing() {
 #[tokio::test]
 async fn results_show_waits_while_pending() {
     let server = server().await;
-    respond_first(
-        &server,
-        "GET",
-        RESULT,
-        answer(200, "result_pending.json"),
-        1,
-    )
-    .await;
-    respond(&server, "GET", RESULT, answer(200, "result_done.json")).await;
+    respond_first(&server, "GET", RESULT, reply(200, "result_pending.json"), 1).await;
+    respond(&server, "GET", RESULT, reply(200, "result_done.json")).await;
     let env = Env::new();
     let out = run(origin(&env, &server, &["results", "show", BATCH, "--wait"])).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -441,7 +428,7 @@ async fn results_show_waits_while_pending() {
 #[tokio::test]
 async fn results_show_wait_gives_up_at_the_wait_timeout() {
     let server = server().await;
-    respond(&server, "GET", RESULT, answer(200, "result_pending.json")).await;
+    respond(&server, "GET", RESULT, reply(200, "result_pending.json")).await;
     let env = Env::new();
     let args = [
         "results",

@@ -48,17 +48,6 @@ fn certctl(env: &Env, server: &MockServer) -> assert_cmd::Command {
     cmd
 }
 
-/// Answers `GET path` with `status` and a fixture body.
-async fn get(server: &MockServer, at: &str, status: u16, fixture_name: &str) {
-    respond(
-        server,
-        "GET",
-        at,
-        ResponseTemplate::new(status).set_body_raw(fixture(fixture_name), "application/json"),
-    )
-    .await;
-}
-
 /// The lines of stderr that are failure sentences.
 fn sentences(out: &std::process::Output) -> Vec<String> {
     stderr(out)
@@ -102,39 +91,44 @@ async fn digicert_orders_are_settled_from_their_status_and_revoke_requests() {
         &["1001", "1002", "1003", "1004", "1005"],
         "",
     );
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1001",
         200,
-        "digicert/order_revoked.json",
+        Some("digicert/order_revoked.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1002",
         200,
-        "digicert/order_revoke_pending.json",
+        Some("digicert/order_revoke_pending.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1003",
         200,
-        "digicert/order_issued_revoke_rejected.json",
+        Some("digicert/order_issued_revoke_rejected.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1004",
         200,
-        "digicert/order_issued_no_revoke.json",
+        Some("digicert/order_issued_no_revoke.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1005",
         404,
-        "digicert/error_order_not_found.json",
+        Some("digicert/error_order_not_found.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -265,18 +259,20 @@ async fn a_bare_404_or_a_failing_read_leaves_the_item_unknown_and_exits_7() {
         ResponseTemplate::new(404).set_body_string("<html>Not Found</html>"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1002",
         500,
-        "digicert/error_server.json",
+        Some("digicert/error_server.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1003",
         404,
-        "digicert/error_object_route_not_found.json",
+        Some("digicert/error_object_route_not_found.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -311,11 +307,12 @@ async fn a_bare_404_or_a_failing_read_leaves_the_item_unknown_and_exits_7() {
 async fn refused_credentials_exit_4_and_settle_nothing() {
     let (env, server) = (Env::new(), server().await);
     killed_run(&env, "digicert", "orders.revoke", &["1001"], "");
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1001",
         403,
-        "digicert/error_invalid_key.json",
+        Some("digicert/error_invalid_key.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -394,11 +391,12 @@ async fn digicert_certificates_are_found_by_id_or_serial_then_their_order_is_rea
         ))
         .mount(&server)
         .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1004",
         200,
-        "digicert/order_issued_no_revoke.json",
+        Some("digicert/order_issued_no_revoke.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -433,11 +431,12 @@ async fn digicert_certificates_are_found_by_id_or_serial_then_their_order_is_rea
         ))
         .mount(&server)
         .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1004",
         200,
-        "digicert/order_revoke_pending.json",
+        Some("digicert/order_revoke_pending.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -529,25 +528,28 @@ async fn origin_items_are_settled_by_search_or_by_their_batch_result() {
             ",\"callback\":\"http://elsewhere.example/batch/b4\"",
         );
     env.file("journal.ndjson", &text);
-    get(
+    answer(
         &server,
+        "GET",
         "/connect/v1/result/certifications_delete/batch/b1",
         200,
-        "origin/result_done.json",
+        Some("origin/result_done.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/connect/v1/result/certifications_delete/batch/b2",
         200,
-        "origin/result_error.json",
+        Some("origin/result_error.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/connect/v1/result/certifications_delete/batch/b3",
         200,
-        "origin/result_pending.json",
+        Some("origin/result_pending.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -585,11 +587,12 @@ async fn sertifika_rows_are_settled_from_the_template_holders_in_one_read() {
         &["John.Doe@Example.com", "jane@example.com"],
         &format!(",\"template\":\"{TEMPLATE}\""),
     );
-    get(
+    answer(
         &server,
+        "GET",
         &format!("/api/v1.0/certificate/{TEMPLATE}/user"),
         200,
-        "sertifika/template_users.json",
+        Some("sertifika/template_users.json"),
     )
     .await;
     let out = certctl(&env, &server)
@@ -619,18 +622,20 @@ async fn resume_reads_back_first_then_skips_the_applied_and_sends_the_rest() {
         &["1001", "1004", "1006"],
         "",
     );
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1001",
         200,
-        "digicert/order_revoked.json",
+        Some("digicert/order_revoked.json"),
     )
     .await;
-    get(
+    answer(
         &server,
+        "GET",
         "/order/certificate/1004",
         200,
-        "digicert/order_issued_no_revoke.json",
+        Some("digicert/order_issued_no_revoke.json"),
     )
     .await;
     respond(

@@ -142,15 +142,9 @@ async fn users_are_addressed_by_the_md5_of_the_normalised_email() {
     c.args(["sm", "users", "show", "  Jane.DOE@Example.com "]);
     assert_eq!(code(&run(c).await), 0);
     let mut c = cmd(&env, &server);
-    c.args([
-        "sm",
-        "-o",
-        "json",
-        "users",
-        "show",
-        "--user-code",
-        JANE_CODE,
-    ]);
+    c.args(argv(&format!(
+        "sm -o json users show --user-code {JANE_CODE}"
+    )));
     let out = run(c).await;
     assert_eq!(json(&out), fixture_json("users.json"));
 
@@ -213,17 +207,9 @@ async fn certificates_list_has_three_forms() {
     );
 
     let mut c = cmd(&env, &server);
-    c.args([
-        "sm",
-        "-o",
-        "json",
-        "certificates",
-        "list",
-        "--template",
-        TID,
-        "--user-code",
-        JOHN_CODE,
-    ]);
+    c.args(argv(&format!(
+        "sm -o json certificates list --template {TID} --user-code {JOHN_CODE}"
+    )));
     let out = run(c).await;
     assert_eq!(json(&out), fixture_json("template_users.json"));
 
@@ -338,16 +324,9 @@ async fn issue_posts_the_rows_with_turkish_characters_intact() {
     let server = issue_server("issue_all_success.json").await;
     let env = Env::new();
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "-o json sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -410,18 +389,9 @@ async fn issue_batches_follow_batch_size() {
     let server = issue_server("issue_mixed.json").await;
     let env = Env::new();
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--batch-size",
-        "2",
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "-o json sm certificates issue --template {TID} --batch-size 2 --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     // Each answer lists three rows for a batch of two or one: unreadable, never
@@ -450,16 +420,9 @@ async fn issue_reports_each_row_of_a_mixed_answer() {
     let server = issue_server("issue_mixed.json").await;
     let env = Env::new();
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "-o json sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
@@ -519,17 +482,9 @@ async fn issue_dry_runs_send_nothing() {
 
     // Without --template-file: the CSV's own shape, and a note that the template check was skipped.
     let mut c = cmd(&env, &server);
-    c.args([
-        "-n",
-        "-o",
-        "json",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "-n -o json sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -555,17 +510,9 @@ async fn issue_dry_runs_send_nothing() {
 
     // With --template-file: checked against it, no note.
     let mut c = cmd(&env, &server);
-    c.args([
-        "--dry-run",
-        "-o",
-        "json",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "--dry-run -o json sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"))
     .arg("--template-file")
     .arg(&template_file);
@@ -575,15 +522,9 @@ async fn issue_dry_runs_send_nothing() {
 
     // ... and a file that does not fit it is refused.
     let mut c = cmd(&env, &server);
-    c.args([
-        "--dry-run",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "--dry-run sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_three_mistakes.csv"))
     .arg("--template-file")
     .arg(&template_file);
@@ -593,15 +534,9 @@ async fn issue_dry_runs_send_nothing() {
 
     // Text mode prints the POST and the note.
     let mut c = cmd(&env, &server);
-    c.args([
-        "--dry-run",
-        "sm",
-        "certificates",
-        "issue",
-        "--template",
-        TID,
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "--dry-run sm certificates issue --template {TID} --from"
+    )))
     .arg(sertifika_fixture("issue_ok.csv"));
     let out = run(c).await;
     let text = stdout(&out);
@@ -636,17 +571,10 @@ async fn revoke_reads_the_bare_string_answers() {
     let env = Env::new();
 
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "--yes",
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        " John.Doe@Example.com ",
-    ]);
+    c.args(argv(&format!(
+        "-o json --yes sm certificates revoke --template {TID}"
+    )))
+    .arg(" John.Doe@Example.com ");
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = json(&out);
@@ -658,32 +586,18 @@ async fn revoke_reads_the_bare_string_answers() {
     );
 
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "--yes",
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        "--user-code",
-        JANE_CODE,
-    ]);
+    c.args(argv(&format!(
+        "-o json --yes sm certificates revoke --template {TID} --user-code {JANE_CODE}"
+    )));
     let out = run(c).await;
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     assert_eq!(json(&out)["items"][0]["error"]["kind"], "not_found");
 
     // Without --yes and no terminal: nothing is sent.
     let mut c = cmd(&env, &server);
-    c.args([
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        "john.doe@example.com",
-    ]);
+    c.args(argv(&format!(
+        "sm certificates revoke --template {TID} john.doe@example.com"
+    )));
     assert_eq!(code(&run(c).await), 2);
 
     let requests = received(&server).await;
@@ -719,16 +633,9 @@ async fn revoke_several_is_partial_when_one_was_not_there() {
     let env = Env::new();
     let list = env.file("emails.txt", "# to revoke\njane.doe@example.com\n");
     let mut c = cmd(&env, &server);
-    c.args([
-        "--yes",
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        "john.doe@example.com",
-        "--from",
-    ])
+    c.args(argv(&format!(
+        "--yes sm certificates revoke --template {TID} john.doe@example.com --from"
+    )))
     .arg(&list);
     let out = run(c).await;
     assert_eq!(code(&out), 3, "{}", stderr(&out));
@@ -753,17 +660,9 @@ async fn revoke_all_reports_the_answer() {
     .await;
     let env = Env::new();
     let mut c = cmd(&env, &server);
-    c.args([
-        "-o",
-        "json",
-        "--yes",
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        "--all",
-    ]);
+    c.args(argv(&format!(
+        "-o json --yes sm certificates revoke --template {TID} --all"
+    )));
     let out = run(c).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = json(&out);
@@ -781,15 +680,9 @@ async fn revoke_all_reports_the_answer() {
 
     // A dry run prints the DELETE and sends nothing more.
     let mut c = cmd(&env, &server);
-    c.args([
-        "-n",
-        "sm",
-        "certificates",
-        "revoke",
-        "--template",
-        TID,
-        "--all",
-    ]);
+    c.args(argv(&format!(
+        "-n sm certificates revoke --template {TID} --all"
+    )));
     let out = run(c).await;
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains(&format!(
@@ -876,15 +769,9 @@ async fn a_2xx_issue_answer_that_is_not_200_with_the_message_list_is_an_invalid_
         .await;
         let env = Env::new();
         let mut c = cmd(&env, &server);
-        c.args([
-            "-o",
-            "json",
-            "sm",
-            "certificates",
-            "issue",
-            "--template",
-            TID,
-        ])
+        c.args(argv(&format!(
+            "-o json sm certificates issue --template {TID}"
+        )))
         .arg("--from")
         .arg(sertifika_fixture("issue_ok.csv"));
         let out = run(c).await;
