@@ -139,7 +139,7 @@ impl std::fmt::Display for Refused {
 
 /// Records `runs` in the file at `path`: each run's samples replace those of its
 /// job, every other sample of the file stays, and the last success of a job whose
-/// run did not exit 0 is kept from the file.
+/// run did not succeed is kept from the file.
 pub fn update(path: &Path, runs: &[Run]) -> Result<(), Refused> {
     let _turn = lock_directory(path);
     let old = match std::fs::read_to_string(path) {

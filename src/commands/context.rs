@@ -252,7 +252,7 @@ fn proxy_over_tls() -> bool {
 /// about are settled before anything is sent, applied ones to be skipped and
 /// not-applied ones sent. Nothing is read when the command runs another operation
 /// than the chain's (the engine refuses it), or one with no read-back. Refused
-/// credentials stop the command (exit 4) before anything is sent.
+/// credentials stop the command (an auth error) before anything is sent.
 async fn read_back_first(
     resume: &mut crate::engine::journal::Resume,
     path: &std::path::Path,

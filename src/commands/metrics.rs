@@ -213,7 +213,7 @@ impl Recorder {
     }
 }
 
-/// Records a command line clap refused (a missing or bad argument: exit 2) when its
+/// Records a command line clap refused (a missing or bad argument: a usage error) when its
 /// words name an operation: the provider and operation are known although nothing
 /// could run. The command line is read again with clap's errors ignored, for the
 /// operation, `--metrics-file`, `--profile`, `--config`, `--sandbox` and whether it
