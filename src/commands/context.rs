@@ -91,6 +91,7 @@ impl Context {
             progress: global.log_format == crate::cli::LogFormat::Text,
             concurrency: global.concurrency as usize,
             journal: settings.journal.value,
+            journal_at: None,
             sandbox: global.sandbox,
             resume: None,
             plan: None,

@@ -416,7 +416,10 @@ impl Engine {
         let run_id = ulid::Ulid::generate().to_string();
         let journal = if self.journal {
             Some(journal::Writer::open(
-                journal::path(self.sandbox)?,
+                match &self.journal_at {
+                    Some(path) => path.clone(),
+                    None => journal::path(self.sandbox)?,
+                },
                 journal::RunInfo {
                     run_id: run_id.clone(),
                     profile: self.profile.clone(),

@@ -30,6 +30,9 @@ pub struct Engine {
     pub journal: bool,
     /// Whether this is a `--sandbox` run, journaled apart from production runs.
     pub sandbox: bool,
+    /// The journal file, when not the one the environment names (the engine's own
+    /// tests keep theirs in a temporary directory).
+    pub journal_at: Option<std::path::PathBuf>,
     /// `--resume RUN_ID`: what that run already did.
     pub resume: Option<Arc<journal::Resume>>,
     /// `certctl apply`: the digest of the plan being applied, shown when asking

@@ -91,6 +91,7 @@ fn engine() -> Engine {
         concurrency: 1,
         journal: false,
         sandbox: false,
+        journal_at: None,
         resume: None,
         plan: None,
         max_items: None,
@@ -227,4 +228,62 @@ async fn a_closed_report_stops_the_run_as_an_interruption_does() {
     let sent = server.received_requests().await.unwrap_or_default().len();
     assert!(sent < 3, "{sent} requests sent");
     assert_eq!(status, ExitStatus::Failed(ErrorKind::Interrupted));
+}
+
+/// Each line of the journal at `path` as (phase, IDs).
+fn journal_lines(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let ids = v["ids"].as_array().unwrap();
+            let ids = ids
+                .iter()
+                .map(|i| i.as_str().unwrap().to_string())
+                .collect();
+            (v["phase"].as_str().unwrap().to_string(), ids)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_request_is_journaled_sent_before_it_leaves_and_done_after_its_answer() {
+    let server = MockServer::start().await;
+    for id in ["a", "b", "c"] {
+        answers(&server, id, 204).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for spec in [&REPEATABLE, &ONCE] {
+        let path = dir.path().join(format!("{}.ndjson", spec.name));
+        let mut engine = engine();
+        engine.journal = true;
+        engine.journal_at = Some(path.clone());
+        let report = Report::default();
+        let sink = report.clone();
+        let op = operation(spec, &server, &["a", "b", "c"]);
+        engine
+            .run_into(op, Pace::Unlimited, move |_, _| {
+                Ok(Box::new(sink) as Box<dyn Sink>)
+            })
+            .await
+            .unwrap();
+        let lines = journal_lines(&path);
+        for id in ["a", "b", "c"] {
+            let at = |phase: &str| {
+                lines
+                    .iter()
+                    .position(|(p, ids)| p == phase && ids.iter().any(|i| i == id))
+                    .unwrap_or_else(|| panic!("{}: no {phase} line for {id}: {lines:?}", spec.name))
+            };
+            assert!(at("sent") < at("done"), "{}: {lines:?}", spec.name);
+        }
+        // With one request at a time, answers are journaled in the order they came.
+        let done: Vec<&str> = lines
+            .iter()
+            .filter(|(p, _)| p == "done")
+            .flat_map(|(_, ids)| ids.iter().map(String::as_str))
+            .collect();
+        assert_eq!(done, ["a", "b", "c"], "{}", spec.name);
+    }
 }
