@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::journal::{self, Admission};
@@ -535,6 +536,17 @@ impl Engine {
             if tasks.is_empty() && run.staged.is_none() && (run.ready.is_empty() || !run.may_send())
             {
                 break;
+            }
+            // The requests just started queue their `sent` lines now, taking along
+            // the `done` lines held since; what is still held goes before the wait.
+            if !tasks.is_empty()
+                && let Some(Some(finished)) = tasks.next().now_or_never()
+            {
+                run.finished(finished)?;
+                continue;
+            }
+            if let Some(j) = &run.journal {
+                j.flush();
             }
             tokio::select! {
                 joined = tasks.next(), if !tasks.is_empty() => {

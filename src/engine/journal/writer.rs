@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
@@ -69,6 +69,11 @@ struct Lines {
     /// What every line has after the IDs: `resumes`, `plan` and what a read-back
     /// needs, when the run has them.
     tail: Vec<u8>,
+    /// `done` lines not yet handed to the writer thread: they ride with the next
+    /// message (a request's `sent` line, most often, as a finished request's slot
+    /// goes to the next one) or go alone when the run loop is about to wait, so
+    /// the writer thread wakes once per request rather than twice.
+    held: Mutex<Vec<u8>>,
 }
 
 /// A handle that journals `sent` lines from the task sending the request, so that
@@ -101,7 +106,7 @@ fn queue_sent<'a>(
     } else {
         ",\"idempotent\":false"
     };
-    let mut bytes = Vec::new();
+    let mut bytes = lines.take_held();
     for ids in units {
         lines.push_line(
             &mut bytes,
@@ -177,7 +182,12 @@ impl Writer {
         }
         Ok(Writer {
             path,
-            lines: Arc::new(Lines { info, middle, tail }),
+            lines: Arc::new(Lines {
+                info,
+                middle,
+                tail,
+                held: Mutex::new(Vec::new()),
+            }),
             tx,
             thread: Some(thread),
         })
@@ -202,8 +212,9 @@ impl Writer {
         queue_sent(&self.lines, &self.tx, units)
     }
 
-    /// Queues the `done` lines of a finished request: one per group of items that
-    /// share an outcome, error kind and HTTP status. `status` is the last answer's;
+    /// Holds the `done` lines of a finished request until the next message to the
+    /// writer thread or [`Writer::flush`]: one per group of items that share an
+    /// outcome, error kind and HTTP status. `status` is the last answer's;
     /// `callback` the result URL of an Origin batch that was being polled, which a
     /// later read-back asks instead of searching.
     pub fn done(
@@ -251,7 +262,16 @@ impl Writer {
             }
             self.lines.push_line(&mut bytes, &time, "done", ids, &extra);
         }
-        self.queue(bytes);
+        self.lines.hold(&bytes);
+    }
+
+    /// Hands the held `done` lines to the writer thread: the run loop calls it
+    /// before it waits, so no line stays in memory while nothing else is queued.
+    pub fn flush(&self) {
+        let held = self.lines.take_held();
+        if !held.is_empty() {
+            self.queue(held);
+        }
     }
 
     /// Queues `done` lines saying these journaled requests were never sent.
@@ -331,8 +351,10 @@ impl Writer {
     }
 
     fn queue(&self, bytes: Vec<u8>) {
+        let mut all = self.lines.take_held();
+        all.extend_from_slice(&bytes);
         let _ = self.tx.send(Msg::Write {
-            bytes,
+            bytes: all,
             durable: None,
         });
     }
@@ -340,6 +362,7 @@ impl Writer {
     /// Writes what is queued, syncs it, and closes the file; says whether any write
     /// of the run failed.
     pub async fn finish(mut self) -> std::result::Result<(), String> {
+        self.flush();
         let (ack, done) = oneshot::channel();
         let result = match self.tx.send(Msg::Finish(ack)) {
             Ok(()) => done
@@ -360,6 +383,26 @@ impl Writer {
 }
 
 impl Lines {
+    /// Keeps `done` lines until the next message to the writer thread.
+    fn hold(&self, bytes: &[u8]) {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+    }
+
+    /// Takes the held `done` lines, to go first in the next message: each is of a
+    /// request whose `sent` line is already on disk, so going ahead of lines
+    /// queued since keeps every item's lines in order.
+    fn take_held(&self) -> Vec<u8> {
+        std::mem::take(
+            &mut *self
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
     /// Appends one line: the fields every line has, in their order, then `extra`
     /// (`,"key":value` pairs) and the newline. Written by hand rather than through a
     /// `serde_json::Map`, which cloned every ID into a `Value` and was a third of the
