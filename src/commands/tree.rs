@@ -36,7 +36,7 @@ pub enum Command {
     /// BCdiploma: delete, disable or re-enable certificates, delete a campaign's data
     #[command(subcommand)]
     Bcdiploma(bcdiploma::Noun),
-    /// DigiCert CertCentral: revoke orders or certificates, show, approve or reject revoke requests
+    /// DigiCert CertCentral: list and show orders and requests, revoke orders or certificates, approve or reject revoke requests
     #[command(subcommand)]
     Digicert(digicert::Noun),
     /// Origin: delete certifications, follow the results of async deletes
@@ -86,7 +86,7 @@ pub enum Command {
     /// Run the emulator of the four APIs
     #[command(subcommand)]
     Sandbox(SandboxCommand),
-    /// List the recorded runs, or show what one run changed
+    /// List the recorded runs, show what one run changed, or prune old runs
     #[command(subcommand)]
     Journal(JournalCommand),
     /// Write, show or locate the config file
