@@ -652,3 +652,127 @@ fn many_unknown_revokes_are_read_from_the_lists_as_each_order_shows() {
         "reconcile of 10,000 unknown revokes: {listed_requests} requests through the lists, {each_requests} one by one, {applied} applied, same results"
     );
 }
+
+/// A history of `runs` one-item BCdiploma runs, as the journal holds them, a second
+/// apart from 2024 on; one in seven failed.
+fn history(runs: u64) -> String {
+    let mut text = String::new();
+    for n in 0..runs {
+        let time = humantime::format_rfc3339_millis(
+            std::time::UNIX_EPOCH + Duration::from_secs(1_704_067_200 + n),
+        );
+        let head = format!(
+            "{{\"run_id\":\"01H{n:023}\",\"time\":\"{time}\",\"phase\":\"PHASE\",\"profile\":\"default\",\"provider\":\"bcdiploma\",\"operation\":\"certificates.disable\",\"ids\":[\"HISTORY{n}\"]"
+        );
+        let done = if n % 7 == 3 {
+            ",\"http_status\":400,\"outcome\":\"failed\",\"error_kind\":\"invalid_input\""
+        } else {
+            ",\"http_status\":200,\"outcome\":\"succeeded\""
+        };
+        text.push_str(&head.replace("PHASE", "sent"));
+        text.push_str(",\"idempotent\":true}\n");
+        text.push_str(&head.replace("PHASE", "done"));
+        text.push_str(done);
+        text.push_str("}\n");
+    }
+    text
+}
+
+/// Spawns `cmd` with its output in files and kills it (SIGKILL) `after` later, or
+/// lets it end if it ends first.
+fn kill_after(env: &Env, mut cmd: Command, after: Duration) {
+    let out = std::fs::File::create(env.path("killed.out")).expect("stdout file");
+    let err = std::fs::File::create(env.path("killed.err")).expect("stderr file");
+    let mut child = cmd.stdout(out).stderr(err).spawn().expect("spawn certctl");
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The journal's index is a cache a kill cannot turn into a wrong answer. Over a
+/// history of 2,000 runs, bulk runs of both operations are killed (SIGKILL) at
+/// points spread over their lives, from reading the IDs to journaling their
+/// requests (the last ones may end first), and after each a `journal list` is
+/// killed too, while it builds the index anew (every third round removes it) or
+/// extends it with the killed run's lines. After each round every byte the journal
+/// held before is still there, and `journal list` and `journal show` answer through
+/// the index what they answer for a copy of the journal that has no index beside
+/// it, read whole.
+#[test]
+fn a_kill_at_any_point_leaves_the_index_answering_as_the_journal_does() {
+    let faults = ["--faults", "slow=1:8ms"];
+    let keys = Bench::new(KEYS, bulk_keys(), &faults);
+    let mut orders = Bench::new(ORDERS, order_ids(240), &faults);
+    orders.journal = keys.journal.clone();
+    std::fs::write(&keys.journal, history(2_000)).expect("write the history");
+    let index = keys.journal.with_file_name("journal.ndjson.index");
+    let answers = |journal: &PathBuf| -> Value {
+        let run = |args: &str| {
+            let mut cmd = keys.env.process();
+            cmd.env("CERTCTL_JOURNAL", journal).args(argv(args));
+            let out = cmd.output().expect("run certctl");
+            assert_eq!(code(&out), 0, "{args}: {}", stderr(&out));
+            json(&out)
+        };
+        let list = run("-o json journal list --limit 100000");
+        let newest = list[0]["run_id"].as_str().expect("a run").to_string();
+        serde_json::json!({
+            "list": list,
+            "newest": run(&format!("-o json journal show {newest}")),
+            "early": run("-o json journal show 01H00000000000000000000010"),
+        })
+    };
+    // (when the run is killed, when the `journal list` after it is), in ms.
+    let kills = [
+        (0, 30),
+        (5, 0),
+        (10, 15),
+        (20, 5),
+        (35, 45),
+        (50, 10),
+        (70, 60),
+        (95, 20),
+        (125, 80),
+        (160, 2),
+        (200, 40),
+        (260, 25),
+        (330, 120),
+    ];
+    let mut rounds = 0;
+    for (k, (run_ms, list_ms)) in kills.into_iter().enumerate() {
+        let before = std::fs::read(&keys.journal).expect("read the journal");
+        let bench = if k % 2 == 0 { &orders } else { &keys };
+        kill_after(
+            &keys.env,
+            bench.command(&["--rate", "0"], &[]),
+            Duration::from_millis(run_ms),
+        );
+        if k % 3 == 1 {
+            // The index gone: the next command builds it from the whole file.
+            let _ = std::fs::remove_file(&index);
+        }
+        let mut list = keys.env.process();
+        list.env("CERTCTL_JOURNAL", &keys.journal)
+            .args(argv("-o json journal list --limit 5"));
+        kill_after(&keys.env, list, Duration::from_millis(list_ms));
+        let now = std::fs::read(&keys.journal).expect("read the journal");
+        assert!(
+            now.starts_with(&before),
+            "the kill at {run_ms} ms lost bytes the journal held"
+        );
+        keys.assert_journal_parses();
+        let dir = keys.env.path(&format!("copy{k}"));
+        std::fs::create_dir_all(&dir).expect("copy dir");
+        let copy = dir.join("journal.ndjson");
+        std::fs::copy(&keys.journal, &copy).expect("copy the journal");
+        let truth = answers(&copy);
+        assert_eq!(
+            answers(&keys.journal),
+            truth,
+            "after kills at {run_ms} ms (run) and {list_ms} ms (list), the index answers otherwise than the journal"
+        );
+        assert!(index.exists(), "the index was not rebuilt");
+        rounds += 1;
+    }
+    assert_eq!(rounds, kills.len());
+}
