@@ -776,3 +776,91 @@ fn a_kill_at_any_point_leaves_the_index_answering_as_the_journal_does() {
     }
     assert_eq!(rounds, kills.len());
 }
+
+/// `journal prune --archive` killed (SIGKILL) at points spread over its work, each
+/// time on the same journal and archive: the journal is either the one before or
+/// the pruned one, never a mix; the archive always reads whole (every gzip member
+/// complete) and holds what it held, with or without the moved lines; no line is
+/// lost from both; and the journal still answers `journal list`.
+#[test]
+fn a_prune_killed_at_any_point_leaves_journal_and_archive_whole() {
+    let env = Env::new();
+    let journal = env.path("journal.ndjson");
+    let archive = env.path("old.ndjson.gz");
+    let recent = humantime::format_rfc3339_millis(
+        std::time::SystemTime::now() - Duration::from_secs(86_400),
+    );
+    let kept_run = format!(
+        "{{\"run_id\":\"01JZ0000000000000000000000\",\"time\":\"{recent}\",\"phase\":\"sent\",\"profile\":\"default\",\"provider\":\"bcdiploma\",\"operation\":\"certificates.disable\",\"ids\":[\"NEW\"],\"idempotent\":true}}\n"
+    );
+    let pristine = history(6_000) + &kept_run;
+    let first_member = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, b"{\"archived\":\"before\"}\n").expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let read_archive = || -> String {
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::MultiGzDecoder::new(
+                std::fs::File::open(&archive).expect("open the archive"),
+            ),
+            &mut text,
+        )
+        .expect("the archive reads whole");
+        text
+    };
+    let prune = || {
+        let mut cmd = env.process();
+        cmd.env("CERTCTL_JOURNAL", &journal)
+            .args(["journal", "prune", "--before", "90d", "--archive"])
+            .arg(&archive)
+            .stdin(Stdio::null());
+        cmd
+    };
+    let list = || {
+        let mut cmd = env.process();
+        cmd.env("CERTCTL_JOURNAL", &journal)
+            .args(argv("-o json journal list --limit 100000"));
+        let out = cmd.output().expect("journal list");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        json(&out).as_array().map_or(0, Vec::len)
+    };
+    let restore = || {
+        std::fs::write(&journal, &pristine).expect("write the journal");
+        std::fs::write(&archive, &first_member).expect("write the archive");
+    };
+    // What a prune left alone makes of them.
+    restore();
+    let out = prune().output().expect("prune");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pruned_journal = std::fs::read_to_string(&journal).expect("journal");
+    assert_eq!(pruned_journal, kept_run);
+    let moved = pristine.strip_suffix(kept_run.as_str()).expect("history");
+    let full_archive = format!("{{\"archived\":\"before\"}}\n{moved}");
+    assert_eq!(read_archive(), full_archive);
+
+    let (mut untouched, mut done) = (0, 0);
+    for ms in [0u64, 5, 15, 30, 50, 80, 120, 170, 230, 300, 400, 550] {
+        restore();
+        kill_after(&env, prune(), Duration::from_millis(ms));
+        let now = std::fs::read_to_string(&journal).expect("journal");
+        let archived = read_archive();
+        if now == pristine {
+            untouched += 1;
+            assert!(
+                archived == full_archive || archived == "{\"archived\":\"before\"}\n",
+                "killed at {ms} ms, the archive holds part of the moved lines"
+            );
+            assert_eq!(list(), 6_001, "killed at {ms} ms");
+        } else {
+            done += 1;
+            assert_eq!(now, kept_run, "killed at {ms} ms, the journal is a mix");
+            assert_eq!(archived, full_archive, "killed at {ms} ms, lines were lost");
+            assert_eq!(list(), 1, "killed at {ms} ms");
+        }
+    }
+    eprintln!(
+        "prune killed 12 times: {untouched} left the journal as it was, {done} after it was pruned"
+    );
+}
