@@ -226,6 +226,35 @@ async fn init_writes_a_private_file_and_refuses_to_overwrite() {
 }
 
 #[tokio::test]
+async fn init_under_dry_run_prints_the_file_and_writes_nothing() {
+    let env = Env::new();
+    let path = env.path("config").join("certctl").join("config.toml");
+    let mut c = env.cmd();
+    c.args(argv("--dry-run config init"));
+    let out = run(c).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!path.exists(), "a dry run wrote {}", path.display());
+    assert!(
+        stderr(&out).contains(&format!("would write {}", path.display())),
+        "{}",
+        stderr(&out)
+    );
+    let printed = stdout(&out);
+    let mut c = env.cmd();
+    c.args(argv("config init"));
+    assert_eq!(code(&run(c).await), 0);
+    assert_eq!(printed, std::fs::read_to_string(&path).unwrap());
+    // Over an existing file it refuses as the real command does, and changes nothing.
+    std::fs::write(&path, "# mine\n").unwrap();
+    let mut c = env.cmd();
+    c.args(argv("--dry-run config init"));
+    let out = run(c).await;
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+}
+
+#[tokio::test]
 async fn a_toml_syntax_error_says_what_is_wrong_and_where() {
     let env = Env::new();
     let conf = env.config("default_profile = \"a\"\n[profiles.a.bcdiploma]\ntoken = x\n");

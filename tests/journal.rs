@@ -517,6 +517,75 @@ fn journal_line(run: &str, time: &str, phase: &str, ids: &[&str], extra: &str) -
     )
 }
 
+/// `--dry-run journal prune` says what a prune would remove, with the counts the
+/// prune then gives, and changes neither the journal nor the archive.
+#[tokio::test]
+async fn prune_under_dry_run_counts_what_it_would_remove_and_changes_nothing() {
+    let env = Env::new();
+    let old = "2020-01-01T00:00:00.000Z";
+    let ok = ",\"http_status\":201,\"outcome\":\"succeeded\"";
+    let (a, b, c) = (
+        "01JA0000000000000000000000",
+        "01JB0000000000000000000000",
+        "01JC0000000000000000000000",
+    );
+    // a and its resume b go (three lines), c stays: its item 2 is unknown.
+    let text = [
+        journal_line(a, old, "sent", &["1", "2"], ""),
+        journal_line(a, old, "done", &["1"], ok),
+        journal_line(c, old, "sent", &["2"], ""),
+        journal_line(b, old, "done", &["2"], &format!(",\"resumes\":\"{a}\"{ok}")),
+    ]
+    .concat();
+    let journal = env.file("journal.ndjson", &text);
+    let archive = env.path("old.ndjson.gz");
+    let prune = |dry_run: bool, format: &str| {
+        let mut cmd = env.cmd();
+        cmd.env("CERTCTL_JOURNAL", &journal);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.args([
+            "-o",
+            format,
+            "journal",
+            "prune",
+            "--before",
+            "90d",
+            "--archive",
+        ])
+        .arg(&archive);
+        cmd
+    };
+    let out = run(prune(true, "json")).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let dry = json_valid(&out, "journal-prune.json");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(
+        dry["pruned"],
+        serde_json::json!({"chains": 1, "runs": 2, "lines": 3})
+    );
+    assert_eq!(dry["kept_unknown"], serde_json::json!([c]));
+    assert!(stderr(&out).contains(&format!("would keep the chain of run {c}")));
+    let out = run(prune(true, "text")).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("would move 1 chain(s) (2 run(s), 3 line(s))")
+            && stdout(&out).contains("--dry-run: nothing changed"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
+    assert!(!archive.exists(), "a dry run wrote the archive");
+
+    let out = run(prune(false, "json")).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let done = json_valid(&out, "journal-prune.json");
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(done["pruned"], dry["pruned"]);
+    assert_eq!(gunzip(&archive).lines().count(), 3);
+}
+
 fn gunzip(path: &Path) -> String {
     let mut text = String::new();
     std::io::Read::read_to_string(

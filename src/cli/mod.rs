@@ -560,8 +560,10 @@ pub struct SandboxArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Write a commented config file (mode 0600) at the config path
+    ///
+    /// With --dry-run it prints the file instead, and writes nothing.
     #[command(
-        after_help = "EXAMPLES:\n  certctl config init\n  certctl --config ./certctl.toml config init --force"
+        after_help = "EXAMPLES:\n  certctl config init\n  certctl --config ./certctl.toml config init --force\n  certctl --dry-run config init > certctl.toml.example"
     )]
     Init {
         /// Overwrite an existing file

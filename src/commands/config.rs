@@ -30,6 +30,18 @@ pub fn run(cmd: ConfigCommand, global: &GlobalArgs, matches: &ArgMatches) -> Res
         }
         ConfigCommand::Init { force } => {
             let path = config_path(global)?;
+            if global.dry_run {
+                refuse_overwrite(&path, force)?;
+                let mut out = std::io::stdout();
+                out.write_all(crate::config::init_template().as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(io_error)?;
+                eprintln!(
+                    "would write {} (--dry-run: nothing written)",
+                    path.display()
+                );
+                return Ok(Outcome::Success);
+            }
             write_config(&path, force)?;
             eprintln!("wrote {}", path.display());
             Ok(Outcome::Success)
@@ -142,11 +154,18 @@ fn print_settings(format: Format, rows: &[(String, String, Source)]) -> std::io:
 }
 
 /// Writes the commented config file with mode 0600, refusing to overwrite without `force`.
-fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
+/// The refusal of `config init` over an existing file without `--force`, which a
+/// dry run gives too.
+fn refuse_overwrite(path: &std::path::Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         return Err(Error::usage(format!("{} already exists", path.display()))
             .hint("use --force to overwrite it"));
     }
+    Ok(())
+}
+
+fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
+    refuse_overwrite(path, force)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;

@@ -64,9 +64,9 @@ pub enum JournalCommand {
     /// reads them all). A chain that still holds unknown items is never removed: it is
     /// named on stderr, to check at the provider first (`certctl journal show RUN_ID
     /// --unknown`). The journal is replaced atomically, once the runs writing to it have
-    /// finished. Exits 0.
+    /// finished. With --dry-run it says what it would remove and changes nothing. Exits 0.
     #[command(
-        after_long_help = "EXAMPLES:\n  certctl journal prune --before 90d\n  certctl -o json journal prune --before 1y --archive journal-archive.ndjson.gz"
+        after_long_help = "EXAMPLES:\n  certctl --dry-run journal prune --before 90d\n  certctl journal prune --before 90d\n  certctl -o json journal prune --before 1y --archive journal-archive.ndjson.gz"
     )]
     Prune {
         /// Remove the chains whose last line is older than this (90d, 12w, 1y)
@@ -79,8 +79,9 @@ pub enum JournalCommand {
 }
 
 /// Runs a `journal` command and returns the exit code; `sandbox` reads the journal
-/// of `--sandbox` runs instead of the production one.
-pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome> {
+/// of `--sandbox` runs instead of the production one; `dry_run` keeps `prune` to
+/// saying what it would remove.
+pub fn run(cmd: JournalCommand, format: Format, sandbox: bool, dry_run: bool) -> Result<Outcome> {
     let path = journal::path(sandbox)?;
     match cmd {
         JournalCommand::List { limit } => {
@@ -119,10 +120,11 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
             let cutoff = SystemTime::now()
                 .checked_sub(before)
                 .unwrap_or(SystemTime::UNIX_EPOCH);
-            let pruned = journal::prune(&path, cutoff, archive.as_deref())?;
+            let pruned = journal::prune(&path, cutoff, archive.as_deref(), dry_run)?;
+            let kept = if dry_run { "would keep" } else { "kept" };
             for root in &pruned.kept_unknown {
                 tracing::warn!(
-                    "kept the chain of run {root}: it ended before the cut-off but still holds unknown items; check them at the provider (`certctl journal show {root} --unknown`), settle them with --resume, then prune again"
+                    "{kept} the chain of run {root}: it ended before the cut-off but still holds unknown items; check them at the provider (`certctl journal show {root} --unknown`), settle them with --resume, then prune again"
                 );
             }
             let cutoff = humantime::format_rfc3339_seconds(cutoff).to_string();
@@ -131,19 +133,29 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool) -> Result<Outcome
                 "pruned": {"chains": pruned.chains, "runs": pruned.runs, "lines": pruned.lines},
                 "kept_unknown": pruned.kept_unknown,
                 "archive": archive,
+                "dry_run": dry_run,
             });
+            let (moved, removed, nothing_changed) = if dry_run {
+                (
+                    "would move",
+                    "would remove",
+                    " (--dry-run: nothing changed)",
+                )
+            } else {
+                ("moved", "removed", "")
+            };
             output::print_read(format, &value, |_| match (pruned.chains, &archive) {
                 (0, _) => format!(
                     "nothing to prune: no chain without unknown items ended before {cutoff}"
                 ),
                 (n, Some(file)) => format!(
-                    "moved {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff} to {}",
+                    "{moved} {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff} to {}{nothing_changed}",
                     pruned.runs,
                     pruned.lines,
                     file.display()
                 ),
                 (n, None) => format!(
-                    "removed {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff}",
+                    "{removed} {n} chain(s) ({} run(s), {} line(s)) that ended before {cutoff}{nothing_changed}",
                     pruned.runs, pruned.lines
                 ),
             })

@@ -57,9 +57,9 @@ const CHECK: &str = "check";
 async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result<Outcome> {
     if cli.global.plan_out.is_some() && cli.command.spec().is_none() {
         return Err(Error::usage(
-            "--plan-out plans a state-changing operation (delete, disable, enable, revoke, approve, reject, issue), and this command changes nothing",
+            "--plan-out plans an operation at a provider (delete, disable, enable, revoke, approve, reject, issue), and this command is not one",
         )
-        .hint("use --dry-run to see the requests of a read"));
+        .hint("use --dry-run to see what it would do without doing it"));
     }
     if cli.global.output == crate::output::Format::Ids && !lists(matches) {
         return Err(Error::usage(
@@ -85,7 +85,12 @@ async fn dispatch(cli: Cli, matches: &ArgMatches, recorder: &Recorder) -> Result
         Command::Config(cmd) => config::run(cmd, &cli.global, matches),
         Command::Version => info::version(cli.global.output),
         Command::Man => info::man(),
-        Command::Journal(cmd) => journal::run(cmd, cli.global.output, cli.global.sandbox),
+        Command::Journal(cmd) => journal::run(
+            cmd,
+            cli.global.output,
+            cli.global.sandbox,
+            cli.global.dry_run,
+        ),
         Command::Bcdiploma(noun) => {
             bcdiploma::run(
                 noun,

@@ -529,7 +529,7 @@ mod tests {
         let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
         let pruning = {
             let path = path.clone();
-            std::thread::spawn(move || prune(&path, cutoff, None))
+            std::thread::spawn(move || prune(&path, cutoff, None, false))
         };
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert!(!pruning.is_finished(), "prune waits for the run");

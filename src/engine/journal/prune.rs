@@ -50,12 +50,26 @@ struct ChainState {
     last: Option<SystemTime>,
     readable: bool,
     states: HashMap<String, State>,
+    /// How many lines its runs hold.
+    lines: u64,
 }
 
 /// Removes from the journal at `path` every chain whose last line is older than
 /// `before` and that holds no unknown item; with `archive`, their lines are added,
-/// gzip-compressed, to that file (a new gzip member after what it holds).
-pub fn prune(path: &Path, before: SystemTime, archive: Option<&Path>) -> Result<Pruned> {
+/// gzip-compressed, to that file (a new gzip member after what it holds). A
+/// `dry_run` only reads: it says what would go and changes neither file, without
+/// waiting for the runs writing to the journal.
+pub fn prune(
+    path: &Path,
+    before: SystemTime,
+    archive: Option<&Path>,
+    dry_run: bool,
+) -> Result<Pruned> {
+    if dry_run {
+        return Ok(with_index(path, |index| decide(index, before))?
+            .map(|(pruned, _)| pruned)
+            .unwrap_or_default());
+    }
     let Some(_lock) = lock(path)? else {
         return Ok(Pruned::default());
     };
@@ -172,6 +186,7 @@ fn decide(
                 chain.root = Some(e.run_id.clone());
             }
             chain.runs.insert(e.run_id.clone());
+            chain.lines += 1;
             match humantime::parse_rfc3339_weak(&e.time) {
                 Ok(t) => chain.last = Some(chain.last.map_or(t, |l| l.max(t))),
                 Err(_) => chain.readable = false,
@@ -193,6 +208,7 @@ fn decide(
         }
         pruned.chains += 1;
         pruned.runs += chain.runs.len() as u64;
+        pruned.lines += chain.lines;
         gone.extend(chain.runs);
     }
     Ok((pruned, gone))
