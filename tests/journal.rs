@@ -586,6 +586,52 @@ async fn prune_under_dry_run_counts_what_it_would_remove_and_changes_nothing() {
     assert_eq!(gunzip(&archive).lines().count(), 3);
 }
 
+/// An `--archive` that cannot be written is refused before anything is read (exit
+/// 2, saying what to do); a prune that fails while writing changes neither file and
+/// leaves no temporary file behind.
+#[tokio::test]
+async fn a_prune_that_cannot_archive_changes_nothing_and_leaves_no_temporary_file() {
+    let env = Env::new();
+    let old = "2020-01-01T00:00:00.000Z";
+    let text = journal_line(
+        "01JA0000000000000000000000",
+        old,
+        "done",
+        &["1"],
+        ",\"http_status\":201,\"outcome\":\"succeeded\"",
+    );
+    let journal = env.file("journal.ndjson", &text);
+    let prune = |archive: &Path| {
+        let mut cmd = env.cmd();
+        cmd.env("CERTCTL_JOURNAL", &journal)
+            .args(["journal", "prune", "--before", "90d", "--archive"])
+            .arg(archive);
+        cmd
+    };
+    let missing = env.path("no-such-dir").join("old.ndjson.gz");
+    let out = run(prune(&missing)).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not exist") && stderr(&out).contains("hint:"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(prune(env.dir.path())).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+
+    // The archive's temporary file cannot be created: the journal's is already
+    // written by then, and goes too.
+    let archive = env.path("old.ndjson.gz");
+    std::fs::create_dir(env.path("old.ndjson.gz.prune")).unwrap();
+    let out = run(prune(&archive)).await;
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("it is unchanged"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
+    assert!(!archive.exists());
+    assert!(!env.path("journal.ndjson.prune").exists());
+}
+
 fn gunzip(path: &Path) -> String {
     let mut text = String::new();
     std::io::Read::read_to_string(

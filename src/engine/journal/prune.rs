@@ -65,6 +65,9 @@ pub fn prune(
     archive: Option<&Path>,
     dry_run: bool,
 ) -> Result<Pruned> {
+    if let Some(a) = archive {
+        check_archive(a)?;
+    }
     if dry_run {
         return Ok(with_index(path, |index| decide(index, before))?
             .map(|(pruned, _)| pruned)
@@ -214,9 +217,54 @@ fn decide(
     Ok((pruned, gone))
 }
 
+/// Refuses an `--archive` that cannot be written before anything is read: a
+/// directory, or a file in a directory that does not exist.
+fn check_archive(archive: &Path) -> Result<()> {
+    if archive.is_dir() {
+        return Err(Error::usage(format!(
+            "--archive {} is a directory; it takes a file, created or added to",
+            archive.display()
+        ))
+        .hint("name a file in it, such as journal-archive.ndjson.gz"));
+    }
+    let dir = match archive.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--archive {}: the directory {} does not exist",
+            archive.display(),
+            dir.display()
+        ))
+        .hint("create it first, or name a file in an existing directory"));
+    }
+    Ok(())
+}
+
 /// Writes the journal again without the lines of the runs in `gone` (into `archive`
-/// when given), and renames it over the old one; returns how many lines went.
+/// when given), and renames it over the old one; returns how many lines went. A
+/// failure leaves both files as they were and removes the temporary ones.
 fn rewrite(path: &Path, gone: &HashSet<String>, archive: Option<&Path>) -> Result<u64> {
+    let temps = [
+        Some(sibling(path, ".prune")),
+        archive.map(|a| sibling(a, ".prune")),
+    ];
+    let result = rewrite_through_temps(path, gone, archive);
+    if result.is_err() {
+        for temp in temps.iter().flatten() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+    result
+}
+
+/// [`rewrite`] through a temporary sibling of each file, renamed over it once whole.
+fn rewrite_through_temps(
+    path: &Path,
+    gone: &HashSet<String>,
+    archive: Option<&Path>,
+) -> Result<u64> {
     let io = |what: &Path, e: std::io::Error| {
         Error::new(
             ErrorKind::Refused,
