@@ -632,6 +632,23 @@ async fn a_prune_that_cannot_archive_changes_nothing_and_leaves_no_temporary_fil
     assert!(!env.path("journal.ndjson.prune").exists());
 }
 
+/// A journal path that cannot be read says so in one sentence, with what to do.
+#[tokio::test]
+async fn an_unreadable_journal_says_what_to_do() {
+    let env = Env::new();
+    for args in ["journal list", "journal show 01JA0000000000000000000000"] {
+        let mut cmd = env.cmd();
+        cmd.env("CERTCTL_JOURNAL", env.dir.path()).args(argv(args));
+        let out = run(cmd).await;
+        assert_eq!(code(&out), 1, "{args}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("cannot read the journal") && err.contains("hint: "),
+            "{args}: {err}"
+        );
+    }
+}
+
 fn gunzip(path: &Path) -> String {
     let mut text = String::new();
     std::io::Read::read_to_string(

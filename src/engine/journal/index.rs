@@ -319,6 +319,7 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
         ErrorKind::Refused,
         format!("cannot read the journal {}: {e}", path.display()),
     )
+    .hint("make it readable, or name the journal file with CERTCTL_JOURNAL=PATH")
 }
 
 /// The journal open for reading, with the index of its complete lines.
