@@ -153,7 +153,6 @@ fn print_settings(format: Format, rows: &[(String, String, Source)]) -> std::io:
     })
 }
 
-/// Writes the commented config file with mode 0600, refusing to overwrite without `force`.
 /// The refusal of `config init` over an existing file without `--force`, which a
 /// dry run gives too.
 fn refuse_overwrite(path: &std::path::Path, force: bool) -> Result<()> {
@@ -164,6 +163,7 @@ fn refuse_overwrite(path: &std::path::Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes the commented config file with mode 0600, refusing to overwrite without `force`.
 fn write_config(path: &std::path::Path, force: bool) -> Result<()> {
     refuse_overwrite(path, force)?;
     if let Some(dir) = path.parent() {
