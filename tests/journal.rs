@@ -586,9 +586,10 @@ async fn prune_under_dry_run_counts_what_it_would_remove_and_changes_nothing() {
     assert_eq!(gunzip(&archive).lines().count(), 3);
 }
 
-/// An `--archive` that cannot be written is refused before anything is read (exit
-/// 2, saying what to do); a prune that fails while writing changes neither file and
-/// leaves no temporary file behind.
+/// An `--archive` that cannot be written, or that is the journal or a file kept
+/// beside it, is refused before anything is read (exit 2, saying what to do); a
+/// prune that fails while writing changes neither file and leaves no temporary file
+/// behind.
 #[tokio::test]
 async fn a_prune_that_cannot_archive_changes_nothing_and_leaves_no_temporary_file() {
     let env = Env::new();
@@ -619,6 +620,25 @@ async fn a_prune_that_cannot_archive_changes_nothing_and_leaves_no_temporary_fil
     let out = run(prune(env.dir.path())).await;
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+    // The journal itself, or its index, would be overwritten with the moved lines
+    // (the journal's old lines lost): refused, both files as they were.
+    let mut list = env.cmd();
+    list.env("CERTCTL_JOURNAL", &journal)
+        .args(argv("journal list"));
+    assert_eq!(code(&run(list).await), 0);
+    let index = env.path("journal.ndjson.index");
+    let index_before = std::fs::read(&index).unwrap();
+    for archive in [&journal, &index, &env.path("journal.ndjson.prune")] {
+        let out = run(prune(archive)).await;
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is the journal or a file certctl keeps beside it"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
+    assert_eq!(std::fs::read(&index).unwrap(), index_before);
 
     // The archive's temporary file cannot be created: the journal's is already
     // written by then, and goes too.

@@ -66,7 +66,7 @@ pub fn prune(
     dry_run: bool,
 ) -> Result<Pruned> {
     if let Some(a) = archive {
-        check_archive(a)?;
+        check_archive(path, a)?;
     }
     if dry_run {
         return Ok(with_index(path, |index| decide(index, before))?
@@ -218,8 +218,38 @@ fn decide(
 }
 
 /// Refuses an `--archive` that cannot be written before anything is read: a
-/// directory, or a file in a directory that does not exist.
-fn check_archive(archive: &Path) -> Result<()> {
+/// directory, a file in a directory that does not exist, or the journal itself or a
+/// file kept beside it (its index, the prune's temporary files), which the prune
+/// would overwrite with the lines it moves there.
+fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
+    let dir_of = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let index = super::index::index_path(journal);
+    let kept_beside = [
+        journal.to_path_buf(),
+        sibling(journal, ".prune"),
+        sibling(&index, ".new"),
+        index.clone(),
+    ];
+    let beside = std::fs::canonicalize(dir_of(archive)).ok()
+        == std::fs::canonicalize(dir_of(journal)).ok()
+        && kept_beside
+            .iter()
+            .any(|kept| kept.file_name() == archive.file_name());
+    let same_file = |other: &Path| {
+        std::fs::File::open(archive)
+            .and_then(|f| Identity::of(&f))
+            .is_ok_and(|id| id.is_at(other))
+    };
+    if beside || same_file(journal) || same_file(&index) {
+        return Err(Error::usage(format!(
+            "--archive {} is the journal or a file certctl keeps beside it (its index or a temporary file)",
+            archive.display()
+        ))
+        .hint("name a file of its own, such as journal-archive.ndjson.gz"));
+    }
     if archive.is_dir() {
         return Err(Error::usage(format!(
             "--archive {} is a directory; it takes a file, created or added to",
@@ -227,10 +257,7 @@ fn check_archive(archive: &Path) -> Result<()> {
         ))
         .hint("name a file in it, such as journal-archive.ndjson.gz"));
     }
-    let dir = match archive.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(archive);
     if !dir.is_dir() {
         return Err(Error::usage(format!(
             "--archive {}: the directory {} does not exist",
