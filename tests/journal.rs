@@ -639,6 +639,13 @@ async fn a_prune_that_cannot_archive_changes_nothing_and_leaves_no_temporary_fil
     }
     assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
     assert_eq!(std::fs::read(&index).unwrap(), index_before);
+    // A file that is not gzip would end up a mix no reader could take apart.
+    let plain = env.file("notes.txt", "my notes\n");
+    let out = run(prune(&plain)).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("other than gzip"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), "my notes\n");
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
 
     // The archive's temporary file cannot be created: the journal's is already
     // written by then, and goes too.

@@ -72,7 +72,8 @@ pub enum JournalCommand {
         /// Remove the chains whose last line is older than this (90d, 12w, 1y)
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         before: Duration,
-        /// Move the removed lines there, gzip-compressed, instead of deleting them
+        /// Move the removed lines there, gzip-compressed, instead of deleting them (a
+        /// new file, or an archive an earlier prune wrote)
         #[arg(long, value_name = "FILE")]
         archive: Option<PathBuf>,
     },

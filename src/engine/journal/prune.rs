@@ -250,6 +250,13 @@ fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
         ))
         .hint("name a file of its own, such as journal-archive.ndjson.gz"));
     }
+    if !archive.is_dir() && !is_gzip_or_empty(archive) {
+        return Err(Error::usage(format!(
+            "--archive {} holds something other than gzip data, which the moved lines would follow unreadably",
+            archive.display()
+        ))
+        .hint("name a new file, or an archive an earlier prune wrote"));
+    }
     if archive.is_dir() {
         return Err(Error::usage(format!(
             "--archive {} is a directory; it takes a file, created or added to",
@@ -267,6 +274,21 @@ fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
         .hint("create it first, or name a file in an existing directory"));
     }
     Ok(())
+}
+
+/// Whether `path` is missing, empty or starts as gzip data does: an archive the
+/// prune may add a gzip member to.
+fn is_gzip_or_empty(path: &Path) -> bool {
+    let mut head = [0u8; 2];
+    match File::open(path) {
+        Err(_) => true,
+        Ok(mut f) => match std::io::Read::read(&mut f, &mut head) {
+            Ok(0) => true,
+            Ok(1) => false,
+            Ok(_) => head == [0x1f, 0x8b],
+            Err(_) => true,
+        },
+    }
 }
 
 /// Writes the journal again without the lines of the runs in `gone` (into `archive`
