@@ -811,6 +811,18 @@ async fn prune_removes_whole_old_chains_and_keeps_those_with_unknown_items() {
         kept[1..].concat()
     );
 
+    // A cut-off before 1970: nothing is that old.
+    let mut cmd = env.cmd();
+    cmd.env("CERTCTL_JOURNAL", &journal)
+        .args(argv("journal prune --before 99999999999d"));
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to prune") && stdout(&out).contains("1970-01-01"),
+        "{}",
+        stdout(&out)
+    );
+
     // No journal: nothing to do.
     let empty = Env::new();
     let mut cmd = empty.cmd();

@@ -118,8 +118,11 @@ pub fn run(cmd: JournalCommand, format: Format, sandbox: bool, dry_run: bool) ->
             Ok(Outcome::Success)
         }
         JournalCommand::Prune { before, archive } => {
+            // A duration reaching before 1970 prunes nothing (no line is that old);
+            // such a time could not be written as RFC 3339 either.
             let cutoff = SystemTime::now()
                 .checked_sub(before)
+                .filter(|t| *t >= SystemTime::UNIX_EPOCH)
                 .unwrap_or(SystemTime::UNIX_EPOCH);
             let pruned = journal::prune(&path, cutoff, archive.as_deref(), dry_run)?;
             let kept = if dry_run { "would keep" } else { "kept" };
