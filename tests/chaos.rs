@@ -678,6 +678,90 @@ fn history(runs: u64) -> String {
     text
 }
 
+/// What `journal list` answers for `journal`, and `journal show` for its newest run
+/// and for each of `runs`, as one JSON value.
+fn journal_answers(env: &Env, journal: &PathBuf, runs: &[&str]) -> Value {
+    let run = |args: &str| {
+        let mut cmd = env.process();
+        cmd.env("CERTCTL_JOURNAL", journal).args(argv(args));
+        let out = cmd.output().expect("run certctl");
+        assert_eq!(code(&out), 0, "{args}: {}", stderr(&out));
+        json(&out)
+    };
+    let list = run("-o json journal list --limit 100000");
+    let newest = list[0]["run_id"].as_str().expect("a run").to_string();
+    let shown: Vec<Value> = runs
+        .iter()
+        .map(|r| run(&format!("-o json journal show {r}")))
+        .collect();
+    serde_json::json!({
+        "list": list,
+        "newest": run(&format!("-o json journal show {newest}")),
+        "shown": shown,
+    })
+}
+
+/// Two runs writing to one journal at once, their lines interleaved: `journal list`
+/// and `journal show` of each answer through the index as for a copy of the
+/// journal with no index, and as each run reported.
+#[test]
+fn runs_writing_one_journal_at_once_are_each_answered_whole() {
+    let faults = ["--faults", "slow=1:3ms"];
+    let keys = Bench::new(KEYS, bulk_keys(), &faults);
+    let mut orders = Bench::new(ORDERS, order_ids(240), &faults);
+    orders.journal = keys.journal.clone();
+    std::fs::write(&keys.journal, history(200)).expect("write the history");
+    let spawn = |bench: &Bench, tail: &[&str], name: &str| {
+        let out = std::fs::File::create(keys.env.path(name)).expect("stdout file");
+        bench
+            .command(&["--rate", "0"], tail)
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn certctl")
+    };
+    let mut first = spawn(&orders, &[], "orders.json");
+    let mut second = spawn(&keys, &["--batch-size", "10"], "keys.json");
+    first.wait().expect("wait certctl");
+    second.wait().expect("wait certctl");
+    let report = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(keys.env.path(name)).expect("report"))
+            .expect("a JSON report")
+    };
+    let (orders_report, keys_report) = (report("orders.json"), report("keys.json"));
+    let text = std::fs::read_to_string(&keys.journal).expect("read the journal");
+    let run_of = |line: &str| {
+        serde_json::from_str::<Value>(line).expect("a journal line")["run_id"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let runs: Vec<Option<String>> = text.lines().skip(400).map(run_of).collect();
+    let switches = runs.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(
+        switches >= 10,
+        "the two runs' lines hardly interleave ({switches} switches)"
+    );
+    let ids = [
+        orders_report["run_id"].as_str().expect("run_id"),
+        keys_report["run_id"].as_str().expect("run_id"),
+    ];
+    let copy = keys.env.path("copy.ndjson");
+    std::fs::copy(&keys.journal, &copy).expect("copy the journal");
+    let got = journal_answers(&keys.env, &keys.journal, &ids);
+    assert_eq!(got, journal_answers(&keys.env, &copy, &ids));
+    for (shown, report) in got["shown"]
+        .as_array()
+        .expect("shown")
+        .iter()
+        .zip([&orders_report, &keys_report])
+    {
+        let items = shown.as_array().expect("the run's items");
+        let succeeded = items.iter().filter(|i| i["outcome"] == "succeeded").count();
+        assert_eq!(succeeded as u64, report["summary"]["succeeded"], "{shown}");
+        assert_eq!(items.len() as u64, report["summary"]["total"], "{shown}");
+    }
+}
+
 /// Spawns `cmd` with its output in files and kills it (SIGKILL) `after` later, or
 /// lets it end if it ends first.
 fn kill_after(env: &Env, mut cmd: Command, after: Duration) {
@@ -706,22 +790,8 @@ fn a_kill_at_any_point_leaves_the_index_answering_as_the_journal_does() {
     orders.journal = keys.journal.clone();
     std::fs::write(&keys.journal, history(2_000)).expect("write the history");
     let index = keys.journal.with_file_name("journal.ndjson.index");
-    let answers = |journal: &PathBuf| -> Value {
-        let run = |args: &str| {
-            let mut cmd = keys.env.process();
-            cmd.env("CERTCTL_JOURNAL", journal).args(argv(args));
-            let out = cmd.output().expect("run certctl");
-            assert_eq!(code(&out), 0, "{args}: {}", stderr(&out));
-            json(&out)
-        };
-        let list = run("-o json journal list --limit 100000");
-        let newest = list[0]["run_id"].as_str().expect("a run").to_string();
-        serde_json::json!({
-            "list": list,
-            "newest": run(&format!("-o json journal show {newest}")),
-            "early": run("-o json journal show 01H00000000000000000000010"),
-        })
-    };
+    let answers =
+        |journal: &PathBuf| journal_answers(&keys.env, journal, &["01H00000000000000000000010"]);
     // (when the run is killed, when the `journal list` after it is), in ms.
     let kills = [
         (0, 30),
