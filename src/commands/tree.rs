@@ -115,31 +115,28 @@ impl Command {
     /// What the command asks of `--resume`, if it is an operation that takes it
     /// (`apply` reads its own).
     pub fn resuming(&self) -> Option<crate::cli::Resuming> {
-        match self {
-            Command::Bcdiploma(noun) => noun.resuming(),
-            Command::Digicert(noun) => noun.resuming(),
-            Command::Origin(noun) => noun.resuming(),
-            Command::Sertifika(noun) => noun.resuming(),
-            Command::Check { .. }
-            | Command::Apply(_)
-            | Command::Reconcile(_)
-            | Command::Sandbox(_)
-            | Command::Journal(_)
-            | Command::Config(_)
-            | Command::Version
-            | Command::Man
-            | Command::Completions { .. } => None,
-        }
+        self.operation().1
     }
 
     /// The state-changing operation the command runs, the only kind `--plan-out`
     /// can plan; `None` for every other command.
     pub fn spec(&self) -> Option<&'static crate::engine::Spec> {
+        self.operation().0
+    }
+
+    /// A provider command's operation and what it asks of `--resume`: every other
+    /// command runs none (each is named, so a new one has to say).
+    fn operation(
+        &self,
+    ) -> (
+        Option<&'static crate::engine::Spec>,
+        Option<crate::cli::Resuming>,
+    ) {
         match self {
-            Command::Bcdiploma(noun) => noun.spec(),
-            Command::Digicert(noun) => noun.spec(),
-            Command::Origin(noun) => noun.spec(),
-            Command::Sertifika(noun) => noun.spec(),
+            Command::Bcdiploma(noun) => (noun.spec(), noun.resuming()),
+            Command::Digicert(noun) => (noun.spec(), noun.resuming()),
+            Command::Origin(noun) => (noun.spec(), noun.resuming()),
+            Command::Sertifika(noun) => (noun.spec(), noun.resuming()),
             Command::Check { .. }
             | Command::Apply(_)
             | Command::Reconcile(_)
@@ -148,7 +145,7 @@ impl Command {
             | Command::Config(_)
             | Command::Version
             | Command::Man
-            | Command::Completions { .. } => None,
+            | Command::Completions { .. } => (None, None),
         }
     }
 }
