@@ -222,10 +222,6 @@ fn decide(
 /// file kept beside it (its index, the prune's temporary files), which the prune
 /// would overwrite with the lines it moves there.
 fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
-    let dir_of = |p: &Path| match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let index = super::index::index_path(journal);
     let kept_beside = [
         journal.to_path_buf(),
@@ -238,24 +234,16 @@ fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
         && kept_beside
             .iter()
             .any(|kept| kept.file_name() == archive.file_name());
-    let same_file = |other: &Path| {
-        std::fs::File::open(archive)
-            .and_then(|f| Identity::of(&f))
-            .is_ok_and(|id| id.is_at(other))
-    };
-    if beside || same_file(journal) || same_file(&index) {
+    // By identity too, for a link to either of them.
+    let same_file = File::open(archive)
+        .and_then(|f| Identity::of(&f))
+        .is_ok_and(|id| id.is_at(journal) || id.is_at(&index));
+    if beside || same_file {
         return Err(Error::usage(format!(
             "--archive {} is the journal or a file certctl keeps beside it (its index or a temporary file)",
             archive.display()
         ))
         .hint("name a file of its own, such as journal-archive.ndjson.gz"));
-    }
-    if !archive.is_dir() && !is_gzip_or_empty(archive) {
-        return Err(Error::usage(format!(
-            "--archive {} holds something other than gzip data, which the moved lines would follow unreadably",
-            archive.display()
-        ))
-        .hint("name a new file, or an archive an earlier prune wrote"));
     }
     if archive.is_dir() {
         return Err(Error::usage(format!(
@@ -263,6 +251,13 @@ fn check_archive(journal: &Path, archive: &Path) -> Result<()> {
             archive.display()
         ))
         .hint("name a file in it, such as journal-archive.ndjson.gz"));
+    }
+    if !is_gzip_or_empty(archive) {
+        return Err(Error::usage(format!(
+            "--archive {} holds something other than gzip data, which the moved lines would follow unreadably",
+            archive.display()
+        ))
+        .hint("name a new file, or an archive an earlier prune wrote"));
     }
     let dir = dir_of(archive);
     if !dir.is_dir() {
@@ -410,14 +405,15 @@ fn create(path: &Path) -> std::io::Result<File> {
 /// Makes a rename in `path`'s directory durable, where the platform can.
 fn sync_dir(path: &Path) {
     #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Ok(d) = File::open(dir_of(path)) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
 }
