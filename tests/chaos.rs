@@ -426,17 +426,7 @@ fn resume_settles_every_unknown_item_by_asking_the_provider() {
 /// Starts the bulk run and stops it with `signal` once `after` requests reached the
 /// emulator.
 fn cut(bench: &Bench, after: u64, signal: &str, rate: &str) -> Output {
-    // Files, not pipes: a report of 10,000 items would fill a pipe nobody reads yet
-    // and stall the run.
-    let (out_path, err_path) = (bench.env.path("stdout"), bench.env.path("stderr"));
-    let out_file = std::fs::File::create(&out_path).expect("stdout file");
-    let err_file = std::fs::File::create(&err_path).expect("stderr file");
-    let mut child: Child = bench
-        .command(&["--rate", rate], &[])
-        .stdout(out_file)
-        .stderr(err_file)
-        .spawn()
-        .expect("spawn certctl");
+    let mut child = spawn_to_files(&bench.env, bench.command(&["--rate", rate], &[]), "cut");
     let started = Instant::now();
     while bench.requests() < after && started.elapsed() < Duration::from_secs(60) {
         if child.try_wait().ok().flatten().is_some() {
@@ -450,9 +440,18 @@ fn cut(bench: &Bench, after: u64, signal: &str, rate: &str) -> Output {
     let status = child.wait().expect("wait certctl");
     Output {
         status,
-        stdout: std::fs::read(&out_path).unwrap_or_default(),
-        stderr: std::fs::read(&err_path).unwrap_or_default(),
+        stdout: std::fs::read(bench.env.path("cut.out")).unwrap_or_default(),
+        stderr: std::fs::read(bench.env.path("cut.err")).unwrap_or_default(),
     }
+}
+
+/// Spawns `cmd` with its stdout and stderr in `NAME.out` and `NAME.err`: files, not
+/// pipes, since a report of 10,000 items would fill a pipe nobody reads yet and
+/// stall the run.
+fn spawn_to_files(env: &Env, mut cmd: Command, name: &str) -> Child {
+    let out = std::fs::File::create(env.path(&format!("{name}.out"))).expect("stdout file");
+    let err = std::fs::File::create(env.path(&format!("{name}.err"))).expect("stderr file");
+    cmd.stdout(out).stderr(err).spawn().expect("spawn certctl")
 }
 
 /// Cut at 10 or more points spread over each run, by SIGKILL, SIGINT and SIGTERM,
@@ -712,23 +711,17 @@ fn runs_writing_one_journal_at_once_are_each_answered_whole() {
     orders.journal = keys.journal.clone();
     std::fs::write(&keys.journal, history(200)).expect("write the history");
     let spawn = |bench: &Bench, tail: &[&str], name: &str| {
-        let out = std::fs::File::create(keys.env.path(name)).expect("stdout file");
-        bench
-            .command(&["--rate", "0"], tail)
-            .stdout(out)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn certctl")
+        spawn_to_files(&keys.env, bench.command(&["--rate", "0"], tail), name)
     };
-    let mut first = spawn(&orders, &[], "orders.json");
-    let mut second = spawn(&keys, &["--batch-size", "10"], "keys.json");
+    let mut first = spawn(&orders, &[], "orders");
+    let mut second = spawn(&keys, &["--batch-size", "10"], "keys");
     first.wait().expect("wait certctl");
     second.wait().expect("wait certctl");
     let report = |name: &str| -> Value {
         serde_json::from_slice(&std::fs::read(keys.env.path(name)).expect("report"))
             .expect("a JSON report")
     };
-    let (orders_report, keys_report) = (report("orders.json"), report("keys.json"));
+    let (orders_report, keys_report) = (report("orders.out"), report("keys.out"));
     let text = std::fs::read_to_string(&keys.journal).expect("read the journal");
     let run_of = |line: &str| {
         serde_json::from_str::<Value>(line).expect("a journal line")["run_id"]
@@ -764,10 +757,8 @@ fn runs_writing_one_journal_at_once_are_each_answered_whole() {
 
 /// Spawns `cmd` with its output in files and kills it (SIGKILL) `after` later, or
 /// lets it end if it ends first.
-fn kill_after(env: &Env, mut cmd: Command, after: Duration) {
-    let out = std::fs::File::create(env.path("killed.out")).expect("stdout file");
-    let err = std::fs::File::create(env.path("killed.err")).expect("stderr file");
-    let mut child = cmd.stdout(out).stderr(err).spawn().expect("spawn certctl");
+fn kill_after(env: &Env, cmd: Command, after: Duration) {
+    let mut child = spawn_to_files(env, cmd, "killed");
     std::thread::sleep(after);
     let _ = child.kill();
     let _ = child.wait();
