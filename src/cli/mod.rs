@@ -57,7 +57,8 @@ pub struct GlobalArgs {
     )]
     pub output: Format,
 
-    /// Build and print the requests, send nothing
+    /// Build and print the requests, send nothing (journal prune and config init:
+    /// say what they would write)
     #[arg(short = 'n', long, global = true)]
     pub dry_run: bool,
 
